@@ -1,0 +1,139 @@
+"""The one error tree of Shipyard.
+
+Every error a user can meet derives from :class:`ShipyardError`. Each class carries the exit
+code the CLI uses and the HTTP status the server answers with, so both map errors in one place.
+
+    ShipyardError                       exit 1, HTTP 500
+    ├── UsageError                      exit 2, HTTP 400   bad arguments or options
+    ├── ConfigurationError              exit 1, HTTP 500   settings or shipyard.yaml are wrong
+    ├── StoreError                      exit 1, HTTP 503   the metadata store cannot be used
+    │   ├── StoreUnreachableError                          cannot connect to the store URL
+    │   └── MigrationRequiredError                         the store schema is out of date
+    ├── NotFoundError                   exit 1, HTTP 404   a run, model, version, alias … is unknown
+    ├── ConflictError                   exit 1, HTTP 409   the operation clashes with current state
+    ├── ArtifactError                   exit 1, HTTP 500   an artifact cannot be written or read
+    │   ├── ArtifactMissingError                           a blob is gone from the artifact store
+    │   └── ArtifactIntegrityError                         a blob's content does not match its hash
+    ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
+    │   ├── UnsafeModelError                               loading it would execute untrusted code
+    │   └── UnsupportedModelError                          no flavor knows this kind of model
+    └── InputValidationError            exit 1, HTTP 422   data does not match a model's signature
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ShipyardError(Exception):
+    """Base of every Shipyard error: a message saying what went wrong, and a hint what to do."""
+
+    exit_code: int = 1
+    http_status: int = 500
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} Hint: {self.hint}"
+        return self.message
+
+
+class UsageError(ShipyardError):
+    """The command or function was called wrongly (a malformed option, a bad reference)."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class ConfigurationError(ShipyardError):
+    """Settings or ``shipyard.yaml`` hold a value Shipyard cannot use."""
+
+
+class StoreError(ShipyardError):
+    """The metadata store cannot be used."""
+
+    http_status = 503
+
+
+class StoreUnreachableError(StoreError):
+    """Shipyard cannot connect to the metadata store at the configured URL."""
+
+
+class MigrationRequiredError(StoreError):
+    """The metadata store was created by an older Shipyard and needs ``shipyard db upgrade``."""
+
+
+class NotFoundError(ShipyardError):
+    """A run, model, version, alias or artifact that was asked for does not exist."""
+
+    http_status = 404
+
+
+class ConflictError(ShipyardError):
+    """The operation clashes with the current state (a name taken, a run already ended)."""
+
+    http_status = 409
+
+
+class ArtifactError(ShipyardError):
+    """An artifact cannot be written or read."""
+
+
+class ArtifactMissingError(ArtifactError):
+    """A blob the metadata refers to is missing from the artifact store."""
+
+
+class ArtifactIntegrityError(ArtifactError):
+    """A blob's content does not match the SHA-256 it is stored under."""
+
+
+class ModelError(ShipyardError):
+    """A model cannot be packaged or loaded."""
+
+
+class UnsafeModelError(ModelError):
+    """Loading the model would run code the user has not marked as trusted."""
+
+    exit_code = 1
+    http_status = 403
+
+
+class UnsupportedModelError(ModelError):
+    """No flavor knows how to package this kind of model."""
+
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one field of the input."""
+
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+
+class InputValidationError(ShipyardError):
+    """Input data does not match the model's signature; ``problems`` names each bad field."""
+
+    http_status = 422
+
+    def __init__(
+        self, problems: Sequence[FieldProblem], *, hint: str | None = None
+    ) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(str(p) for p in self.problems[:10])
+        more = len(self.problems) - 10
+        if more > 0:
+            shown += f"; and {more} more"
+        super().__init__(
+            f"Input does not match the model signature: {shown}.",
+            hint=hint or "Send every column the signature names, with the declared types.",
+        )

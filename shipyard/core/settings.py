@@ -1,0 +1,177 @@
+"""Settings: one object, resolved once, from (highest first) explicit arguments, the
+environment (``SHIPYARD_STORE_URL``, ``SHIPYARD_ARTIFACTS_URL``, …), ``shipyard.yaml`` and
+defaults.
+
+In ``shipyard.yaml`` the project name is the top-level ``project`` key and settings live under
+``settings``; relative paths there are relative to the file::
+
+    project: churn
+    settings:
+      store_url: sqlite:///.shipyard/shipyard.db
+      artifacts_url: .shipyard/artifacts
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shipyard.core.errors import ConfigurationError
+
+CONFIG_FILE = "shipyard.yaml"
+
+
+class Settings(BaseSettings):
+    """Where Shipyard keeps its records and how it behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="SHIPYARD_", extra="forbid", frozen=True)
+
+    home: Path = Field(
+        default=Path(".shipyard"),
+        description="Folder for the default SQLite store and artifact folder.",
+    )
+    store_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata store; default SQLite in `home`.",
+    )
+    artifacts_url: str | None = Field(
+        default=None,
+        description="fsspec URL or path of the artifact store; default `home`/artifacts.",
+    )
+    project: str = Field(default="default", min_length=1, description="Project of new runs.")
+    actor: str | None = Field(
+        default=None, description="Who is acting, for the audit log; default user@host."
+    )
+    metric_flush_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between background flushes of buffered metrics."
+    )
+    metric_buffer_size: int = Field(
+        default=50_000, gt=0, description="Buffered metrics that trigger an early flush."
+    )
+    capture_git: bool = Field(default=True, description="Record git commit, dirty flag, diff.")
+    capture_packages: bool = Field(default=True, description="Record installed packages.")
+    config_file: Path | None = Field(
+        default=None, description="The shipyard.yaml these settings were read from, if any."
+    )
+
+    @field_validator("store_url", "artifacts_url")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @property
+    def resolved_store_url(self) -> str:
+        """The metadata store URL, with the SQLite default filled in."""
+        if self.store_url:
+            return self.store_url
+        return f"sqlite:///{(self.home / 'shipyard.db').as_posix()}"
+
+    @property
+    def resolved_artifacts_url(self) -> str:
+        """The artifact store URL, with the local default filled in."""
+        if self.artifacts_url:
+            return self.artifacts_url
+        return (self.home / "artifacts").as_posix()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the ``project`` key and the ``settings`` section of ``shipyard.yaml``."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._values = _read_yaml_settings(find_config_file())
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """``shipyard.yaml`` in ``start`` (default: the working directory), if there is one."""
+    candidate = (start or Path.cwd()) / CONFIG_FILE
+    return candidate if candidate.is_file() else None
+
+
+def _read_yaml_settings(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(
+            f"Cannot read {path}: {exc}", hint="Fix the YAML syntax or remove the file."
+        ) from exc
+    if not isinstance(document, dict):
+        raise ConfigurationError(
+            f"{path} must hold a mapping at the top level.", hint="See `shipyard init`."
+        )
+    section = document.get("settings") or {}
+    if not isinstance(section, dict):
+        raise ConfigurationError(f"`settings` in {path} must be a mapping.")
+    values: dict[str, Any] = dict(section)
+    if "project" in document:
+        values.setdefault("project", document["project"])
+    base = path.parent
+    if "home" in values:
+        values["home"] = _relative_to(base, str(values["home"]))
+    else:
+        values["home"] = base / ".shipyard"
+    for key in ("store_url", "artifacts_url"):
+        if isinstance(values.get(key), str):
+            values[key] = _resolve_url(base, values[key])
+    values["config_file"] = path
+    return values
+
+
+def _relative_to(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _resolve_url(base: Path, url: str) -> str:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            return f"sqlite:///{_relative_to(base, relative).as_posix()}"
+    if "://" not in url:
+        return _relative_to(base, url).as_posix()
+    return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Resolve settings; ``overrides`` win over environment, file and defaults.
+
+    Raises :class:`ConfigurationError` naming the bad key when a value is invalid.
+    """
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(
+            f"Invalid settings: {problems}.",
+            hint="Check SHIPYARD_* environment variables, shipyard.yaml and options.",
+        ) from exc

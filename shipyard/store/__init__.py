@@ -1,0 +1,1 @@
+"""Persistence: the metadata store (SQLAlchemy, Alembic) and the artifact store (fsspec)."""

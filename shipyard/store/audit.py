@@ -1,0 +1,75 @@
+"""The audit log: who did what to which target, when, and why. Append-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shipyard.core.clock import utcnow
+from shipyard.store.database import Database
+from shipyard.store.records import AuditRecord
+from shipyard.store.tables import AuditEvent
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """Add an audit event inside the caller's transaction, so it commits with the change."""
+    session.add(
+        AuditEvent(
+            time=utcnow(),
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target=target,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    )
+
+
+class AuditRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(
+        self,
+        *,
+        target_type: str | None = None,
+        target: str | None = None,
+        target_prefix: str | None = None,
+        action: str | None = None,
+        limit: int | None = 100,
+        newest_first: bool = True,
+    ) -> list[AuditRecord]:
+        order = AuditEvent.id.desc() if newest_first else AuditEvent.id.asc()
+        query = select(AuditEvent).order_by(order)
+        if target_type is not None:
+            query = query.where(AuditEvent.target_type == target_type)
+        if target is not None:
+            query = query.where(AuditEvent.target == target)
+        if target_prefix is not None:
+            query = query.where(AuditEvent.target.startswith(target_prefix, autoescape=True))
+        if action is not None:
+            query = query.where(AuditEvent.action == action)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.read() as session:
+            return [
+                AuditRecord(
+                    e.id, e.time, e.actor, e.action, e.target_type, e.target,
+                    e.before, e.after, e.reason,
+                )  # fmt: skip
+                for e in session.scalars(query)
+            ]

@@ -1,0 +1,122 @@
+"""Schema migrations: a fresh store is created at head; an older one is refused until
+``shipyard db upgrade`` is run. The store is never silently migrated.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from shipyard.core.errors import MigrationRequiredError, StoreError
+from shipyard.store.database import Database, redact
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_PG_LOCK_KEY = 0x5348_4950  # "SHIP": one advisory lock for schema changes
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", _MIGRATIONS.as_posix())
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this Shipyard knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(db: Database) -> str | None:
+    """The store's schema revision, or None for a store that has no Shipyard tables yet."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(db: Database) -> tuple[str | None, str]:
+    """Bring the store to the newest revision; returns (revision before, revision after)."""
+    with _schema_lock(db):
+        before = current_revision(db)
+        _check_known(db, before)
+        with db.engine.begin() as connection:
+            command.upgrade(_config(connection), "head")
+        return before, head_revision()
+
+
+def ensure_schema(db: Database) -> None:
+    """Create a fresh store at head; refuse an out-of-date one with a clear error."""
+    revision = current_revision(db)
+    head = head_revision()
+    if revision == head:
+        return
+    with _schema_lock(db):
+        revision = current_revision(db)
+        if revision == head:
+            return
+        if revision is None and not _has_shipyard_tables(db):
+            with db.engine.begin() as connection:
+                command.upgrade(_config(connection), "head")
+            return
+        _check_known(db, revision)
+        raise MigrationRequiredError(
+            f"The metadata store at {redact(db.url)} is at schema revision {revision}, "
+            f"older than this Shipyard's {head}.",
+            hint="Back it up, then run `shipyard db upgrade`.",
+        )
+
+
+def _check_known(db: Database, revision: str | None) -> None:
+    if revision is None:
+        return
+    script = ScriptDirectory.from_config(_config())
+    known = {rev.revision for rev in script.walk_revisions()}
+    if revision not in known:
+        raise StoreError(
+            f"The metadata store at {redact(db.url)} is at schema revision {revision}, "
+            "which this Shipyard does not know: a newer Shipyard wrote it.",
+            hint="Upgrade Shipyard (pip install -U shipyard).",
+        )
+
+
+def _has_shipyard_tables(db: Database) -> bool:
+    with db.engine.connect() as connection:
+        return "runs" in inspect(connection).get_table_names()
+
+
+@contextmanager
+def _schema_lock(db: Database) -> Iterator[None]:
+    """Serialise schema changes between processes (a file lock or an advisory lock)."""
+    if db.dialect == "sqlite":
+        database = db.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    if db.dialect == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+                connection.commit()
+        return
+    yield

@@ -1,0 +1,271 @@
+"""Runs and everything recorded against them: params, tags, metrics, artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from shipyard.core.clock import utcnow
+from shipyard.core.errors import ConflictError, NotFoundError
+from shipyard.core.ids import new_id
+from shipyard.store.database import Database
+from shipyard.store.records import ArtifactRecord, MetricPoint, RunRecord
+from shipyard.store.tables import Artifact, Metric, Param, Run, Tag
+from shipyard.store.upsert import insert_ignore, upsert
+
+RUNNING, FINISHED, FAILED, KILLED = "running", "finished", "failed", "killed"
+RUN_STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
+
+#: (run_id, key, value, step, timestamp in ms)
+MetricRow = tuple[str, str, float, int, int]
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+class RunRepository:
+    """Reads and writes runs. Every method is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(
+        self,
+        *,
+        project: str,
+        name: str | None = None,
+        kind: str = "train",
+        parent_run_id: str | None = None,
+        entrypoint: str | None = None,
+    ) -> RunRecord:
+        run_id = new_id()
+        with self._db.write() as session:
+            if parent_run_id is not None and session.get(Run, parent_run_id) is None:
+                raise NotFoundError(
+                    f"Parent run {parent_run_id} does not exist.",
+                    hint="List runs with `shipyard runs list`.",
+                )
+            row = Run(
+                id=run_id,
+                project=project,
+                name=name or f"run-{run_id[-6:]}",
+                kind=kind,
+                status=RUNNING,
+                start_time=utcnow(),
+                parent_run_id=parent_run_id,
+                entrypoint=entrypoint,
+            )
+            session.add(row)
+            session.flush()
+            return _run_record(row, {}, {})
+
+    def record_capture(self, run_id: str, **fields: Any) -> None:
+        """Store captured context: git commit/dirty/diff hash, environment, lock hash, seed."""
+        allowed = {
+            "git_commit", "git_dirty", "git_diff_hash", "environment",
+            "environment_lock_hash", "seed", "entrypoint",
+        }  # fmt: skip
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"not capture fields: {sorted(unknown)}")
+        if fields:
+            with self._db.write() as session:
+                session.execute(update(Run).where(Run.id == run_id).values(**fields))
+
+    def finish(self, run_id: str, status: str, *, error: str | None = None) -> RunRecord:
+        """End a running run with ``status``; ending an ended run is a conflict."""
+        if status not in (FINISHED, FAILED, KILLED):
+            raise ValueError(f"a run ends as finished, failed or killed, not {status!r}")
+        with self._db.write() as session:
+            row = _get_row(session, run_id)
+            if row.status != RUNNING:
+                raise ConflictError(f"Run {run_id} already ended as {row.status}.")
+            row.status, row.end_time, row.error = status, utcnow(), error
+            session.flush()
+            return _run_record(row, *_params_and_tags(session, run_id))
+
+    def get(self, run_id: str) -> RunRecord:
+        with self._db.read() as session:
+            row = _get_row(session, run_id)
+            return _run_record(row, *_params_and_tags(session, run_id))
+
+    def list(
+        self,
+        *,
+        project: str | None = None,
+        status: str | None = None,
+        parent_run_id: str | None = None,
+        limit: int = 50,
+    ) -> list[RunRecord]:
+        """Newest first."""
+        query = select(Run).order_by(Run.start_time.desc(), Run.id.desc()).limit(limit)
+        if project is not None:
+            query = query.where(Run.project == project)
+        if status is not None:
+            query = query.where(Run.status == status)
+        if parent_run_id is not None:
+            query = query.where(Run.parent_run_id == parent_run_id)
+        with self._db.read() as session:
+            return [_run_record(row, {}, {}) for row in session.scalars(query)]
+
+    # -- params and tags -------------------------------------------------------------------
+
+    def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        """Record params; a param, once logged, keeps its value (a different one conflicts)."""
+        if not params:
+            return
+        with self._db.write() as session:
+            _get_row(session, run_id)
+            existing = {
+                key: value
+                for key, value in session.execute(
+                    select(Param.key, Param.value).where(
+                        Param.run_id == run_id, Param.key.in_(list(params))
+                    )
+                ).tuples()
+            }
+            changed = {k: (existing[k], v) for k, v in params.items() if k in existing}
+            changed = {k: pair for k, pair in changed.items() if pair[0] != pair[1]}
+            if changed:
+                key, (old, new) = next(iter(changed.items()))
+                raise ConflictError(
+                    f"Param {key!r} of run {run_id} is already {old!r}; cannot change it to "
+                    f"{new!r}.",
+                    hint="Params describe how a run was made and never change; use a tag.",
+                )
+            rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()]
+            insert_ignore(session, _table(Param), rows)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        if not tags:
+            return
+        with self._db.write() as session:
+            _get_row(session, run_id)
+            rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+            upsert(session, _table(Tag), rows, keys=["run_id", "key"], update=["value"])
+
+    # -- metrics ---------------------------------------------------------------------------
+
+    def log_metrics(self, rows: Sequence[MetricRow]) -> None:
+        """Insert many metric points in one transaction (the buffered writer calls this)."""
+        if not rows:
+            return
+        with self._db.write() as session:
+            session.execute(
+                insert(Metric),
+                [
+                    {"run_id": r, "key": k, "value": v, "step": s, "timestamp": t}
+                    for r, k, v, s, t in rows
+                ],
+            )
+
+    def metric_history(self, run_id: str, key: str | None = None) -> list[MetricPoint]:
+        query = select(Metric.key, Metric.value, Metric.step, Metric.timestamp).where(
+            Metric.run_id == run_id
+        )
+        if key is not None:
+            query = query.where(Metric.key == key)
+        query = query.order_by(Metric.key, Metric.step, Metric.timestamp, Metric.id)
+        with self._db.read() as session:
+            return [MetricPoint(*row) for row in session.execute(query).tuples()]
+
+    def latest_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
+        """For each run, each metric's value at its highest step."""
+        ids = list(run_ids)
+        if not ids:
+            return {}
+        newest = (
+            select(Metric.run_id, Metric.key, func.max(Metric.id).label("id"))
+            .where(Metric.run_id.in_(ids))
+            .group_by(Metric.run_id, Metric.key, Metric.step)
+            .subquery()
+        )
+        top_step = (
+            select(Metric.run_id, Metric.key, func.max(Metric.step).label("step"))
+            .where(Metric.run_id.in_(ids))
+            .group_by(Metric.run_id, Metric.key)
+            .subquery()
+        )
+        query = (
+            select(Metric.run_id, Metric.key, Metric.value)
+            .join(newest, Metric.id == newest.c.id)
+            .join(
+                top_step,
+                (Metric.run_id == top_step.c.run_id)
+                & (Metric.key == top_step.c.key)
+                & (Metric.step == top_step.c.step),
+            )
+        )
+        result: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
+        with self._db.read() as session:
+            for run_id, key, value in session.execute(query).tuples():
+                result[run_id][key] = value
+        return result
+
+    def count_metrics(self, run_id: str) -> int:
+        with self._db.read() as session:
+            query = select(func.count()).select_from(Metric).where(Metric.run_id == run_id)
+            return int(session.scalar(query) or 0)
+
+    # -- artifacts -------------------------------------------------------------------------
+
+    def add_artifact(
+        self, run_id: str, *, name: str, hash: str, uri: str, size: int, kind: str = "file"
+    ) -> ArtifactRecord:
+        """Record an artifact; logging the same name again replaces it."""
+        created = utcnow()
+        row = {
+            "run_id": run_id, "name": name, "hash": hash, "uri": uri,
+            "size": size, "kind": kind, "created_at": created,
+        }  # fmt: skip
+        with self._db.write() as session:
+            _get_row(session, run_id)
+            upsert(
+                session,
+                _table(Artifact),
+                [row],
+                keys=["run_id", "name"],
+                update=["hash", "uri", "size", "kind", "created_at"],
+            )
+        return ArtifactRecord(run_id, name, hash, uri, size, kind, created)
+
+    def artifacts(self, run_id: str) -> list[ArtifactRecord]:
+        query = select(Artifact).where(Artifact.run_id == run_id).order_by(Artifact.name)
+        with self._db.read() as session:
+            return [
+                ArtifactRecord(a.run_id, a.name, a.hash, a.uri, a.size, a.kind, a.created_at)
+                for a in session.scalars(query)
+            ]
+
+
+def _get_row(session: Session, run_id: str) -> Run:
+    row = session.get(Run, run_id)
+    if row is None:
+        raise NotFoundError(
+            f"Run {run_id} does not exist.", hint="List runs with `shipyard runs list`."
+        )
+    return row
+
+
+def _params_and_tags(session: Session, run_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    params = session.execute(select(Param.key, Param.value).where(Param.run_id == run_id))
+    tags = session.execute(select(Tag.key, Tag.value).where(Tag.run_id == run_id))
+    return {k: v for k, v in params.tuples()}, {k: v for k, v in tags.tuples()}
+
+
+def _run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRecord:
+    start: datetime = row.start_time
+    return RunRecord(
+        id=row.id, project=row.project, name=row.name, kind=row.kind, status=row.status,
+        start_time=start, end_time=row.end_time, parent_run_id=row.parent_run_id,
+        entrypoint=row.entrypoint, git_commit=row.git_commit, git_dirty=row.git_dirty,
+        git_diff_hash=row.git_diff_hash, seed=row.seed, environment=row.environment,
+        environment_lock_hash=row.environment_lock_hash, error=row.error,
+        params=params, tags=tags,
+    )  # fmt: skip

@@ -1,0 +1,72 @@
+"""A workspace: the metadata store and artifact store that settings point at, opened once.
+
+Nothing here is global: code that needs the stores is handed a :class:`Workspace`, or calls
+:func:`open_workspace` to resolve one from settings.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from shipyard.core.settings import Settings, load_settings
+from shipyard.store.artifacts import ArtifactStore
+from shipyard.store.audit import AuditRepository
+from shipyard.store.database import Database
+from shipyard.store.migrate import ensure_schema
+from shipyard.store.models import ModelRepository
+from shipyard.store.runs import RunRepository
+
+
+class Workspace:
+    """The stores of one Shipyard installation, with a repository per aggregate."""
+
+    def __init__(self, settings: Settings, *, check_schema: bool = True) -> None:
+        self.settings = settings
+        self.db = Database(settings.resolved_store_url)
+        if check_schema:
+            self.db.check_reachable()
+            ensure_schema(self.db)
+        self.runs = RunRepository(self.db)
+        self.models = ModelRepository(self.db)
+        self.audit = AuditRepository(self.db)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        return ArtifactStore(self.settings.resolved_artifacts_url)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Local folder for verified copies of packages fetched from the artifact store."""
+        return self.settings.home / "cache"
+
+    @property
+    def actor(self) -> str:
+        """Who acts, for the audit log: the setting, else ``user@host``."""
+        return self.settings.actor or default_actor()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def default_actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = os.environ.get("USER", "unknown")
+    return f"{user}@{socket.gethostname()}"
+
+
+def open_workspace(settings: Settings | None = None, **overrides: Any) -> Workspace:
+    """Open the workspace of ``settings`` (resolved from the environment when not given)."""
+    return Workspace(settings if settings is not None else load_settings(**overrides))
