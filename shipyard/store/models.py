@@ -121,14 +121,14 @@ class ModelRepository:
                 select(ModelVersion.model_id, func.max(ModelVersion.version))
                 .where(ModelVersion.model_id.in_(ids))
                 .group_by(ModelVersion.model_id)
-            ).tuples()
+            )
         }
         aliases: dict[str, dict[str, int]] = defaultdict(dict)
         for model_id, alias, version in session.execute(
             select(Alias.model_id, Alias.alias, ModelVersion.version)
             .join(ModelVersion, ModelVersion.id == Alias.version_id)
             .where(Alias.model_id.in_(ids))
-        ).tuples():
+        ):
             aliases[model_id][alias] = version
         return [
             ModelRecord(m.id, m.name, m.description, m.created_at, latest.get(m.id), aliases[m.id])
@@ -167,7 +167,7 @@ class ModelRepository:
             by_version: dict[str, list[str]] = defaultdict(list)
             for alias, version_id in session.execute(
                 select(Alias.alias, Alias.version_id).where(Alias.model_id == model.id)
-            ).tuples():
+            ):
                 by_version[version_id].append(alias)
             return [_version_record(name, r, tuple(sorted(by_version[r.id]))) for r in rows]
 
@@ -207,6 +207,8 @@ class ModelRepository:
             before = None
             if current is not None:
                 before = session.get_one(ModelVersion, current.version_id).version
+            if before == version:
+                return AliasMove(name, alias, before, version)  # already there: nothing to record
             if version is None:
                 if current is not None:
                     session.delete(current)

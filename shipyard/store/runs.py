@@ -128,7 +128,7 @@ class RunRepository:
                     select(Param.key, Param.value).where(
                         Param.run_id == run_id, Param.key.in_(list(params))
                     )
-                ).tuples()
+                )
             }
             changed = {k: (existing[k], v) for k, v in params.items() if k in existing}
             changed = {k: pair for k, pair in changed.items() if pair[0] != pair[1]}
@@ -173,7 +173,7 @@ class RunRepository:
             query = query.where(Metric.key == key)
         query = query.order_by(Metric.key, Metric.step, Metric.timestamp, Metric.id)
         with self._db.read() as session:
-            return [MetricPoint(*row) for row in session.execute(query).tuples()]
+            return [MetricPoint(*row) for row in session.execute(query)]
 
     def latest_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
         """For each run, each metric's value at its highest step."""
@@ -204,7 +204,7 @@ class RunRepository:
         )
         result: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
         with self._db.read() as session:
-            for run_id, key, value in session.execute(query).tuples():
+            for run_id, key, value in session.execute(query):
                 result[run_id][key] = value
         return result
 
@@ -256,7 +256,7 @@ def _get_row(session: Session, run_id: str) -> Run:
 def _params_and_tags(session: Session, run_id: str) -> tuple[dict[str, str], dict[str, str]]:
     params = session.execute(select(Param.key, Param.value).where(Param.run_id == run_id))
     tags = session.execute(select(Tag.key, Tag.value).where(Tag.run_id == run_id))
-    return {k: v for k, v in params.tuples()}, {k: v for k, v in tags.tuples()}
+    return {k: v for k, v in params}, {k: v for k, v in tags}
 
 
 def _run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRecord:

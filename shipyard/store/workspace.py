@@ -70,3 +70,16 @@ def default_actor() -> str:
 def open_workspace(settings: Settings | None = None, **overrides: Any) -> Workspace:
     """Open the workspace of ``settings`` (resolved from the environment when not given)."""
     return Workspace(settings if settings is not None else load_settings(**overrides))
+
+
+_open: dict[Settings, Workspace] = {}
+
+
+def workspace_for(settings: Settings | None = None) -> Workspace:
+    """The workspace for ``settings``, opened once per process and reused (a connection pool is
+    expensive to build; the settings object is immutable, so it is a safe key)."""
+    resolved = settings if settings is not None else load_settings()
+    workspace = _open.get(resolved)
+    if workspace is None:
+        workspace = _open.setdefault(resolved, Workspace(resolved))
+    return workspace

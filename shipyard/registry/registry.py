@@ -1,0 +1,141 @@
+"""The registry: resolve references, load models by alias, promote, roll back.
+
+Promotion moves an alias atomically and writes an audit event in the same transaction
+(``shipyard.store.models``); rollback is a promotion back to the alias's previous target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.settings import Settings
+from shipyard.models import LoadedModel, fetch_package, load_package
+from shipyard.registry.refs import ModelRef, parse_ref
+from shipyard.store.models import READY, AliasMove
+from shipyard.store.records import AuditRecord, ModelVersionRecord
+from shipyard.store.workspace import Workspace, workspace_for
+
+SET, ROLLBACK, DELETE = "alias.set", "alias.rollback", "alias.delete"
+
+
+def resolve(ref: str | ModelRef, *, workspace: Workspace | None = None) -> ModelVersionRecord:
+    """The version a reference points at: ``name@alias``, ``name/3`` or ``name`` (latest)."""
+    ws = workspace or workspace_for()
+    parsed = parse_ref(ref) if isinstance(ref, str) else ref
+    if parsed.alias is not None:
+        return ws.models.resolve_alias(parsed.name, parsed.alias)
+    if parsed.version is not None:
+        return ws.models.get_version(parsed.name, parsed.version)
+    return ws.models.latest_version(parsed.name)
+
+
+def load_model(
+    ref: str | ModelRef,
+    *,
+    trusted: bool = False,
+    warm: bool = True,
+    workspace: Workspace | None = None,
+    settings: Settings | None = None,
+) -> LoadedModel:
+    """Load a registered model: every file's hash is verified, then the input example is run
+    once. ``trusted=True`` allows formats that can run code (pickle, joblib)."""
+    ws = workspace or workspace_for(settings)
+    version = resolve(ref, workspace=ws)
+    directory = fetch_package(version.package_hash, ws.artifacts, ws.cache_dir / "packages")
+    loaded = load_package(directory, trusted=trusted, warm=warm)
+    loaded.registered_as = version
+    return loaded
+
+
+def promote(
+    name: str,
+    version: int,
+    alias: str,
+    *,
+    reason: str | None = None,
+    actor: str | None = None,
+    force: bool = False,
+    workspace: Workspace | None = None,
+) -> AliasMove:
+    """Point ``alias`` of model ``name`` at ``version``, atomically and audited.
+
+    A version that is not ready (rejected or archived) is refused unless ``force`` is set with a
+    ``reason``, which the audit log keeps.
+    """
+    ws = workspace or workspace_for()
+    target = ws.models.get_version(name, version)
+    if target.status != READY:
+        if not force:
+            raise ConflictError(
+                f"{target.ref} is {target.status}; it will not be promoted to {alias!r}.",
+                hint="Promote another version, or pass --force with --reason to override.",
+            )
+        if not reason:
+            raise UsageError("A forced promotion needs a reason.", hint='Add --reason "...".')
+    note = f"[forced] {reason}" if force and target.status != READY else reason
+    return ws.models.move_alias(
+        name, alias, version, actor=actor or ws.actor, reason=note, action=SET
+    )
+
+
+def rollback(
+    name: str,
+    alias: str,
+    *,
+    reason: str | None = None,
+    actor: str | None = None,
+    workspace: Workspace | None = None,
+) -> AliasMove:
+    """Move ``alias`` back to the version it pointed at before its current one."""
+    ws = workspace or workspace_for()
+    stack = _target_stack(alias_history(name, alias, workspace=ws))
+    current = ws.models.resolve_alias(name, alias).version
+    if len(stack) < 2 or stack[-1] != current:
+        raise ConflictError(
+            f"{name}@{alias} has no earlier version to roll back to.",
+            hint=f"See its history with `shipyard audit --model {name}`.",
+        )
+    return ws.models.move_alias(
+        name, alias, stack[-2], actor=actor or ws.actor, reason=reason, action=ROLLBACK
+    )
+
+
+def alias_history(
+    name: str, alias: str, *, workspace: Workspace | None = None
+) -> list[AuditRecord]:
+    """Every move of ``name@alias``, oldest first."""
+    ws = workspace or workspace_for()
+    ws.models.get_model(name)
+    return ws.audit.list(
+        target_type="alias", target=f"{name}@{alias}", limit=None, newest_first=False
+    )
+
+
+def _target_stack(events: list[AuditRecord]) -> list[int]:
+    """Replay alias moves: a promotion pushes its target, a rollback pops the current one."""
+    stack: list[int] = []
+    for event in events:
+        after = _version_of(event.after)
+        if event.action == ROLLBACK and stack:
+            stack.pop()
+        elif after is None:
+            stack.clear()
+        else:
+            stack.append(after)
+    return stack
+
+
+def _version_of(state: dict[str, Any] | None) -> int | None:
+    if not state or "version" not in state:
+        return None
+    return int(state["version"])
+
+
+def delete_alias(
+    name: str, alias: str, *, reason: str | None = None, workspace: Workspace | None = None
+) -> AliasMove:
+    ws = workspace or workspace_for()
+    ws.models.resolve_alias(name, alias)
+    return ws.models.move_alias(name, alias, None, actor=ws.actor, reason=reason, action=DELETE)
+

@@ -1,0 +1,31 @@
+"""Tracking: runs, with their params, metrics, tags, artifacts, models and captured context."""
+
+from shipyard.tracking.fluent import (
+    active_run,
+    log_artifact,
+    log_metric,
+    log_metrics,
+    log_model,
+    log_param,
+    log_params,
+    seed_everything,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from shipyard.tracking.run import ActiveRun
+
+__all__ = [
+    "ActiveRun",
+    "active_run",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_param",
+    "log_params",
+    "seed_everything",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]

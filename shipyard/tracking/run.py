@@ -1,0 +1,237 @@
+"""An active run: what a training script records while it works."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from shipyard.core.clock import now_millis
+from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.names import check_key, check_model_name
+from shipyard.models import save_package, store_package
+from shipyard.store.records import ArtifactRecord, ModelVersionRecord, RunRecord
+from shipyard.store.runs import FAILED, FINISHED, KILLED
+from shipyard.store.workspace import Workspace
+from shipyard.tracking import capture
+from shipyard.tracking.artifacts import log_file, log_folder
+from shipyard.tracking.metric_buffer import MetricBuffer
+
+
+class ActiveRun:
+    """A run in progress. Use it as a context manager (``with sy.start_run() as run:``); an
+    exception inside the block ends the run as failed, with the error recorded."""
+
+    def __init__(self, workspace: Workspace, record: RunRecord) -> None:
+        self.workspace = workspace
+        self.id = record.id
+        self.name = record.name
+        self.project = record.project
+        self.parent_run_id = record.parent_run_id
+        self.seed: int | None = None
+        self._ended = False
+        self._keys: set[str] = set()
+        settings = workspace.settings
+        self._metrics = MetricBuffer(
+            workspace.runs.log_metrics,
+            interval=settings.metric_flush_interval,
+            max_pending=settings.metric_buffer_size,
+        )
+        self._capture: dict[str, Any] = {}
+        self._capture_thread = threading.Thread(
+            target=self._capture_context, name="shipyard-capture", daemon=True
+        )
+        self._capture_thread.start()
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.id} {self.name!r}>"
+
+    # -- context captured off the caller's thread ------------------------------------------
+
+    def _capture_context(self) -> None:
+        settings = self.workspace.settings
+        found: dict[str, Any] = {"environment": capture.environment()}
+        try:
+            if settings.capture_git:
+                git = capture.capture_git()
+                if git is not None:
+                    found["git_commit"], found["git_dirty"] = git.commit, git.dirty
+                    if git.diff:
+                        found["git_diff_hash"] = self.workspace.artifacts.put_bytes(git.diff).hash
+            if settings.capture_packages:
+                lock = self.workspace.artifacts.put_bytes(capture.package_lock())
+                found["environment_lock_hash"] = lock.hash
+        except Exception as exc:  # capture is best effort; the run itself must not fail
+            found["environment"] = {**found["environment"], "capture_error": str(exc)}
+        self._capture = found
+
+    # -- params, tags, metrics -------------------------------------------------------------
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record how the run is configured. A param keeps its first value."""
+        self._check_open()
+        clean = {check_key(str(k), "param key"): _text(v) for k, v in params.items()}
+        self.workspace.runs.log_params(self.id, clean)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        """Label the run; a tag can be changed later."""
+        self._check_open()
+        clean = {check_key(str(k), "tag key"): _text(v) for k, v in tags.items()}
+        self.workspace.runs.set_tags(self.id, clean)
+
+    def log_metric(self, key: str, value: float, step: int | None = None) -> None:
+        """Record one value of a metric. Buffered: it reaches the store within the flush
+        interval, and for certain when the run ends or :meth:`flush` is called."""
+        if key not in self._keys:
+            self._check_open()
+            check_key(key, "metric key")
+            self._keys.add(key)
+        self._metrics.add((self.id, key, _number(key, value), int(step or 0), now_millis()))
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        self._check_open()
+        stamp = now_millis()
+        rows = []
+        for key, value in metrics.items():
+            if key not in self._keys:
+                check_key(key, "metric key")
+                self._keys.add(key)
+            rows.append((self.id, key, _number(key, value), int(step or 0), stamp))
+        self._metrics.extend(rows)
+
+    def flush(self) -> None:
+        """Write buffered metrics now."""
+        self._metrics.flush()
+
+    # -- artifacts and models --------------------------------------------------------------
+
+    def log_artifact(self, path: str | Path, name: str | None = None) -> ArtifactRecord:
+        """Store a file (or a whole folder) as an artifact of this run."""
+        self._check_open()
+        source = Path(path)
+        runs, store = self.workspace.runs, self.workspace.artifacts
+        if source.is_dir():
+            return log_folder(runs, store, self.id, source, name)
+        return log_file(runs, store, self.id, source, name)
+
+    def log_model(
+        self,
+        model: Any,
+        name: str,
+        *,
+        input_example: Any,
+        signature: Any = None,
+        flavor: str | None = None,
+        serialization: str | None = None,
+        trusted: bool = False,
+        description: str | None = None,
+    ) -> ModelVersionRecord:
+        """Package ``model``, store it, and register it as a new version of model ``name``."""
+        self._check_open()
+        check_model_name(name)
+        with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:
+            directory = Path(temporary) / "package"
+            manifest = save_package(
+                model,
+                directory,
+                input_example=input_example,
+                signature=signature,
+                flavor=flavor,
+                serialization=serialization,
+                trusted=trusted,
+                source_run_id=self.id,
+            )
+            package_hash = store_package(directory, self.workspace.artifacts)
+            size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+        self.workspace.runs.add_artifact(
+            self.id,
+            name=f"models/{name}",
+            hash=package_hash,
+            uri=self.workspace.artifacts.uri(package_hash),
+            size=size,
+            kind="model",
+        )
+        return self.workspace.models.create_version(
+            name,
+            package_hash=package_hash,
+            flavor=manifest.flavor,
+            signature=manifest.signature,
+            source_run_id=self.id,
+            actor=self.workspace.actor,
+            description=description,
+        )
+
+    def record_seed(self, seed: int) -> None:
+        self._check_open()
+        self.seed = seed
+        self.workspace.runs.record_capture(self.id, seed=seed)
+
+    # -- ending ----------------------------------------------------------------------------
+
+    def end(self, status: str = FINISHED, *, error: str | None = None) -> RunRecord:
+        """Write buffered metrics and captured context, and close the run with ``status``."""
+        if self._ended:
+            raise ConflictError(f"Run {self.id} has already ended.")
+        self._ended = True
+        try:
+            self._metrics.close()
+        finally:
+            self._capture_thread.join()
+            if self._capture:
+                self.workspace.runs.record_capture(self.id, **self._capture)
+        return self.workspace.runs.finish(self.id, status, error=error)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def _check_open(self) -> None:
+        if self._ended:
+            raise ConflictError(
+                f"Run {self.id} has ended; nothing more can be logged to it.",
+                hint="Start a new run with sy.start_run().",
+            )
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._ended:
+            return
+        if exc is None:
+            self.end(FINISHED)
+        elif isinstance(exc, KeyboardInterrupt):
+            self.end(KILLED, error="interrupted (KeyboardInterrupt)")
+        else:
+            detail = "".join(traceback.format_exception(exc_type, exc, tb))
+            self.end(FAILED, error=detail[-20_000:])
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > 6000:
+        raise UsageError("A param or tag value is longer than 6000 characters.",
+                         hint="Log long content as an artifact instead.")  # fmt: skip
+    return text
+
+
+def _number(key: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"Metric {key!r} got {value!r}, which is not a number.") from None
