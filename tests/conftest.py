@@ -80,3 +80,15 @@ def sqlite_workspace(tmp_path: Path) -> Iterator[Workspace]:
         yield ws
     finally:
         ws.close()
+
+
+@pytest.fixture
+def settings_fast_flush(tmp_path: Path) -> Iterator[Workspace]:
+    """A SQLite workspace whose metric buffer flushes every 50 ms."""
+    ws = Workspace(
+        load_settings(home=tmp_path / "fast", metric_flush_interval=0.05, capture_git=False)
+    )
+    try:
+        yield ws
+    finally:
+        ws.close()

@@ -125,9 +125,7 @@ class InputValidationError(ShipyardError):
 
     http_status = 422
 
-    def __init__(
-        self, problems: Sequence[FieldProblem], *, hint: str | None = None
-    ) -> None:
+    def __init__(self, problems: Sequence[FieldProblem], *, hint: str | None = None) -> None:
         self.problems = list(problems)
         shown = "; ".join(str(p) for p in self.problems[:10])
         more = len(self.problems) - 10

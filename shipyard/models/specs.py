@@ -42,8 +42,7 @@ class ColumnSpec:
             raise ModelError(f"A signature column needs a non-empty name, got {self.name!r}.")
         if self.dtype not in DTYPES:
             raise ModelError(
-                f"Column {self.name!r} has dtype {self.dtype!r}; "
-                f"use one of {', '.join(DTYPES)}."
+                f"Column {self.name!r} has dtype {self.dtype!r}; use one of {', '.join(DTYPES)}."
             )
         if self.categories is not None and not isinstance(self.categories, tuple):
             object.__setattr__(self, "categories", tuple(self.categories))

@@ -6,9 +6,15 @@ Promotion moves an alias atomically and writes an audit event in the same transa
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
-from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.errors import (
+    ArtifactIntegrityError,
+    ArtifactMissingError,
+    ConflictError,
+    UsageError,
+)
 from shipyard.core.settings import Settings
 from shipyard.models import LoadedModel, fetch_package, load_package
 from shipyard.registry.refs import ModelRef, parse_ref
@@ -42,8 +48,16 @@ def load_model(
     once. ``trusted=True`` allows formats that can run code (pickle, joblib)."""
     ws = workspace or workspace_for(settings)
     version = resolve(ref, workspace=ws)
-    directory = fetch_package(version.package_hash, ws.artifacts, ws.cache_dir / "packages")
-    loaded = load_package(directory, trusted=trusted, warm=warm)
+    cache = ws.cache_dir / "packages"
+    directory = fetch_package(version.package_hash, ws.artifacts, cache)
+    try:
+        loaded = load_package(directory, trusted=trusted, warm=warm)
+    except (ArtifactIntegrityError, ArtifactMissingError):
+        # The local copy was damaged after it was verified; fetch it again from the store,
+        # which verifies every blob, and load that (a damaged store blob raises from here).
+        shutil.rmtree(directory, ignore_errors=True)
+        directory = fetch_package(version.package_hash, ws.artifacts, cache)
+        loaded = load_package(directory, trusted=trusted, warm=warm)
     loaded.registered_as = version
     return loaded
 
@@ -138,4 +152,3 @@ def delete_alias(
     ws = workspace or workspace_for()
     ws.models.resolve_alias(name, alias)
     return ws.models.move_alias(name, alias, None, actor=ws.actor, reason=reason, action=DELETE)
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shipyard.core.clock import utcnow
@@ -48,7 +48,7 @@ class AuditRepository:
         *,
         target_type: str | None = None,
         target: str | None = None,
-        target_prefix: str | None = None,
+        model: str | None = None,
         action: str | None = None,
         limit: int | None = 100,
         newest_first: bool = True,
@@ -59,8 +59,13 @@ class AuditRepository:
             query = query.where(AuditEvent.target_type == target_type)
         if target is not None:
             query = query.where(AuditEvent.target == target)
-        if target_prefix is not None:
-            query = query.where(AuditEvent.target.startswith(target_prefix, autoescape=True))
+        if model is not None:  # events about the model's versions (NAME/N) and aliases (NAME@A)
+            query = query.where(
+                or_(
+                    AuditEvent.target.startswith(f"{model}/", autoescape=True),
+                    AuditEvent.target.startswith(f"{model}@", autoescape=True),
+                )
+            )
         if action is not None:
             query = query.where(AuditEvent.action == action)
         if limit is not None:
@@ -68,8 +73,15 @@ class AuditRepository:
         with self._db.read() as session:
             return [
                 AuditRecord(
-                    e.id, e.time, e.actor, e.action, e.target_type, e.target,
-                    e.before, e.after, e.reason,
-                )  # fmt: skip
+                    e.id,
+                    e.time,
+                    e.actor,
+                    e.action,
+                    e.target_type,
+                    e.target,
+                    e.before,
+                    e.after,
+                    e.reason,
+                )
                 for e in session.scalars(query)
             ]

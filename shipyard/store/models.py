@@ -109,9 +109,9 @@ class ModelRepository:
             return self._model_records(session, select(Model).order_by(Model.name), None)
 
     def _model_records(
-        self, session: Session, query: Select[tuple[Model]], wanted: str | None
+        self, session: Session, query: Select[Any], wanted: str | None
     ) -> list[ModelRecord]:
-        models = list(session.scalars(query))
+        models: list[Model] = list(session.scalars(query))
         if wanted is not None and not models:
             raise _unknown_model(session, wanted)
         ids = [m.id for m in models]
@@ -273,9 +273,7 @@ def _version_row(session: Session, model: Model, version: int) -> ModelVersion:
 
 
 def _aliases_of(session: Session, version_id: str) -> tuple[str, ...]:
-    return tuple(
-        sorted(session.scalars(select(Alias.alias).where(Alias.version_id == version_id)))
-    )
+    return tuple(sorted(session.scalars(select(Alias.alias).where(Alias.version_id == version_id))))
 
 
 def _version_record(name: str, row: ModelVersion, aliases: tuple[str, ...]) -> ModelVersionRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -67,26 +68,31 @@ class RunRepository:
 
     def record_capture(self, run_id: str, **fields: Any) -> None:
         """Store captured context: git commit/dirty/diff hash, environment, lock hash, seed."""
-        allowed = {
-            "git_commit", "git_dirty", "git_diff_hash", "environment",
-            "environment_lock_hash", "seed", "entrypoint",
-        }  # fmt: skip
-        unknown = set(fields) - allowed
-        if unknown:
-            raise ValueError(f"not capture fields: {sorted(unknown)}")
+        _check_capture_fields(fields)
         if fields:
             with self._db.write() as session:
                 session.execute(update(Run).where(Run.id == run_id).values(**fields))
 
-    def finish(self, run_id: str, status: str, *, error: str | None = None) -> RunRecord:
-        """End a running run with ``status``; ending an ended run is a conflict."""
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        error: str | None = None,
+        capture: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """End a running run with ``status`` (and store ``capture`` fields in the same
+        transaction); ending an ended run is a conflict."""
         if status not in (FINISHED, FAILED, KILLED):
             raise ValueError(f"a run ends as finished, failed or killed, not {status!r}")
+        _check_capture_fields(capture or {})
         with self._db.write() as session:
             row = _get_row(session, run_id)
             if row.status != RUNNING:
                 raise ConflictError(f"Run {run_id} already ended as {row.status}.")
             row.status, row.end_time, row.error = status, utcnow(), error
+            for name, value in (capture or {}).items():
+                setattr(row, name, value)
             session.flush()
             return _run_record(row, *_params_and_tags(session, run_id))
 
@@ -156,16 +162,18 @@ class RunRepository:
         """Insert many metric points in one transaction (the buffered writer calls this)."""
         if not rows:
             return
+        table = _table(Metric)
         with self._db.write() as session:
-            session.execute(
-                insert(Metric),
+            # Core executemany on the table: no ORM unit of work for a hot, append-only path.
+            session.connection().execute(
+                insert(table),
                 [
                     {"run_id": r, "key": k, "value": v, "step": s, "timestamp": t}
                     for r, k, v, s, t in rows
                 ],
             )
 
-    def metric_history(self, run_id: str, key: str | None = None) -> list[MetricPoint]:
+    def metric_history(self, run_id: str, key: str | None = None) -> builtins.list[MetricPoint]:
         query = select(Metric.key, Metric.value, Metric.step, Metric.timestamp).where(
             Metric.run_id == run_id
         )
@@ -235,13 +243,25 @@ class RunRepository:
             )
         return ArtifactRecord(run_id, name, hash, uri, size, kind, created)
 
-    def artifacts(self, run_id: str) -> list[ArtifactRecord]:
+    def artifacts(self, run_id: str) -> builtins.list[ArtifactRecord]:
         query = select(Artifact).where(Artifact.run_id == run_id).order_by(Artifact.name)
         with self._db.read() as session:
             return [
                 ArtifactRecord(a.run_id, a.name, a.hash, a.uri, a.size, a.kind, a.created_at)
                 for a in session.scalars(query)
             ]
+
+
+_CAPTURE_FIELDS = frozenset(
+    {"git_commit", "git_dirty", "git_diff_hash", "environment", "environment_lock_hash", "seed",
+     "entrypoint"}
+)  # fmt: skip
+
+
+def _check_capture_fields(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - _CAPTURE_FIELDS
+    if unknown:
+        raise ValueError(f"not capture fields: {sorted(unknown)}")
 
 
 def _get_row(session: Session, run_id: str) -> Run:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import subprocess
@@ -23,32 +24,44 @@ class GitState:
 
 
 def capture_git(cwd: Path | None = None) -> GitState | None:
-    """Commit, dirty flag and (when dirty) the diff against HEAD; None outside a git work tree."""
+    """Commit, dirty flag and (when dirty) the diff against HEAD; None outside a git work tree.
+
+    ``rev-parse`` and ``diff`` run side by side; a non-empty diff of tracked files is what
+    makes the tree dirty (untracked files are not part of what produced a run).
+    """
     where = str(cwd or Path.cwd())
-    status = _git(["status", "--porcelain=v2", "--branch", "--untracked-files=no"], where)
-    if status is None:
+    diff_process = _start_git(["diff", "--binary", "HEAD"], where)
+    commit_process = _start_git(["rev-parse", "--verify", "HEAD"], where)
+    commit = _finish_git(commit_process)
+    diff = _finish_git(diff_process)
+    if not commit or diff is None:
         return None
-    commit = None
-    dirty = False
-    for line in status.decode(errors="replace").splitlines():
-        if line.startswith("# branch.oid "):
-            commit = line.split()[2]
-        elif not line.startswith("#"):
-            dirty = True
-    if commit is None or commit == "(initial)":
-        return None
-    diff = _git(["diff", "--binary", "HEAD"], where) if dirty else None
-    return GitState(commit=commit, dirty=dirty, diff=diff)
+    return GitState(commit=commit.decode().strip(), dirty=bool(diff), diff=diff or None)
 
 
-def _git(args: list[str], cwd: str) -> bytes | None:
+def _start_git(args: list[str], cwd: str) -> subprocess.Popen[bytes] | None:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT_SECONDS, check=False
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # never take the index lock
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return None
-    return done.stdout if done.returncode == 0 else None
+
+
+def _finish_git(process: subprocess.Popen[bytes] | None) -> bytes | None:
+    if process is None:
+        return None
+    try:
+        output, _ = process.communicate(timeout=GIT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return output if process.returncode == 0 else None
 
 
 def entrypoint() -> str | None:

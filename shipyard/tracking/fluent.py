@@ -101,9 +101,7 @@ def active_run() -> ActiveRun | None:
 def _require_run() -> ActiveRun:
     run = _active.get()
     if run is None:
-        raise UsageError(
-            "No run is active.", hint="Wrap the code in `with sy.start_run():`."
-        )
+        raise UsageError("No run is active.", hint="Wrap the code in `with sy.start_run():`.")
     return run
 
 
@@ -149,4 +147,3 @@ def seed_everything(seed: int) -> int:
     else:
         _pending_seed.set(seed)
     return seed
-

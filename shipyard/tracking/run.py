@@ -92,10 +92,10 @@ class ActiveRun:
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Record one value of a metric. Buffered: it reaches the store within the flush
         interval, and for certain when the run ends or :meth:`flush` is called."""
-        if key not in self._keys:
+        if self._ended:
             self._check_open()
-            check_key(key, "metric key")
-            self._keys.add(key)
+        if key not in self._keys:
+            self._keys.add(check_key(key, "metric key"))
         self._metrics.add((self.id, key, _number(key, value), int(step or 0), now_millis()))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
@@ -104,8 +104,7 @@ class ActiveRun:
         rows = []
         for key, value in metrics.items():
             if key not in self._keys:
-                check_key(key, "metric key")
-                self._keys.add(key)
+                self._keys.add(check_key(key, "metric key"))
             rows.append((self.id, key, _number(key, value), int(step or 0), stamp))
         self._metrics.extend(rows)
 
@@ -185,11 +184,15 @@ class ActiveRun:
         self._ended = True
         try:
             self._metrics.close()
-        finally:
+        except Exception as exc:
             self._capture_thread.join()
-            if self._capture:
-                self.workspace.runs.record_capture(self.id, **self._capture)
-        return self.workspace.runs.finish(self.id, status, error=error)
+            unwritten = f"{self._metrics.pending} buffered metric values could not be written"
+            self.workspace.runs.finish(
+                self.id, FAILED, error=f"{unwritten}: {exc}", capture=self._capture
+            )
+            raise
+        self._capture_thread.join()
+        return self.workspace.runs.finish(self.id, status, error=error, capture=self._capture)
 
     @property
     def ended(self) -> bool:

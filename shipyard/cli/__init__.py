@@ -1,0 +1,1 @@
+"""The ``shipyard`` command: thin Typer views over the library."""

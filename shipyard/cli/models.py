@@ -1,0 +1,67 @@
+"""``shipyard models``: registered models and their versions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli.output import print_fields, print_json, print_table
+from shipyard.cli.state import state
+from shipyard.registry import parse_ref, resolve
+
+app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command("list")
+def list_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List registered models with their latest version and aliases."""
+    found = state(ctx).workspace().models.list_models()
+    if as_json:
+        print_json([m.to_dict() for m in found])
+        return
+    print_table(
+        "Models",
+        ["name", "latest", "aliases", "created"],
+        ([m.name, m.latest_version, m.aliases, m.created_at] for m in found),
+    )
+
+
+@app.command("show")
+def show_model(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME for all versions, or NAME/VERSION, NAME@ALIAS.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show a model's versions, or one version in detail."""
+    ws = state(ctx).workspace()
+    parsed = parse_ref(ref)
+    if parsed.alias is None and parsed.version is None:
+        versions = ws.models.list_versions(parsed.name)
+        if as_json:
+            print_json([v.to_dict() for v in versions])
+            return
+        print_table(
+            f"Model {parsed.name}",
+            ["version", "status", "aliases", "flavor", "run", "created"],
+            ([v.version, v.status, v.aliases, v.flavor, v.source_run_id, v.created_at]
+             for v in versions),
+        )  # fmt: skip
+        return
+    version = resolve(parsed, workspace=ws)
+    if as_json:
+        print_json(version.to_dict())
+        return
+    inputs = (version.signature or {}).get("inputs") or []
+    print_fields(
+        f"Model {version.ref}",
+        [
+            ("status", version.status), ("aliases", version.aliases),
+            ("flavor", version.flavor), ("source run", version.source_run_id),
+            ("package sha256", version.package_hash), ("created", version.created_at),
+            ("inputs", [f"{c.get('name')}:{c.get('dtype')}" for c in inputs]),
+            ("description", version.description),
+        ],
+    )  # fmt: skip

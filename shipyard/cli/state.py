@@ -1,0 +1,58 @@
+"""What the root command's options resolve to, shared with every sub-command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+
+from shipyard.core.errors import UsageError
+from shipyard.core.settings import Settings, load_settings
+from shipyard.store.workspace import Workspace
+
+
+@dataclass
+class CliState:
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _workspace: Workspace | None = None
+
+    def settings(self) -> Settings:
+        return load_settings(**self.overrides)
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace(self.settings())
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """``--set key=value`` pairs as a dict; a malformed pair is a usage error."""
+    known = set(Settings.model_fields)
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(
+                f"--set {pair!r} is not KEY=VALUE.", hint="For example: --set project=churn"
+            )
+        if key not in known:
+            raise UsageError(
+                f"--set {key!r} is not a setting.",
+                hint=f"Settings: {', '.join(sorted(known))}.",
+            )
+        values[key] = value
+    return values
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj

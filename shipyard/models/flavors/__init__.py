@@ -1,0 +1,70 @@
+"""The flavor registry: which flavor packages a model, and the flavor a manifest names.
+
+Specific flavors are asked first, in registration order; the generic ``python`` flavor (any
+object with ``predict``) is asked last.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard.core.errors import ConflictError, ModelError, UnsupportedModelError
+from shipyard.models.flavors.base import Flavor, Prediction, SavedFlavor
+from shipyard.models.flavors.python import PythonFlavor
+from shipyard.models.flavors.sklearn import SklearnFlavor
+
+__all__ = [
+    "Flavor",
+    "Prediction",
+    "PythonFlavor",
+    "SavedFlavor",
+    "SklearnFlavor",
+    "available_flavors",
+    "flavor_for",
+    "get_flavor",
+    "register_flavor",
+]
+
+_REGISTRY: dict[str, Flavor] = {}
+
+
+def register_flavor(flavor: Flavor, *, replace: bool = False) -> None:
+    """Make ``flavor`` available for saving and loading under ``flavor.name``."""
+    if flavor.name in _REGISTRY and not replace:
+        raise ConflictError(
+            f"A flavor called {flavor.name!r} is already registered.",
+            hint="Pass replace=True to replace it on purpose.",
+        )
+    _REGISTRY[flavor.name] = flavor
+
+
+def available_flavors() -> list[str]:
+    """The names of every registered flavor, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_flavor(name: str) -> Flavor:
+    """The flavor registered as ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ModelError(
+            f"Unknown model flavor {name!r}; this Shipyard knows {', '.join(available_flavors())}.",
+            hint="Upgrade Shipyard or install the plugin that provides this flavor.",
+        ) from None
+
+
+def flavor_for(model: Any) -> Flavor:
+    """The first flavor that knows how to package ``model``."""
+    generic_last = sorted(_REGISTRY.values(), key=lambda flavor: flavor.name == PythonFlavor.name)
+    for flavor in generic_last:
+        if flavor.handles(model):
+            return flavor
+    raise UnsupportedModelError(
+        f"No flavor knows how to package a {type(model).__module__}.{type(model).__qualname__}.",
+        hint="Give it a predict(frame) method to use the python flavor, or pass flavor=.",
+    )
+
+
+register_flavor(SklearnFlavor())
+register_flavor(PythonFlavor())

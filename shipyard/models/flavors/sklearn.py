@@ -1,0 +1,146 @@
+"""The scikit-learn flavor: estimators and pipelines, saved with skops by default.
+
+skops stores an estimator without pickle, and lists every type in a file it does not trust. On
+load, those types are refused (:class:`UnsafeModelError` naming them) unless the caller passes
+``trusted=True``; only then are they handed to ``skops.io.load``. A few types that scikit-learn
+uses to hold fitted trees, which skops does not trust by default, are trusted here
+(:data:`VETTED_TYPES`), so forests and gradient boosting load without ``trusted=True``.
+
+``serialization="joblib"`` or ``"pickle"`` (for estimators skops cannot store) is accepted only
+with ``trusted=True`` at save, and a package written that way loads only with ``trusted=True``.
+
+scikit-learn and skops are imported on first use, so importing Shipyard stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.core.errors import ModelError, UnsafeModelError
+from shipyard.models.flavors.base import (
+    Flavor,
+    Prediction,
+    SavedFlavor,
+    check_serialization,
+    refuse_untrusted_load,
+)
+from shipyard.models.manifest import Manifest
+
+FILES = {"skops": "model.skops", "joblib": "model.joblib", "pickle": "model.pkl"}
+
+VETTED_TYPES: frozenset[str] = frozenset(
+    {
+        # plain containers of a fitted tree's node arrays, restored from NumPy state only
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    }
+)
+"""scikit-learn types Shipyard trusts in a skops file beyond skops' own defaults."""
+
+
+def _is_estimator(model: Any) -> bool:
+    return any(
+        cls.__name__ == "BaseEstimator" and cls.__module__ == "sklearn.base"
+        for cls in type(model).__mro__
+    )
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class SklearnFlavor(Flavor):
+    """scikit-learn estimators, including Pipelines and ColumnTransformers."""
+
+    name = "sklearn"
+
+    def handles(self, model: Any) -> bool:
+        return _is_estimator(model)
+
+    def framework_versions(self) -> dict[str, str]:
+        return {name: _version(name) for name in ("scikit-learn", "skops", "numpy")}
+
+    def save(
+        self, model: Any, directory: Path, *, serialization: str | None, trusted: bool
+    ) -> SavedFlavor:
+        chosen = check_serialization(
+            self.name, serialization or "skops", ("skops", "joblib", "pickle"), trusted=trusted
+        )
+        path = directory / FILES[chosen]
+        extra: dict[str, Any] = {
+            "estimator": f"{type(model).__module__}.{type(model).__qualname__}"
+        }
+        if chosen == "skops":
+            sio = importlib.import_module("skops.io")
+            try:
+                sio.dump(model, path)
+            except Exception as exc:
+                raise ModelError(
+                    f"skops cannot store this {type(model).__name__}: {exc}",
+                    hint="Pass serialization='joblib' and trusted=True to pickle it instead.",
+                ) from exc
+            unvetted = _unvetted(sio.get_untrusted_types(file=path))
+            extra["untrusted_types"] = unvetted
+        elif chosen == "joblib":
+            importlib.import_module("joblib").dump(model, path)
+        else:
+            with path.open("wb") as handle:
+                pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return SavedFlavor([path.name], chosen, self.framework_versions(), extra)
+
+    def load(self, directory: Path, manifest: Manifest, *, trusted: bool) -> Any:
+        refuse_untrusted_load(manifest, trusted=trusted)
+        if manifest.serialization not in FILES:
+            raise ModelError(
+                f"The sklearn flavor cannot load serialization {manifest.serialization!r}."
+            )
+        path = directory / FILES[manifest.serialization]
+        if manifest.serialization == "skops":
+            return _load_skops(path, trusted=trusted)
+        if manifest.serialization == "joblib":
+            return importlib.import_module("joblib").load(path)
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - only reached with trusted=True
+
+    def predict(self, model: Any, frame: pd.DataFrame) -> Prediction:
+        if getattr(model, "feature_names_in_", None) is not None:
+            predictions: Prediction = model.predict(frame)
+        else:  # fitted on an array: pass one (row-major, as arrays usually are), not names
+            predictions = model.predict(np.ascontiguousarray(frame.to_numpy()))
+        return predictions
+
+
+def _unvetted(types: list[str]) -> list[str]:
+    return sorted(name for name in types if name not in VETTED_TYPES)
+
+
+def _load_skops(path: Path, *, trusted: bool) -> Any:
+    sio = importlib.import_module("skops.io")
+    try:
+        found: list[str] = sio.get_untrusted_types(file=path)
+    except Exception as exc:
+        raise ModelError(f"{path.name} is not a readable skops file: {exc}") from exc
+    unvetted = _unvetted(found)
+    if unvetted and not trusted:
+        raise UnsafeModelError(
+            f"{path.name} contains types that are not known to be safe to load: "
+            f"{', '.join(unvetted)}.",
+            hint="Pass trusted=True if you trust this package; those types will then be loaded.",
+        )
+    try:
+        return sio.load(path, trusted=found or None)
+    except Exception as exc:
+        raise ModelError(
+            f"skops could not load {path.name}: {exc}",
+            hint="Check that scikit-learn and skops versions match those in the manifest.",
+        ) from exc

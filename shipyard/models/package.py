@@ -1,0 +1,193 @@
+"""Save a model as a package directory, and load one back with every hash verified.
+
+A package holds the flavor's files, ``input_example.json`` (records, as a client would send
+them) and the manifest ``shipyard-model.json`` listing the SHA-256 and size of every other
+file. Saving writes into a temporary directory beside the target and renames it into place, so
+a package directory either is complete or does not exist.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shipyard.core.errors import ArtifactMissingError, ModelError, ShipyardError, UsageError
+from shipyard.core.ids import new_id
+from shipyard.models.flavors import Flavor, flavor_for, get_flavor
+from shipyard.models.integrity import hash_files, verify_files
+from shipyard.models.loaded import LoadedModel
+from shipyard.models.manifest import Manifest, ModelVersionWarning
+from shipyard.models.plain import to_plain
+from shipyard.models.signature import Signature, infer_inputs, infer_output
+
+INPUT_EXAMPLE = "input_example.json"
+EXAMPLE_ROWS = 100
+"""At most this many rows of the input example are stored (and run at warm-up)."""
+
+
+def save_package(
+    model: Any,
+    directory: str | Path,
+    *,
+    input_example: Any,
+    signature: Signature | Mapping[str, Any] | None = None,
+    flavor: str | Flavor | None = None,
+    serialization: str | None = None,
+    trusted: bool = False,
+    source_run_id: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Manifest:
+    """Write ``model`` as a package into ``directory``, which must not exist yet.
+
+    The signature is inferred from ``input_example`` (and the model) unless given. The example
+    is validated against the signature and run through the model before anything is written,
+    so a package that is saved can also be served. Unsafe serializations (pickle, joblib) need
+    ``trusted=True``. Returns the manifest written.
+    """
+    target = Path(directory)
+    if target.exists():
+        raise UsageError(
+            f"{target} already exists; a model package is written into a new directory.",
+            hint="Choose a new directory, or remove the old package first.",
+        )
+    chosen = _choose_flavor(model, flavor)
+    sig, example = _signature_and_example(model, chosen, input_example, signature)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.tmp-{new_id()}"
+    staging.mkdir()
+    try:
+        saved = chosen.save(model, staging, serialization=serialization, trusted=trusted)
+        (staging / INPUT_EXAMPLE).write_bytes(orjson.dumps(example))
+        manifest = Manifest(
+            flavor=chosen.name,
+            serialization=saved.serialization,
+            signature=sig.to_dict(),
+            files={},
+            framework_versions=dict(sorted(saved.framework_versions.items())),
+            input_example=INPUT_EXAMPLE,
+            source_run_id=source_run_id,
+            extra={**saved.extra, **(extra or {})},
+        )
+        manifest = manifest.with_files(hash_files(staging))
+        manifest.write(staging)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _choose_flavor(model: Any, flavor: str | Flavor | None) -> Flavor:
+    if flavor is None:
+        return flavor_for(model)
+    chosen = get_flavor(flavor) if isinstance(flavor, str) else flavor
+    if not chosen.handles(model):
+        raise ModelError(
+            f"The {chosen.name} flavor cannot package a {type(model).__qualname__}.",
+            hint="Leave flavor unset to pick one automatically.",
+        )
+    return chosen
+
+
+def _signature_and_example(
+    model: Any,
+    flavor: Flavor,
+    input_example: Any,
+    signature: Signature | Mapping[str, Any] | None,
+) -> tuple[Signature, list[dict[str, Any]]]:
+    """The signature, and the example as plain records, proven to run through the model."""
+    if input_example is None:
+        raise ModelError(
+            "A model package needs an input example.",
+            hint="Pass input_example= with a few rows of real input, e.g. X_test.head().",
+        )
+    if isinstance(signature, Mapping):
+        signature = Signature.from_dict(signature)
+    given = signature if signature is not None else Signature(infer_inputs(input_example, model))
+    frame = given.prepare(_head(input_example), extra="reject")
+    try:
+        predictions = flavor.predict(model, frame)
+    except Exception as exc:
+        raise ModelError(
+            f"The model failed to predict on its own input example: {type(exc).__name__}: {exc}",
+            hint="Pass an input_example the model accepts (e.g. a few rows of X_test).",
+        ) from exc
+    if given.outputs is None:
+        given = Signature(given.inputs, infer_output(predictions, model))
+    records: list[dict[str, Any]] = to_plain(frame)
+    return given, records
+
+
+def _head(example: Any) -> Any:
+    head = getattr(example, "head", None)
+    if callable(head):
+        return head(EXAMPLE_ROWS)
+    if isinstance(example, list):
+        return example[:EXAMPLE_ROWS]
+    shape = getattr(example, "shape", None)
+    if shape is not None and len(shape) == 2:
+        return example[:EXAMPLE_ROWS]
+    return example
+
+
+def load_package(directory: str | Path, *, trusted: bool = False, warm: bool = True) -> LoadedModel:
+    """Load a package: verify every file's hash first, then load via the flavor, then warm up.
+
+    A missing file raises ArtifactMissingError and a changed one ArtifactIntegrityError, each
+    naming the file, before any of the package is deserialised. Pickle and joblib packages, and
+    skops files with types not known to be safe, need ``trusted=True``. With ``warm`` the
+    stored input example is run through ``predict`` once.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise ArtifactMissingError(f"There is no model package at {root}.")
+    manifest = Manifest.read(root)
+    verify_files(root, manifest)
+    flavor = get_flavor(manifest.flavor)
+    signature = Signature.from_dict(manifest.signature)
+    _warn_on_framework_change(manifest)
+    raw = flavor.load(root, manifest, trusted=trusted)
+    loaded = LoadedModel(raw, flavor=flavor, manifest=manifest, signature=signature, directory=root)
+    if warm and manifest.input_example:
+        _warm_up(loaded, root / manifest.input_example)
+    return loaded
+
+
+def _warm_up(loaded: LoadedModel, path: Path) -> None:
+    try:
+        example = orjson.loads(path.read_bytes())
+        loaded.predict(example)
+    except ShipyardError as exc:
+        raise ModelError(
+            f"The model loaded but failed on its own input example: {exc}",
+            hint="The package may have been saved with different library versions.",
+        ) from exc
+    except Exception as exc:
+        raise ModelError(
+            f"The model loaded but failed on its own input example: {type(exc).__name__}: {exc}",
+            hint="The package may have been saved with different library versions.",
+        ) from exc
+
+
+def _warn_on_framework_change(manifest: Manifest) -> None:
+    changed = []
+    for distribution, saved in sorted(manifest.framework_versions.items()):
+        try:
+            installed = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != saved:
+            changed.append(f"{distribution} {saved} → {installed}")
+    if changed:
+        warnings.warn(
+            f"This {manifest.flavor} model was saved with other library versions "
+            f"({'; '.join(changed)}); its predictions may differ.",
+            ModelVersionWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,112 @@
+"""Model packages in the artifact store: every file a content-addressed blob.
+
+The package's identity is the SHA-256 of its manifest bytes, and the manifest lists the hash of
+every other file, so one hash pins the whole package. Fetching downloads into a temporary
+directory beside the cache entry and renames it into place only when every blob has been
+verified, so a cache directory is always complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from shipyard.core.errors import ArtifactError, ArtifactIntegrityError
+from shipyard.core.hashing import is_sha256, sha256_file
+from shipyard.core.ids import new_id
+from shipyard.models.integrity import verify_files
+from shipyard.models.manifest import MANIFEST_NAME, Manifest, read_manifest_bytes
+from shipyard.store.artifacts import ArtifactStore
+
+__all__ = ["fetch_package", "store_package"]
+
+
+def store_package(directory: str | Path, artifacts: ArtifactStore) -> str:
+    """Store every file of the package at ``directory`` and its manifest; return its hash.
+
+    The files are verified against the manifest first, so a changed package is never stored.
+    """
+    root = Path(directory)
+    manifest_bytes = read_manifest_bytes(root)
+    manifest = Manifest.from_bytes(manifest_bytes, source=str(root / MANIFEST_NAME))
+    verify_files(root, manifest)
+    for member, entry in sorted(manifest.files.items()):
+        blob = artifacts.put_file(root / member)
+        if blob.hash != entry.sha256:
+            raise ArtifactIntegrityError(
+                f"The model package file {member} changed while it was being stored.",
+                hint="Do not modify a package directory while storing it; store it again.",
+            )
+    return artifacts.put_bytes(manifest_bytes).hash
+
+
+def fetch_package(package_hash: str, artifacts: ArtifactStore, cache_dir: str | Path) -> Path:
+    """The package ``package_hash`` as a local directory ``cache_dir/<package_hash>``.
+
+    The manifest and every file are downloaded and verified against their hashes; a corrupted
+    or missing blob raises ArtifactIntegrityError or ArtifactMissingError naming the file, and
+    leaves no cache directory behind. An existing, complete cache entry is reused (its file
+    hashes are verified again by ``load_package``).
+    """
+    if not is_sha256(package_hash):
+        raise ArtifactError(f"{package_hash!r} is not a model package hash (a SHA-256).")
+    cache = Path(cache_dir)
+    target = cache / package_hash
+    if _is_complete(target, package_hash):
+        return target
+    label = f"{MANIFEST_NAME} of model package {package_hash[:12]}"
+    manifest_bytes = artifacts.get_bytes(package_hash, name=label)
+    manifest = Manifest.from_bytes(manifest_bytes, source=label)
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = cache / f".{package_hash[:12]}.tmp-{new_id()}"
+    staging.mkdir()
+    try:
+        for member, entry in sorted(manifest.files.items()):
+            artifacts.download(
+                entry.sha256,
+                staging / member,
+                name=f"{member} of model package {package_hash[:12]}",
+            )
+        (staging / MANIFEST_NAME).write_bytes(manifest_bytes)
+        _move_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _is_complete(target: Path, package_hash: str) -> bool:
+    """A cache entry is reused when its manifest is the right one and every file is there."""
+    manifest_path = target / MANIFEST_NAME
+    if not manifest_path.is_file():
+        if target.exists():
+            _discard(target)
+        return False
+    digest, _ = sha256_file(manifest_path)
+    if digest == package_hash:
+        manifest = Manifest.read(target)
+        if all(
+            (target / member).is_file() and (target / member).stat().st_size == entry.size
+            for member, entry in manifest.files.items()
+        ):
+            return True
+    _discard(target)
+    return False
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    try:
+        staging.rename(target)
+    except OSError:
+        # another process finished the same package first: keep theirs if it is complete
+        if not (target / MANIFEST_NAME).is_file():
+            raise
+
+
+def _discard(target: Path) -> None:
+    """Move a broken cache entry aside, then delete it, so no reader sees it half-deleted."""
+    doomed = target.with_name(f".{target.name[:12]}.broken-{new_id()}")
+    try:
+        target.replace(doomed)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(doomed, ignore_errors=True)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from shipyard.cli.app import app
+from shipyard.store.database import Database
+from shipyard.store.migrate import head_revision
+
+
+def test_db_upgrade_creates_a_fresh_store_and_current_reports_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    runner = CliRunner()
+    upgraded = runner.invoke(app, ["--store", url, "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"from empty to {head_revision()}" in upgraded.stdout
+    again = runner.invoke(app, ["--store", url, "db", "upgrade"])
+    assert "already at revision" in again.stdout
+    current = json.loads(runner.invoke(app, ["--store", url, "db", "current", "--json"]).stdout)
+    assert current["up_to_date"] is True and current["revision"] == head_revision()
+
+
+def test_a_store_written_by_a_newer_shipyard_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    runner = CliRunner()
+    runner.invoke(app, ["--store", url, "db", "upgrade"])
+    db = Database(url)
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    db.close()
+    result = runner.invoke(app, ["--store", url, "runs", "list"])
+    assert result.exit_code == 1
+    assert "a newer Shipyard wrote it" in result.stderr
+
+
+def test_init_scaffolds_a_project_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    runner = CliRunner()
+    created = runner.invoke(app, ["init", str(tmp_path / "proj"), "--model", "churn"])
+    assert created.exit_code == 0, created.output
+    for name in ("shipyard.yaml", "train.py", "tests/test_model.py", "conftest.py"):
+        assert (tmp_path / "proj" / name).is_file()
+    again = runner.invoke(app, ["init", str(tmp_path / "proj")])
+    assert again.exit_code == 1 and "--force" in again.stderr
+    bad = runner.invoke(app, ["init", str(tmp_path / "x"), "--model", "no spaces"])
+    assert bad.exit_code == 2
+
+
+@pytest.mark.slow
+def test_the_scaffolded_project_trains_registers_and_passes_its_tests(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    CliRunner().invoke(app, ["init", str(project), "--model", "churn"])
+    env_bin = Path(sys.executable).parent
+    trained = subprocess.run(
+        [sys.executable, "train.py"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "Registered churn/1" in trained.stdout
+    listed = subprocess.run(
+        [str(env_bin / "shipyard"), "models", "show", "churn@staging", "--json"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["version"] == 1
+    assert (project / ".shipyard" / "shipyard.db").is_file()  # the store shipyard.yaml names
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stdout + tested.stderr

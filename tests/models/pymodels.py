@@ -1,0 +1,66 @@
+"""Plain Python models for the python flavor tests (importable, so they load by reference)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+
+
+class LinearScorer:
+    """Saves itself as JSON: loadable by reference, no pickle."""
+
+    def __init__(self, weights: dict[str, float], bias: float) -> None:
+        self.weights = weights
+        self.bias = bias
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        total = np.full(len(frame), self.bias)
+        for name, weight in self.weights.items():
+            total = total + weight * frame[name].to_numpy(dtype=float)
+        return total
+
+    def save_model(self, directory: Path) -> None:
+        (directory / "weights.json").write_bytes(
+            orjson.dumps({"weights": self.weights, "bias": self.bias})
+        )
+
+    @classmethod
+    def load_model(cls, directory: Path) -> LinearScorer:
+        data = orjson.loads((directory / "weights.json").read_bytes())
+        return cls(data["weights"], data["bias"])
+
+
+class ThresholdRule:
+    """No save hooks: can only be pickled, and only when trusted."""
+
+    def __init__(self, column: str, threshold: float) -> None:
+        self.column = column
+        self.threshold = threshold
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        labels = np.where(frame[self.column] > self.threshold, "high", "low")
+        return pd.Series(labels, name="band")
+
+
+class FrameModel:
+    """Returns a DataFrame: plain output is a list of records."""
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        x = frame["x"].to_numpy(dtype=float)
+        return pd.DataFrame({"double": x * 2, "positive": x > 0})
+
+    def save_model(self, directory: Path) -> None:
+        (directory / "marker").write_text("frame-model")
+
+    @classmethod
+    def load_model(cls, directory: Path) -> FrameModel:
+        assert (directory / "marker").read_text() == "frame-model"
+        return cls()
+
+
+def double(values: np.ndarray) -> np.ndarray:
+    """A custom function for a FunctionTransformer: skops does not trust it by default."""
+    return values * 2
