@@ -31,7 +31,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 
 
 def step(number: int, text: str) -> None:
-    print(f"\n\033[1m[{number}/7] {text}\033[0m", flush=True)
+    print(f"\n==> [{number}/7] {text}", flush=True)
 
 
 def cli(*args: str) -> None:

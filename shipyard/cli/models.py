@@ -6,13 +6,11 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.output import print_fields, print_json, print_table
+from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
 from shipyard.cli.state import state
 from shipyard.registry import parse_ref, resolve
 
 app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command("list")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from shipyard.core.errors import ShipyardError
+from shipyard.core.hashing import is_sha256
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _out() -> Console:
@@ -62,7 +66,9 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        return ", ".join(f"{k}={cell(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, str) and is_sha256(value):
+        return value[:12] + "…"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "-"
     return str(value)

@@ -6,15 +6,13 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.output import print_json, print_table, say
+from shipyard.cli.output import JsonOption, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
 from shipyard.registry import parse_ref, resolve
 from shipyard.registry import promote as promote_version
 from shipyard.registry import rollback as rollback_alias
 from shipyard.store.models import AliasMove
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 def promote(

@@ -36,15 +36,15 @@ class MetricBuffer:
         with self._lock:
             self._pending.append(row)
             size = len(self._pending)
-        if self._thread is None:
-            self._start()
-        if size >= self._max_pending:
-            self._wake.set()
+        self._added(size)
 
     def extend(self, rows: Sequence[MetricRow]) -> None:
         with self._lock:
             self._pending.extend(rows)
             size = len(self._pending)
+        self._added(size)
+
+    def _added(self, size: int) -> None:
         if self._thread is None:
             self._start()
         if size >= self._max_pending:

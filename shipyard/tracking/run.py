@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import tempfile
 import threading
 import traceback
@@ -46,6 +48,7 @@ class ActiveRun:
             target=self._capture_context, name="shipyard-capture", daemon=True
         )
         self._capture_thread.start()
+        _unended.add(self)
 
     def __repr__(self) -> str:
         return f"<ActiveRun {self.id} {self.name!r}>"
@@ -182,6 +185,7 @@ class ActiveRun:
         if self._ended:
             raise ConflictError(f"Run {self.id} has already ended.")
         self._ended = True
+        _unended.discard(self)
         try:
             self._metrics.close()
         except Exception as exc:
@@ -223,6 +227,18 @@ class ActiveRun:
         else:
             detail = "".join(traceback.format_exception(exc_type, exc, tb))
             self.end(FAILED, error=detail[-20_000:])
+
+
+_unended: set[ActiveRun] = set()  # strong references: a forgotten run is still ended at exit
+
+
+@atexit.register
+def _end_runs_left_open() -> None:
+    """A script that exits without ending its run still gets its metrics written and the run
+    closed (as finished, the way the process ended); a killed process leaves it running."""
+    for run in list(_unended):
+        with contextlib.suppress(Exception):
+            run.end(FINISHED)
 
 
 def _text(value: Any) -> str:

@@ -100,7 +100,7 @@ def test_a_missing_artifact_is_named(workspace: Workspace) -> None:
     _log(workspace, _pipeline().fit(frame, label), frame)
     blobs = _package_blobs(workspace)
     blobs["input_example.json"].unlink()
-    with pytest.raises(ArtifactMissingError, match="input_example.json"):
+    with pytest.raises(ArtifactMissingError, match=r"input_example\.json"):
         sy.load_model("churn/1", workspace=workspace)
 
 

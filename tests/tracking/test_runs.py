@@ -152,3 +152,24 @@ def test_git_state_environment_and_packages_are_captured(
     lock = workspace.artifacts.get_bytes(record.environment_lock_hash).decode()
     assert "numpy==" in lock and "SQLAlchemy==" in lock
     workspace.close()
+
+
+def test_a_run_left_open_is_ended_when_the_script_exits(tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import shipyard as sy\n"
+        "run = sy.start_run('forgotten')\n"
+        "for step in range(1000):\n"
+        "    sy.log_metric('loss', 1.0, step=step)\n"
+        "print(run.id)\n"
+    )
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    workspace = Workspace(sy.load_settings(home=tmp_path / ".shipyard"))
+    run_id = done.stdout.strip()
+    assert workspace.runs.get(run_id).status == "finished"
+    assert workspace.runs.count_metrics(run_id) == 1000
+    workspace.close()
