@@ -150,3 +150,85 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DatasetVersion(Base):
+    """One immutable version of a dataset: Parquet in the artifact store under
+    ``artifact_hash``; ``content_hash`` identifies the data itself (layout-independent)."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "version"),
+        Index("ix_dataset_versions_content", "dataset_id", "content_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    artifact_hash: Mapped[str] = mapped_column(String(64))
+    uri: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    schema: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    parents: Mapped[list[str] | None] = mapped_column(JSONText())
+    created_by_run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RunDataset(Base):
+    """A dataset version a run read (role ``input``) or wrote (role ``output``)."""
+
+    __tablename__ = "run_datasets"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    dataset_version_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset_versions.id"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    context: Mapped[str | None] = mapped_column(String(100))
+
+
+class ValidationResult(Base):
+    """The outcome of validating a dataset version against a set of expectations."""
+
+    __tablename__ = "validation_results"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    expectations_hash: Mapped[str] = mapped_column(String(64))
+    report_hash: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Deployment(Base):
+    """A model deployment in one mode (online, batch, stream): which versions it serves and
+    how traffic is shared. Batch and stream jobs keep their counts in ``stats``."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    mode: Mapped[str] = mapped_column(String(20), index=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), index=True)
+    routes: Mapped[list[dict[str, Any]]] = mapped_column(JSONText())
+    shadows: Mapped[list[int]] = mapped_column(JSONText())
+    status: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -29,8 +29,12 @@ class Workspace:
         self.settings = settings
         self.db = Database(settings.resolved_store_url)
         if check_schema:
-            self.db.check_reachable()
-            ensure_schema(self.db)
+            try:
+                self.db.check_reachable()
+                ensure_schema(self.db)
+            except BaseException:
+                self.db.close()
+                raise
         self.runs = RunRepository(self.db)
         self.models = ModelRepository(self.db)
         self.audit = AuditRepository(self.db)
