@@ -101,13 +101,27 @@ def test_bad_input_is_one_clear_sentence_and_an_exit_code(
     assert "Traceback" not in result.output
 
 
-def test_an_unreachable_store_is_reported_with_a_hint() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["runs", "list"],
+        ["runs", "show", "abc"],
+        ["models", "list"],
+        ["models", "show", "churn"],
+        ["promote", "churn/1", "--alias", "production"],
+        ["rollback", "churn@production"],
+        ["audit"],
+        ["db", "upgrade"],
+        ["db", "current"],
+    ],
+)
+def test_an_unreachable_store_is_reported_with_a_hint(command: list[str]) -> None:
     from typer.testing import CliRunner
 
     from shipyard.cli.app import app
 
     result = CliRunner().invoke(
-        app, ["--store", "postgresql+psycopg://nobody@127.0.0.1:1/none", "runs", "list"]
+        app, ["--store", "postgresql+psycopg://nobody@127.0.0.1:1/none", *command]
     )
     assert result.exit_code == 1
     assert "Cannot connect to the metadata store" in result.stderr
