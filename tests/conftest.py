@@ -14,6 +14,8 @@ from shipyard.core.settings import Settings, load_settings
 from shipyard.store.workspace import Workspace
 from tests.services import PostgresServer, start_postgres
 
+pytest_plugins = ["tests.registered_model"]
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from shipyard.cli import db, init, models, registry, runs
+from shipyard.cli import batch, db, init, models, registry, runs
 from shipyard.cli.output import print_error
 from shipyard.cli.state import CliState, parse_sets
 from shipyard.core.errors import ShipyardError
@@ -72,6 +72,7 @@ app.command("init")(init.init)
 app.command("promote")(registry.promote)
 app.command("rollback")(registry.rollback)
 app.command("audit")(registry.audit)
+app.command("batch")(batch.batch)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Serving: the three modes (online, batch, stream) and the prediction log they share."""

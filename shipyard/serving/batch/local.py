@@ -1,0 +1,60 @@
+"""The local engine: parts scored across worker processes, a bounded number in flight, each
+finished part recorded in the job manifest as soon as it is in place."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from shipyard.core.errors import ShipyardError
+from shipyard.serving.batch.job import JobFolder
+from shipyard.serving.batch.worker import PartResult, PartTask, score_part
+
+Progress = Callable[[int, int], None]
+"""Called with (input rows done so far, of which rejected) after each finished part."""
+
+
+def run_local(
+    tasks: list[PartTask], folder: JobFolder, *, workers: int, progress: Progress | None
+) -> None:
+    """Score every task; ``workers <= 1`` scores in this process."""
+    results = _in_process(tasks) if workers <= 1 else _in_pool(tasks, workers)
+    try:
+        for result in results:
+            folder.record(result.part_id, {"rows": result.rows, "rejected": result.rejected})
+            if progress is not None:
+                progress(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
+    except BrokenProcessPool as exc:
+        raise ShipyardError(
+            "A batch worker process died; the parts finished so far are kept.",
+            hint="Re-run the same command to resume. In a script, call batch_score under "
+            "`if __name__ == '__main__':` (worker processes re-import the script), or pass "
+            "workers=1; a worker killed for memory needs a smaller batch_rows.",
+        ) from exc
+
+
+def _in_process(tasks: list[PartTask]) -> Iterator[PartResult]:
+    for task in tasks:
+        yield score_part(task)
+
+
+def _in_pool(tasks: list[PartTask], workers: int) -> Iterator[PartResult]:
+    # spawn: workers start clean (no inherited threads or open database connections)
+    context = multiprocessing.get_context("spawn")
+    window = workers * 2
+    queue = iter(tasks)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        running: set[Future[PartResult]] = set()
+        for task in queue:
+            running.add(pool.submit(score_part, task))
+            if len(running) >= window:
+                break
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+                following = next(queue, None)
+                if following is not None:
+                    running.add(pool.submit(score_part, following))

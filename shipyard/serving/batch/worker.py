@@ -1,0 +1,121 @@
+"""Scoring one part, in whichever process runs it: read in bounded batches, score, and write
+the part's output (and rejects) to temporary files that are renamed into place at the end."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shipyard.models import LoadedModel, load_package
+from shipyard.serving.batch.inputs import InputFile, Part, read_part
+from shipyard.serving.batch.job import part_paths, temporary_path
+from shipyard.serving.batch.scoring import score_batch
+
+_models: dict[str, LoadedModel] = {}  # one loaded model per package, per worker process
+
+
+@dataclass(frozen=True)
+class PartTask:
+    part: Part
+    output_root: str
+    output_url: str
+    package_dir: str
+    trusted: bool
+    version: int
+    batch_rows: int
+    schema: pa.Schema
+
+    def to_json(self) -> bytes:
+        """The task as JSON, to send to a process that shares no memory with this one."""
+        part = self.part
+        return orjson.dumps(
+            {
+                "file": part.file.__dict__, "first_group": part.first_group,
+                "end_group": part.end_group, "first_row": part.first_row, "rows": part.rows,
+                "output_root": self.output_root, "output_url": self.output_url,
+                "package_dir": self.package_dir, "trusted": self.trusted,
+                "version": self.version, "batch_rows": self.batch_rows,
+                "schema": self.schema.serialize().to_pybytes().hex(),
+            }
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: bytes, *, package_dir: str | None = None) -> PartTask:
+        raw = orjson.loads(data)
+        part = Part(InputFile(**raw["file"]), raw["first_group"], raw["end_group"],
+                    raw["first_row"], raw["rows"])  # fmt: skip
+        schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(raw["schema"])))
+        return cls(part, raw["output_root"], raw["output_url"],
+                   package_dir or raw["package_dir"], raw["trusted"], raw["version"],
+                   raw["batch_rows"], schema)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PartResult:
+    part_id: str
+    rows: int
+    rejected: int
+
+
+def model_for(package_dir: str, trusted: bool) -> LoadedModel:
+    model = _models.get(package_dir)
+    if model is None:
+        model = _models[package_dir] = load_package(Path(package_dir), trusted=trusted)
+    return model
+
+
+def score_part(task: PartTask) -> PartResult:
+    model = model_for(task.package_dir, task.trusted)
+    fs, _ = fsspec.core.url_to_fs(task.output_url)
+    out_path, rejects_path = part_paths(task.output_root, task.part.id)
+    out_temp, rejects_temp = temporary_path(out_path), temporary_path(rejects_path)
+    rows = rejected = 0
+    row = task.part.first_row
+    text_input = task.part.file.format == "csv"
+    try:
+        with contextlib.ExitStack() as files:
+            writer = pq.ParquetWriter(files.enter_context(fs.open(out_temp, "wb")), task.schema)
+            files.callback(writer.close)
+            rejects_writer: pq.ParquetWriter | None = None
+            for batch in read_part(task.part, task.batch_rows, model.signature.names):
+                scored = score_batch(
+                    model, batch, file_index=task.part.file.index, first_row=row,
+                    version=task.version, text_input=text_input, schema=task.schema,
+                )  # fmt: skip
+                row += batch.num_rows
+                writer.write_table(scored.output)
+                rows += scored.output.num_rows
+                if scored.rejects is None:
+                    continue
+                if rejects_writer is None:
+                    fs.makedirs(rejects_path.rpartition("/")[0], exist_ok=True)
+                    handle = files.enter_context(fs.open(rejects_temp, "wb"))
+                    rejects_writer = pq.ParquetWriter(handle, scored.rejects.schema)
+                    files.callback(rejects_writer.close)
+                rejects_writer.write_table(scored.rejects)
+                rejected += scored.rejects.num_rows
+        if rejected:
+            fs.mv(rejects_temp, rejects_path)
+        elif fs.exists(rejects_path):
+            fs.rm(rejects_path)  # left by an interrupted earlier attempt at this part
+        fs.mv(out_temp, out_path)
+    except BaseException:
+        _discard(fs, out_temp, rejects_temp)
+        raise
+    return PartResult(task.part.id, rows, rejected)
+
+
+def _discard(fs: Any, *paths: str) -> None:
+    for path in paths:
+        try:
+            if fs.exists(path):
+                fs.rm(path)
+        except OSError:
+            pass

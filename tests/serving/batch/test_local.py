@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import shipyard as sy
+from shipyard.core.errors import NotFoundError
+from shipyard.serving.batch import BatchInputError, OutputInUseError, batch_score
+from shipyard.serving.batch.inputs import ROW_BITS
+from tests.registered_model import Registered, make_frame, read_parts
+
+
+def test_batch_predictions_equal_online_predictions_exactly(
+    registered: Registered, tmp_path: Path
+) -> None:
+    frame = make_frame(20_000, seed=1)
+    frame.to_parquet(tmp_path / "in.parquet", row_group_size=4_000)
+    result = batch_score(
+        "churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"),
+        workspace=registered.workspace, workers=2, rows_per_part=8_000, batch_rows=3_000,
+    )  # fmt: skip
+    assert (result.rows_scored, result.rows_rejected, result.parts) == (20_000, 0, 3)
+
+    out = read_parts(tmp_path / "out").sort_values("row_id", ignore_index=True)
+    assert out["row_id"].tolist() == list(range(20_000))
+    assert set(out["model_version"]) == {1}
+    online = sy.load_model("churn/1", workspace=registered.workspace)
+    assert out["prediction"].tolist() == online.predict(frame)
+    assert out["prediction"].tolist() == registered.model.predict(frame).tolist()
+
+
+def test_bad_rows_go_to_rejects_with_a_reason_and_the_job_goes_on(
+    registered: Registered, tmp_path: Path
+) -> None:
+    frame = make_frame(1_000).astype({"income": object})
+    frame.loc[3, "plan"] = "platinum"
+    frame.loc[7, "income"] = None
+    frame.to_parquet(tmp_path / "in.parquet")
+    result = batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"),
+                         workspace=registered.workspace, workers=0)  # fmt: skip
+    assert (result.rows_scored, result.rows_rejected) == (998, 2)
+    rejects = pd.read_parquet(tmp_path / "out" / "rejects").sort_values("row_id")
+    assert rejects["row_id"].tolist() == [3, 7]
+    reasons = rejects["reason"].tolist()
+    assert "plan" in reasons[0] and "platinum" in reasons[0]
+    assert "income" in reasons[1] and "null" in reasons[1]
+    assert json.loads(rejects["row"].iloc[0])["plan"] == "platinum"
+    assert 3 not in set(read_parts(tmp_path / "out")["row_id"])
+
+
+def test_csv_cells_that_are_not_numbers_are_rejected_never_zeroed(
+    registered: Registered, tmp_path: Path
+) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text("age,income,plan\n30,1000.5,basic\nold,2000,plus\n41,,pro\n55,300,pro\n")
+    result = batch_score("churn/1", str(csv), str(tmp_path / "out"),
+                         workspace=registered.workspace, workers=0)  # fmt: skip
+    assert (result.rows_scored, result.rows_rejected) == (2, 2)
+    rejects = pd.read_parquet(tmp_path / "out" / "rejects").sort_values("row_id")
+    assert rejects["row_id"].tolist() == [1, 2]
+    assert "expected a number, got 'old'" in rejects["reason"].iloc[0]
+
+
+def test_globs_and_folders_give_each_file_its_own_row_ids(
+    registered: Registered, tmp_path: Path
+) -> None:
+    (tmp_path / "in").mkdir()
+    make_frame(10).to_parquet(tmp_path / "in" / "a.parquet")
+    make_frame(5, seed=2).to_parquet(tmp_path / "in" / "b.parquet")
+    result = batch_score("churn/1", str(tmp_path / "in" / "*.parquet"), str(tmp_path / "out"),
+                         workspace=registered.workspace, workers=0)  # fmt: skip
+    assert result.rows_scored == 15
+    ids = set(read_parts(tmp_path / "out")["row_id"])
+    assert ids == set(range(10)) | {(1 << ROW_BITS) + i for i in range(5)}
+    again = batch_score("churn/1", str(tmp_path / "in"), str(tmp_path / "out2"),
+                        workspace=registered.workspace, workers=0)  # fmt: skip
+    assert again.rows_scored == 15
+
+
+def test_a_rerun_skips_finished_parts(registered: Registered, tmp_path: Path) -> None:
+    make_frame(6_000).to_parquet(tmp_path / "in.parquet", row_group_size=1_000)
+    args = ("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"))
+    first = batch_score(*args, workspace=registered.workspace, workers=0, rows_per_part=2_000)
+    second = batch_score(*args, workspace=registered.workspace, workers=0, rows_per_part=2_000)
+    assert (first.parts_skipped, second.parts_skipped) == (0, 3)
+    assert second.rows_scored == 6_000
+    assert len(read_parts(tmp_path / "out")) == 6_000
+
+
+def test_bad_inputs_are_clear_and_touch_nothing(registered: Registered, tmp_path: Path) -> None:
+    ws = registered.workspace
+    with pytest.raises(NotFoundError, match="No input files match"):
+        batch_score("churn/1", str(tmp_path / "missing.parquet"), str(tmp_path / "o1"),
+                    workspace=ws)  # fmt: skip
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(BatchInputError, match="Cannot read"):
+        batch_score("churn/1", str(tmp_path / "broken.parquet"), str(tmp_path / "o2"),
+                    workspace=ws)  # fmt: skip
+    make_frame(10).drop(columns="plan").to_parquet(tmp_path / "narrow.parquet")
+    with pytest.raises(BatchInputError, match="lacks the model's input columns: plan"):
+        batch_score("churn/1", str(tmp_path / "narrow.parquet"), str(tmp_path / "o3"),
+                    workspace=ws)  # fmt: skip
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o3").exists()
+
+    make_frame(10).to_parquet(tmp_path / "in.parquet")
+    batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "done"), workspace=ws,
+                workers=0)  # fmt: skip
+    before = sorted(p.name for p in (tmp_path / "done").rglob("*"))
+    make_frame(20).to_parquet(tmp_path / "other.parquet")
+    with pytest.raises(OutputInUseError, match="holds the results of another job"):
+        batch_score("churn/1", str(tmp_path / "other.parquet"), str(tmp_path / "done"),
+                    workspace=ws)  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "done").rglob("*")) == before
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputInUseError, match="holds no Shipyard batch job"):
+        batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "mine"),
+                    workspace=ws)  # fmt: skip
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
