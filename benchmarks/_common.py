@@ -207,3 +207,65 @@ def emit_result(benchmark: str, figures: dict[str, Any], ratios: dict[str, float
     sys.stdout.flush()
     print(json.dumps({"benchmark": benchmark, "figures": figures, "ratios": ratios}))
     sys.stdout.flush()
+
+
+# -- memory of a process tree -----------------------------------------------------------------
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """Resident set of ``root`` and all its descendants, read from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        for pid, parent in parents.items():
+            if parent == current and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def run_measured(
+    command: Sequence[str], *, env: dict[str, str] | None = None, interval: float = 0.05
+) -> tuple[float, int]:
+    """Run ``command``; return its wall seconds and the peak resident set of its process tree
+    (sampled every ``interval`` seconds). Raises if it fails."""
+    import subprocess
+    import threading
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_bytes(process.pid))
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = process.wait()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if code != 0:
+        raise RuntimeError(f"{command[:3]} exited with {code}")
+    return seconds, peak

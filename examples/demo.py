@@ -6,6 +6,7 @@ Everything runs on the embedded default: a SQLite file and a local artifact fold
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ import shipyard as sy
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / ".demo"
 NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
+TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
 def step(number: int, text: str) -> None:
@@ -98,7 +100,11 @@ def main() -> None:
     DEMO.mkdir()
     os.chdir(DEMO)
     os.environ["SHIPYARD_HOME"] = str(DEMO / ".shipyard")
+    # skops does not trust gradient-boosting tree containers by default (a crafted file could
+    # read out-of-bounds memory); a team that reviewed it trusts it once, for its workspace.
+    os.environ["SHIPYARD_TRUSTED_TYPES"] = json.dumps(TRUSTED_TYPES)
     print("Shipyard demo: workspace in .demo/ (SQLite store + local artifact folder)")
+    print(f"Trusted model types in this workspace: {', '.join(TRUSTED_TYPES)}")
 
     step(1, "Train and track two candidate models")
     train(

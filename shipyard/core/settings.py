@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     )
     capture_git: bool = Field(default=True, description="Record git commit, dirty flag, diff.")
     capture_packages: bool = Field(default=True, description="Record installed packages.")
+    trusted_types: tuple[str, ...] = Field(
+        default=(),
+        description="Model types this workspace trusts to load beyond the safe defaults, e.g. "
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor.",
+    )
     config_file: Path | None = Field(
         default=None, description="The shipyard.yaml these settings were read from, if any."
     )

@@ -20,6 +20,7 @@ import orjson
 from shipyard.core.errors import ArtifactMissingError, ModelError, ShipyardError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.models.flavors import Flavor, flavor_for, get_flavor
+from shipyard.models.flavors.base import Trust
 from shipyard.models.integrity import hash_files, verify_files
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import Manifest, ModelVersionWarning
@@ -136,13 +137,15 @@ def _head(example: Any) -> Any:
     return example
 
 
-def load_package(directory: str | Path, *, trusted: bool = False, warm: bool = True) -> LoadedModel:
+def load_package(
+    directory: str | Path, *, trusted: Trust = False, warm: bool = True
+) -> LoadedModel:
     """Load a package: verify every file's hash first, then load via the flavor, then warm up.
 
     A missing file raises ArtifactMissingError and a changed one ArtifactIntegrityError, each
     naming the file, before any of the package is deserialised. Pickle and joblib packages, and
-    skops files with types not known to be safe, need ``trusted=True``. With ``warm`` the
-    stored input example is run through ``predict`` once.
+    skops files with types not known to be safe, need ``trusted=True`` or those type names.
+    With ``warm`` the stored input example is run through ``predict`` once.
     """
     root = Path(directory)
     if not root.is_dir():

@@ -8,6 +8,7 @@ from shipyard.registry.registry import (
     promote,
     resolve,
     rollback,
+    trust_for,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "promote",
     "resolve",
     "rollback",
+    "trust_for",
 ]

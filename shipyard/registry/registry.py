@@ -16,7 +16,7 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.settings import Settings
-from shipyard.models import LoadedModel, fetch_package, load_package
+from shipyard.models import LoadedModel, Trust, fetch_package, load_package
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.store.models import READY, AliasMove
 from shipyard.store.records import AuditRecord, ModelVersionRecord
@@ -36,17 +36,26 @@ def resolve(ref: str | ModelRef, *, workspace: Workspace | None = None) -> Model
     return ws.models.latest_version(parsed.name)
 
 
+def trust_for(trusted: Trust, workspace: Workspace) -> Trust:
+    """What a load may trust: the caller's choice plus the workspace's ``trusted_types``."""
+    if trusted is True:
+        return True
+    return frozenset(trusted or ()) | frozenset(workspace.settings.trusted_types)
+
+
 def load_model(
     ref: str | ModelRef,
     *,
-    trusted: bool = False,
+    trusted: Trust = False,
     warm: bool = True,
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> LoadedModel:
     """Load a registered model: every file's hash is verified, then the input example is run
-    once. ``trusted=True`` allows formats that can run code (pickle, joblib)."""
+    once. ``trusted=True`` allows formats that can run code (pickle, joblib); a list of type
+    names trusts just those (added to the workspace's ``trusted_types`` setting)."""
     ws = workspace or workspace_for(settings)
+    trusted = trust_for(trusted, ws)
     version = resolve(ref, workspace=ws)
     cache = ws.cache_dir / "packages"
     directory = fetch_package(version.package_hash, ws.artifacts, cache)

@@ -77,6 +77,9 @@ def test_no_manifest_is_not_a_package(tmp_path: Path) -> None:
         load_package(tmp_path / "absent")
 
 
+TREES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+
+
 def test_warm_up_runs_the_stored_example(package: Path) -> None:
     example = package / "input_example.json"
     records = orjson.loads(example.read_bytes())
@@ -88,9 +91,9 @@ def test_warm_up_runs_the_stored_example(package: Path) -> None:
     files["input_example.json"] = type(files["input_example.json"])(*sha256_file(example))
     manifest.with_files(files).write(package)
     with pytest.raises(ModelError, match="its own input example") as caught:
-        load_package(package)
+        load_package(package, trusted=TREES)
     assert isinstance(caught.value.__cause__, InputValidationError)
-    assert load_package(package, warm=False).predict([{"age": 30, "spend": 1.0}])
+    assert load_package(package, warm=False, trusted=TREES).predict([{"age": 30, "spend": 1.0}])
 
 
 def test_changed_framework_versions_warn(package: Path) -> None:
@@ -98,7 +101,7 @@ def test_changed_framework_versions_warn(package: Path) -> None:
     data["framework_versions"]["scikit-learn"] = "0.1.0"
     (package / MANIFEST_NAME).write_bytes(orjson.dumps(data))
     with pytest.warns(ModelVersionWarning, match=r"scikit-learn 0\.1\.0 →"):
-        load_package(package)
+        load_package(package, trusted=TREES)
 
 
 def test_an_existing_directory_is_not_overwritten(

@@ -15,8 +15,21 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import shipyard as sy
-from shipyard.core.errors import ArtifactIntegrityError, ArtifactMissingError
+from shipyard.core.errors import ArtifactIntegrityError, ArtifactMissingError, UnsafeModelError
 from shipyard.store.workspace import Workspace
+
+TREES = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+
+
+def test_a_workspace_can_trust_a_type_once_in_its_settings(tmp_path: Path) -> None:
+    frame, _ = _data()
+    numbers = frame[["age", "income"]]
+    model = HistGradientBoostingRegressor(max_iter=5).fit(numbers, numbers["age"])
+    settings = sy.load_settings(home=tmp_path / "ws", trusted_types=[TREES])
+    workspace = Workspace(settings)
+    _log(workspace, model, numbers)
+    assert sy.load_model("churn/1", workspace=workspace).predict(numbers.head(2))
+    workspace.close()
 
 
 def _data(rows: int = 300) -> tuple[pd.DataFrame, np.ndarray]:
@@ -67,7 +80,9 @@ def test_a_regressor_answers_json_numbers(workspace: Workspace) -> None:
     target = numbers["income"] / 1000 + numbers["age"]
     model = HistGradientBoostingRegressor(max_iter=20).fit(numbers, target)
     _log(workspace, model, numbers)
-    loaded = sy.load_model("churn/1", workspace=workspace)
+    with pytest.raises(UnsafeModelError, match="TreePredictor"):
+        sy.load_model("churn/1", workspace=workspace)
+    loaded = sy.load_model("churn/1", workspace=workspace, trusted=[TREES])
     predictions = loaded.predict(numbers.head(10))
     assert predictions == model.predict(numbers.head(10)).tolist()
     assert all(type(p) is float for p in predictions)

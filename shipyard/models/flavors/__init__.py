@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.core.errors import ConflictError, ModelError, UnsupportedModelError
-from shipyard.models.flavors.base import Flavor, Prediction, SavedFlavor
+from shipyard.models.flavors.base import Flavor, Prediction, SavedFlavor, Trust
 from shipyard.models.flavors.python import PythonFlavor
 from shipyard.models.flavors.sklearn import SklearnFlavor
 
@@ -19,6 +19,7 @@ __all__ = [
     "PythonFlavor",
     "SavedFlavor",
     "SklearnFlavor",
+    "Trust",
     "available_flavors",
     "flavor_for",
     "get_flavor",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeAlias
@@ -18,6 +19,11 @@ Prediction: TypeAlias = "np.ndarray[Any, Any] | pd.Series[Any] | pd.DataFrame"
 
 UNSAFE_SERIALIZATIONS: frozenset[str] = frozenset({"joblib", "pickle"})
 """Serializations whose loading runs arbitrary code, allowed only for trusted models."""
+
+Trust = bool | Collection[str]
+"""What a caller trusts when loading: ``True`` (everything, pickle included), ``False``
+(nothing beyond the safe defaults), or the names of specific types (e.g. a skops type such as
+``sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor``) it has reviewed."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class Flavor(ABC):
         """Write ``model`` into ``directory``; ``serialization=None`` picks the safe default."""
 
     @abstractmethod
-    def load(self, directory: Path, manifest: Manifest, *, trusted: bool) -> Any:
+    def load(self, directory: Path, manifest: Manifest, *, trusted: Trust) -> Any:
         """Load the model saved in ``directory``; refuse unsafe formats unless ``trusted``."""
 
     @abstractmethod
@@ -84,9 +90,9 @@ def check_serialization(
     return serialization
 
 
-def refuse_untrusted_load(manifest: Manifest, *, trusted: bool) -> None:
+def refuse_untrusted_load(manifest: Manifest, *, trusted: Trust) -> None:
     """Raise UnsafeModelError when the package is pickled and the caller did not trust it."""
-    if manifest.serialization in UNSAFE_SERIALIZATIONS and not trusted:
+    if manifest.serialization in UNSAFE_SERIALIZATIONS and trusted is not True:
         raise UnsafeModelError(
             f"This {manifest.flavor} model is serialized with {manifest.serialization}; "
             "loading it would run whatever code the file contains, so it was not loaded.",

@@ -22,6 +22,7 @@ from shipyard.models.flavors.base import (
     Flavor,
     Prediction,
     SavedFlavor,
+    Trust,
     check_serialization,
     refuse_untrusted_load,
 )
@@ -118,7 +119,7 @@ class PythonFlavor(Flavor):
             [PICKLE_FILE], "pickle", {}, {"class": f"{cls.__module__}:{cls.__qualname__}"}
         )
 
-    def load(self, directory: Path, manifest: Manifest, *, trusted: bool) -> Any:
+    def load(self, directory: Path, manifest: Manifest, *, trusted: Trust) -> Any:
         refuse_untrusted_load(manifest, trusted=trusted)
         if manifest.serialization == "pickle":
             with (directory / PICKLE_FILE).open("rb") as handle:

@@ -1,10 +1,11 @@
 """The scikit-learn flavor: estimators and pipelines, saved with skops by default.
 
 skops stores an estimator without pickle, and lists every type in a file it does not trust. On
-load, those types are refused (:class:`UnsafeModelError` naming them) unless the caller passes
-``trusted=True``; only then are they handed to ``skops.io.load``. A few types that scikit-learn
-uses to hold fitted trees, which skops does not trust by default, are trusted here
-(:data:`VETTED_TYPES`), so forests and gradient boosting load without ``trusted=True``.
+load, those types are refused (:class:`UnsafeModelError` naming them) unless the caller trusts
+them: ``trusted=True``, or the list of type names it has reviewed (a workspace can list them once
+in the ``trusted_types`` setting). Nothing is trusted by default beyond skops' own list: the
+tree containers of forests and gradient boosting index their node arrays without bounds checks,
+so a crafted file could read out-of-bounds memory at predict time.
 
 ``serialization="joblib"`` or ``"pickle"`` (for estimators skops cannot store) is accepted only
 with ``trusted=True`` at save, and a package written that way loads only with ``trusted=True``.
@@ -28,21 +29,13 @@ from shipyard.models.flavors.base import (
     Flavor,
     Prediction,
     SavedFlavor,
+    Trust,
     check_serialization,
     refuse_untrusted_load,
 )
 from shipyard.models.manifest import Manifest
 
 FILES = {"skops": "model.skops", "joblib": "model.joblib", "pickle": "model.pkl"}
-
-VETTED_TYPES: frozenset[str] = frozenset(
-    {
-        # plain containers of a fitted tree's node arrays, restored from NumPy state only
-        "sklearn.tree._tree.Tree",
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    }
-)
-"""scikit-learn types Shipyard trusts in a skops file beyond skops' own defaults."""
 
 
 def _is_estimator(model: Any) -> bool:
@@ -89,8 +82,7 @@ class SklearnFlavor(Flavor):
                     f"skops cannot store this {type(model).__name__}: {exc}",
                     hint="Pass serialization='joblib' and trusted=True to pickle it instead.",
                 ) from exc
-            unvetted = _unvetted(sio.get_untrusted_types(file=path))
-            extra["untrusted_types"] = unvetted
+            extra["untrusted_types"] = sorted(sio.get_untrusted_types(file=path))
         elif chosen == "joblib":
             importlib.import_module("joblib").dump(model, path)
         else:
@@ -98,7 +90,7 @@ class SklearnFlavor(Flavor):
                 pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
         return SavedFlavor([path.name], chosen, self.framework_versions(), extra)
 
-    def load(self, directory: Path, manifest: Manifest, *, trusted: bool) -> Any:
+    def load(self, directory: Path, manifest: Manifest, *, trusted: Trust) -> Any:
         refuse_untrusted_load(manifest, trusted=trusted)
         if manifest.serialization not in FILES:
             raise ModelError(
@@ -120,22 +112,21 @@ class SklearnFlavor(Flavor):
         return predictions
 
 
-def _unvetted(types: list[str]) -> list[str]:
-    return sorted(name for name in types if name not in VETTED_TYPES)
-
-
-def _load_skops(path: Path, *, trusted: bool) -> Any:
+def _load_skops(path: Path, *, trusted: Trust) -> Any:
     sio = importlib.import_module("skops.io")
     try:
         found: list[str] = sio.get_untrusted_types(file=path)
     except Exception as exc:
         raise ModelError(f"{path.name} is not a readable skops file: {exc}") from exc
-    unvetted = _unvetted(found)
-    if unvetted and not trusted:
+    allowed = set(found) if trusted is True else set(trusted or ())
+    refused = sorted(name for name in found if name not in allowed)
+    if refused:
         raise UnsafeModelError(
             f"{path.name} contains types that are not known to be safe to load: "
-            f"{', '.join(unvetted)}.",
-            hint="Pass trusted=True if you trust this package; those types will then be loaded.",
+            f"{', '.join(refused)}.",
+            hint="If you trust where this model came from, trust those types: "
+            f"trusted={refused!r} (or trusted=True), or list them under `trusted_types` in "
+            "shipyard.yaml / SHIPYARD_TRUSTED_TYPES.",
         )
     try:
         return sio.load(path, trusted=found or None)

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 
 from shipyard.core.errors import UsageError
-from shipyard.models import fetch_package, load_package
-from shipyard.registry import resolve
+from shipyard.models import Trust, fetch_package, load_package
+from shipyard.registry import resolve, trust_for
 from shipyard.serving.batch.errors import BatchInputError
 from shipyard.serving.batch.inputs import find_inputs, input_columns, plan_parts
 from shipyard.serving.batch.job import JobFolder, JobIdentity
@@ -49,7 +49,7 @@ def batch_score(
     rows_per_part: int = 1_000_000,
     spark_master: str | None = None,
     memory_budget_mb: int | None = None,
-    trusted: bool = False,
+    trusted: Trust = False,
     workspace: Workspace | None = None,
     progress: Callable[[int, int, int | None], None] | None = None,
 ) -> BatchResult:
@@ -69,6 +69,7 @@ def batch_score(
     started = time.perf_counter()
     ws = workspace or workspace_for()
     version = resolve(model, workspace=ws)
+    trusted = trust_for(trusted, ws)
     package_dir = fetch_package(version.package_hash, ws.artifacts, ws.cache_dir / "packages")
     loaded = load_package(package_dir, trusted=trusted)
     files = find_inputs(input)
@@ -85,13 +86,14 @@ def batch_score(
     folder = JobFolder.open(output, identity)
     parts = plan_parts(files, rows_per_part)
     pending = [p for p in parts if not folder.done(p.id)]
+    task_trust = True if trusted is True else tuple(sorted(trusted or ()))
     tasks = [
         PartTask(
             part,
             folder.root,
             output,
             str(package_dir),
-            trusted,
+            task_trust,
             version.version,
             batch_rows,
             schema,

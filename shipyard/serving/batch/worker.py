@@ -27,7 +27,7 @@ class PartTask:
     output_root: str
     output_url: str
     package_dir: str
-    trusted: bool
+    trusted: bool | tuple[str, ...]
     version: int
     batch_rows: int
     schema: pa.Schema
@@ -53,7 +53,7 @@ class PartTask:
                     raw["first_row"], raw["rows"])  # fmt: skip
         schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(raw["schema"])))
         return cls(part, raw["output_root"], raw["output_url"],
-                   package_dir or raw["package_dir"], raw["trusted"], raw["version"],
+                   package_dir or raw["package_dir"], _trust(raw["trusted"]), raw["version"],
                    raw["batch_rows"], schema)  # fmt: skip
 
 
@@ -64,7 +64,7 @@ class PartResult:
     rejected: int
 
 
-def model_for(package_dir: str, trusted: bool) -> LoadedModel:
+def model_for(package_dir: str, trusted: bool | tuple[str, ...]) -> LoadedModel:
     model = _models.get(package_dir)
     if model is None:
         model = _models[package_dir] = load_package(Path(package_dir), trusted=trusted)
@@ -110,6 +110,10 @@ def score_part(task: PartTask) -> PartResult:
         _discard(fs, out_temp, rejects_temp)
         raise
     return PartResult(task.part.id, rows, rejected)
+
+
+def _trust(value: bool | list[str]) -> bool | tuple[str, ...]:
+    return value if isinstance(value, bool) else tuple(value)
 
 
 def _discard(fs: Any, *paths: str) -> None:

@@ -1,0 +1,221 @@
+"""Batch scoring benchmark: Shipyard's local and Spark engines against what a user would write
+by hand (one process: read the Parquet with pyarrow, predict_proba, write Parquet) and against
+MLflow's spark_udf on the same Spark master, for two scikit-learn models.
+
+Every job runs as its own process tree; we report rows/s and the peak resident set of the whole
+tree (sampled from /proc every 50 ms). Run with `make bench NAME=batch` (20M rows x 20 features,
+about 1.6 GB of Parquet in a temporary folder; `--rows` for a quicker look).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from _common import (
+    emit_result,
+    environment_line,
+    fresh_dir,
+    note,
+    peer_environment,
+    print_table,
+    ratio,
+    rounded,
+    run_measured,
+)
+
+NUMERIC = [f"f{i}" for i in range(18)]
+CATEGORICAL = ["c0", "c1"]
+LEVELS = ["alpha", "beta", "gamma", "delta", "epsilon"]
+SPARK_MASTER = "local[2]"
+
+
+def make_chunk(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(rows, len(NUMERIC))), columns=NUMERIC)
+    for name in CATEGORICAL:
+        frame[name] = rng.choice(LEVELS, rows)
+    return frame
+
+
+def label_of(frame: pd.DataFrame) -> np.ndarray:
+    score = frame["f0"] + 0.5 * frame["f1"] - frame["f2"] * frame["f3"] + (frame["c0"] == "beta")
+    return (score > 0.3).to_numpy().astype(np.int64)
+
+
+def write_input(path: Path, rows: int, chunk: int = 1_000_000) -> None:
+    """Write ``rows`` rows in chunks, so generating 20M rows needs little memory."""
+    writer = None
+    for number, start in enumerate(range(0, rows, chunk)):
+        table = pa.Table.from_pandas(make_chunk(min(chunk, rows - start), number),
+                                     preserve_index=False)  # fmt: skip
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=chunk)
+    assert writer is not None
+    writer.close()
+
+
+def train_models() -> dict[str, object]:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    frame = make_chunk(100_000, seed=999)
+    label = label_of(frame)
+    hgb = Pipeline([
+        ("prepare", ColumnTransformer([("cat", OrdinalEncoder(), CATEGORICAL)],
+                                      remainder="passthrough")),
+        ("model", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
+    ])  # fmt: skip
+    logistic = Pipeline([
+        ("prepare", ColumnTransformer([("num", StandardScaler(), NUMERIC),
+                                       ("cat", OneHotEncoder(), CATEGORICAL)])),
+        ("model", LogisticRegression(max_iter=300)),
+    ])  # fmt: skip
+    return {"hgb": hgb.fit(frame, label), "logistic": logistic.fit(frame, label)}
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, joblib, pyarrow as pa, pyarrow.parquet as pq
+    model = joblib.load(sys.argv[1])
+    frame = pq.read_table(sys.argv[2]).to_pandas()
+    probability = model.predict_proba(frame)[:, 1]
+    pq.write_table(pa.table({"probability": probability}), sys.argv[3])
+    """
+)
+
+SHIPYARD_SPARK = textwrap.dedent(
+    """
+    import sys
+    import shipyard as sy
+    from shipyard.serving.batch import batch_score
+    ws = sy.Workspace(sy.load_settings(home=sys.argv[1]))
+    batch_score(sys.argv[2], sys.argv[3], sys.argv[4], engine="spark",
+                spark_master=sys.argv[5], workspace=ws)
+    """
+)
+
+MLFLOW_UDF = textwrap.dedent(
+    """
+    import os, sys, tempfile
+    import mlflow.pyfunc
+    from pyspark.sql import SparkSession
+    from pyspark.sql.functions import struct
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (SparkSession.builder.master(sys.argv[4]).appName("mlflow-udf")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.driver.host", "127.0.0.1")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.local.dir", tempfile.mkdtemp())
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    udf = mlflow.pyfunc.spark_udf(spark, sys.argv[1], result_type="long", env_manager="local")
+    frame = spark.read.parquet(sys.argv[2])
+    frame.withColumn("prediction", udf(struct(*frame.columns))).select("prediction") \\
+        .write.parquet(sys.argv[3])
+    spark.stop()
+    """
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=20_000_000)
+    parser.add_argument("--only", choices=["hgb", "logistic"], default=None)
+    args = parser.parse_args()
+    peer_environment()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    print(f"Batch scoring benchmark — {environment_line()}, {args.rows:,} rows x 20 features")
+    import joblib
+    import mlflow.sklearn
+
+    import shipyard as sy
+
+    bin_dir = Path(sys.executable).parent
+    figures: dict[str, float] = {}
+    rows_out = []
+    with fresh_dir("batch") as root:
+        data = root / "input.parquet"
+        write_input(data, args.rows)
+        note(f"input: {data.stat().st_size / 1e9:.2f} GB of Parquet")
+        home = root / "shipyard"
+        workspace = sy.Workspace(sy.load_settings(home=home, capture_git=False))
+        example = make_chunk(5, seed=1)
+        for name, model in train_models().items():
+            if args.only and name != args.only:
+                continue
+            with sy.start_run(workspace=workspace) as run:
+                run.log_model(model, name, input_example=example)
+            joblib.dump(model, root / f"{name}.joblib")
+            mlflow.sklearn.save_model(model, str(root / f"{name}-mlflow"))
+            jobs = {
+                "script (1 process)": [sys.executable, "-c", SCRIPT, str(root / f"{name}.joblib"),
+                                       str(data), str(root / f"{name}-script.parquet")],
+                "shipyard local, 2 workers": [
+                    str(bin_dir / "shipyard"), "--home", str(home), "batch", f"{name}/1",
+                    "--input", str(data), "--output", str(root / f"{name}-local"),
+                    "--workers", "2", "--json"],
+                f"shipyard spark {SPARK_MASTER}": [
+                    sys.executable, "-c", SHIPYARD_SPARK, str(home), f"{name}/1", str(data),
+                    str(root / f"{name}-spark"), SPARK_MASTER],
+                f"mlflow spark_udf {SPARK_MASTER}": [
+                    sys.executable, "-c", MLFLOW_UDF, str(root / f"{name}-mlflow"), str(data),
+                    str(root / f"{name}-udf"), SPARK_MASTER],
+            }  # fmt: skip
+            for label, command in jobs.items():
+                seconds, peak = run_measured(
+                    command, env={**os.environ, "SHIPYARD_CAPTURE_GIT": "false"}
+                )
+                rate = args.rows / seconds
+                short = (
+                    "script"
+                    if label.startswith("script")
+                    else "local"
+                    if "local, " in label
+                    else "spark"
+                    if label.startswith("shipyard spark")
+                    else "mlflow_udf"
+                )
+                figures[f"{name}_{short}_rows_per_s"] = rounded(rate, 1)
+                figures[f"{name}_{short}_peak_mb"] = rounded(peak / 1e6, 1)
+                figures[f"{name}_{short}_seconds"] = rounded(seconds, 2)
+                rows_out.append([name, label, f"{seconds:.1f}", f"{rate:,.0f}",
+                                 f"{peak / 1e6:,.0f}"])  # fmt: skip
+                print(f"  {name:9} {label:30} {seconds:7.1f} s {rate:12,.0f} rows/s "
+                      f"{peak / 1e6:8,.0f} MB", flush=True)  # fmt: skip
+        workspace.close()
+    print_table("Batch scoring (one run each; peak = resident set of the job's process tree)",
+                ["model", "job", "seconds", "rows/s", "peak MB"], rows_out)  # fmt: skip
+    models = [m for m in ("hgb", "logistic") if f"{m}_local_rows_per_s" in figures]
+    ratios = {
+        "local_vs_script": min(
+            ratio(figures[f"{m}_local_rows_per_s"], figures[f"{m}_script_rows_per_s"])
+            for m in models
+        ),
+        "local_peak_memory_vs_script": max(
+            ratio(figures[f"{m}_local_peak_mb"], figures[f"{m}_script_peak_mb"]) for m in models
+        ),
+        "spark_vs_mlflow_udf": min(
+            ratio(figures[f"{m}_spark_rows_per_s"], figures[f"{m}_mlflow_udf_rows_per_s"])
+            for m in models
+        ),
+    }
+    note("ratios: local_vs_script and spark_vs_mlflow_udf are the lower of the two models; "
+         "local_peak_memory_vs_script the higher.")  # fmt: skip
+    emit_result("batch", figures, ratios)
+
+
+if __name__ == "__main__":
+    main()
