@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ def batch_score(
             version.version,
             batch_rows,
             schema,
+            threads_per_worker(workers) if engine == "local" else None,
         )
         for part in pending
     ]
@@ -121,6 +123,13 @@ def batch_score(
     )  # fmt: skip
     folder.finish(result.to_dict())
     return result
+
+
+def threads_per_worker(workers: int) -> int | None:
+    """Native threads per worker process: the cores shared out, at least one."""
+    if workers <= 1:
+        return None  # scoring in this process: leave its thread pools alone
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 BYTES_PER_CELL = 64

@@ -12,6 +12,7 @@ import fsspec
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+import threadpoolctl
 
 from shipyard.models import LoadedModel, load_package
 from shipyard.serving.batch.inputs import InputFile, Part, read_part
@@ -31,6 +32,8 @@ class PartTask:
     version: int
     batch_rows: int
     schema: pa.Schema
+    threads: int | None = None
+    """Native threads (BLAS, OpenMP) each worker may use, so workers do not oversubscribe."""
 
     def to_json(self) -> bytes:
         """The task as JSON, to send to a process that shares no memory with this one."""
@@ -43,6 +46,7 @@ class PartTask:
                 "package_dir": self.package_dir, "trusted": self.trusted,
                 "version": self.version, "batch_rows": self.batch_rows,
                 "schema": self.schema.serialize().to_pybytes().hex(),
+                "threads": self.threads,
             }
         )  # fmt: skip
 
@@ -54,7 +58,7 @@ class PartTask:
         schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(raw["schema"])))
         return cls(part, raw["output_root"], raw["output_url"],
                    package_dir or raw["package_dir"], _trust(raw["trusted"]), raw["version"],
-                   raw["batch_rows"], schema)  # fmt: skip
+                   raw["batch_rows"], schema, raw.get("threads"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,20 @@ class PartResult:
     rejected: int
 
 
-def model_for(package_dir: str, trusted: bool | tuple[str, ...]) -> LoadedModel:
+def model_for(
+    package_dir: str, trusted: bool | tuple[str, ...], threads: int | None = None
+) -> LoadedModel:
     model = _models.get(package_dir)
     if model is None:
+        if threads is not None:
+            # Set once per worker process, before the first model runs.
+            threadpoolctl.threadpool_limits(limits=threads)
         model = _models[package_dir] = load_package(Path(package_dir), trusted=trusted)
     return model
 
 
 def score_part(task: PartTask) -> PartResult:
-    model = model_for(task.package_dir, task.trusted)
+    model = model_for(task.package_dir, task.trusted, task.threads)
     fs, _ = fsspec.core.url_to_fs(task.output_url)
     out_path, rejects_path = part_paths(task.output_root, task.part.id)
     out_temp, rejects_temp = temporary_path(out_path), temporary_path(rejects_path)
