@@ -59,6 +59,7 @@ from shipyard.registry import load_model as load_model
 from shipyard.registry import promote as promote
 from shipyard.registry import resolve as resolve
 from shipyard.registry import rollback as rollback
+from shipyard.serving.batch import batch_score as batch_score
 from shipyard.store.workspace import Workspace as Workspace
 from shipyard.store.workspace import open_workspace as open_workspace
 from shipyard.tracking import ActiveRun as ActiveRun
@@ -95,6 +96,7 @@ __all__ = [
     "Workspace",
     "active_run",
     "alias_history",
+    "batch_score",
     "infer_signature",
     "load_model",
     "load_settings",
