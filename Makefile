@@ -5,7 +5,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-dev
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 BENCH_VENV  := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 PIP_FLAGS   := --quiet --disable-pip-version-check
@@ -18,13 +19,19 @@ help:
 	@echo "make bench NAME=x   set up .venv-bench (peer tools) and run benchmarks/x.py"
 	@echo "make clean          remove virtual environments and caches"
 
-$(STAMP): pyproject.toml
+# The demo needs only Shipyard itself; the tests also need the dev tools, PostgreSQL's
+# driver, Spark and the linters.
+$(RUNTIME_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
+	@touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[dev]"
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/python examples/demo.py
 
 services:

@@ -195,9 +195,9 @@ def main() -> None:
                     if label.startswith("shipyard spark")
                     else "mlflow_udf"
                 )
-                figures[f"{name}_{short}_rows_per_s"] = rounded(rate, 1)
-                figures[f"{name}_{short}_peak_mb"] = rounded(peak / 1e6, 1)
-                figures[f"{name}_{short}_seconds"] = rounded(seconds, 2)
+                figures[f"{name}_{short}_rows_per_s"] = rounded(rate)
+                figures[f"{name}_{short}_peak_mb"] = rounded(peak / 1e6)
+                figures[f"{name}_{short}_seconds"] = rounded(seconds)
                 rows_out.append([name, label, f"{seconds:.1f}", f"{rate:,.0f}",
                                  f"{peak / 1e6:,.0f}"])  # fmt: skip
                 print(f"  {name:9} {label:30} {seconds:7.1f} s {rate:12,.0f} rows/s "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from demo_data import run as data_steps
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -32,8 +33,11 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
+STEPS = 10
+
+
 def step(number: int, text: str) -> None:
-    print(f"\n==> [{number}/8] {text}", flush=True)
+    print(f"\n==> [{number}/{STEPS}] {text}", flush=True)
 
 
 def cli(*args: str) -> None:
@@ -79,6 +83,7 @@ def train(name: str, classifier: object, params: dict[str, object]) -> sy.Active
     )
     with sy.start_run(name, params=params, tags={"demo": "true"}) as run:
         sy.seed_everything(42)
+        sy.log_dataset(data, "churn-training", context="train")  # recorded as the run's input
         model = pipeline(classifier).fit(x_train, y_train)
         probabilities = model.predict_proba(x_test)[:, 1]
         metrics = {
@@ -106,7 +111,9 @@ def main() -> None:
     print("Shipyard demo: workspace in .demo/ (SQLite store + local artifact folder)")
     print(f"Trusted model types in this workspace: {', '.join(TRUSTED_TYPES)}")
 
-    step(1, "Train and track two candidate models")
+    n = data_steps(step, 1)
+
+    step(n, "Train and track two candidate models")
     train(
         "logistic-baseline",
         LogisticRegression(C=0.1, max_iter=500),
@@ -116,12 +123,12 @@ def main() -> None:
           {"model": "hgb", "max_iter": 100})  # fmt: skip
     cli("runs", "list")
 
-    step(2, "Promote version 1 to production, then version 2 (each move is audited)")
+    step(n + 1, "Promote version 1 to production, then version 2 (each move is audited)")
     sy.promote("churn", 1, "production", reason="first model to ship")
     sy.promote("churn", 2, "production", reason="higher AUC than version 1")
     cli("models", "show", "churn")
 
-    step(3, "Load churn@production back by alias (hashes verified) and predict")
+    step(n + 2, "Load churn@production back by alias (hashes verified) and predict")
     model = sy.load_model("churn@production")
     new_customers = [
         {"tenure_months": 2, "monthly_charges": 95.0, "support_calls": 4, "plan": "basic"},
@@ -130,32 +137,32 @@ def main() -> None:
     print(f"  churn@production is version {model.registered_as.version}")
     print(f"  predictions for two new customers: {model.predict(new_customers)}")
 
-    step(4, "Inputs are checked strictly: a missing field is an error, never a silent 0")
+    step(n + 3, "Inputs are checked strictly: a missing field is an error, never a silent 0")
     try:
         model.predict([{"tenure_months": 2, "monthly_charges": "lots", "plan": "gold"}])
     except sy.InputValidationError as error:
         for problem in error.problems:
             print(f"  rejected: {problem}")
 
-    step(5, "Roll production back to the previous version")
+    step(n + 4, "Roll production back to the previous version")
     cli("rollback", "churn@production", "--reason", "demo of a rollback")
 
-    step(6, "The audit log says who moved production, when, and why")
+    step(n + 5, "The audit log says who moved production, when, and why")
     cli("audit", "--model", "churn")
 
-    step(7, "Score a held-out file in batch (2 worker processes, resumable, rejects kept)")
+    step(n + 6, "Score a held-out file in batch (2 worker processes, resumable, rejects kept)")
     held_out = make_data(50_000, seed=11).drop(columns="churned")
     held_out.loc[[3, 4], "plan"] = "enterprise"  # a plan the model never saw: rejected
     held_out.to_parquet(DEMO / "held_out.parquet", row_group_size=10_000)
     cli("batch", "churn@production", "--input", "held_out.parquet", "--output", "scored",
         "--workers", "2")  # fmt: skip
     scored = pd.read_parquet(DEMO / "scored")
-    rejects = pd.read_parquet(DEMO / "scored" / "rejects")
+    rejects = pd.read_parquet(DEMO / "scored" / "_rejects")
     print(f"  {len(scored):,} predictions; first rows:\n{scored.head(3).to_string(index=False)}")
     print(f"  {len(rejects)} rejected, e.g. row {rejects['row_id'].iloc[0]}: "
           f"{rejects['reason'].iloc[0]}")  # fmt: skip
 
-    step(8, "Everything is reproducible from the records")
+    step(n + 7, "Everything is reproducible from the records")
     cli("runs", "show", sy.resolve("churn/2").source_run_id or "")
     print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
 

@@ -16,64 +16,57 @@ Everything public is listed in ``__all__``; anything else is internal and may ch
 
 from shipyard.core.errors import (
     ArtifactError as ArtifactError,
-)
-from shipyard.core.errors import (
     ArtifactIntegrityError as ArtifactIntegrityError,
-)
-from shipyard.core.errors import (
     ConfigurationError as ConfigurationError,
-)
-from shipyard.core.errors import (
     ConflictError as ConflictError,
-)
-from shipyard.core.errors import (
     InputValidationError as InputValidationError,
-)
-from shipyard.core.errors import (
     MigrationRequiredError as MigrationRequiredError,
-)
-from shipyard.core.errors import (
     ModelError as ModelError,
-)
-from shipyard.core.errors import (
     NotFoundError as NotFoundError,
-)
-from shipyard.core.errors import (
     ShipyardError as ShipyardError,
-)
-from shipyard.core.errors import (
     StoreError as StoreError,
-)
-from shipyard.core.errors import (
     UnsafeModelError as UnsafeModelError,
-)
-from shipyard.core.errors import (
     UsageError as UsageError,
 )
-from shipyard.core.settings import Settings as Settings
-from shipyard.core.settings import load_settings as load_settings
-from shipyard.models import LoadedModel as LoadedModel
-from shipyard.models import infer_signature as infer_signature
-from shipyard.registry import alias_history as alias_history
-from shipyard.registry import load_model as load_model
-from shipyard.registry import promote as promote
-from shipyard.registry import resolve as resolve
-from shipyard.registry import rollback as rollback
+from shipyard.core.settings import Settings as Settings, load_settings as load_settings
+from shipyard.data import (
+    Check as Check,
+    Column as Column,
+    DataError as DataError,
+    DataValidationError as DataValidationError,
+    Expectations as Expectations,
+    SqlQuery as SqlQuery,
+    dataset_drift as dataset_drift,
+    diff_datasets as diff_datasets,
+    get_dataset as get_dataset,
+)
+from shipyard.models import LoadedModel as LoadedModel, infer_signature as infer_signature
+from shipyard.registry import (
+    alias_history as alias_history,
+    load_model as load_model,
+    promote as promote,
+    resolve as resolve,
+    rollback as rollback,
+)
 from shipyard.serving.batch import batch_score as batch_score
-from shipyard.store.workspace import Workspace as Workspace
-from shipyard.store.workspace import open_workspace as open_workspace
-from shipyard.tracking import ActiveRun as ActiveRun
-from shipyard.tracking import active_run as active_run
-from shipyard.tracking import log_artifact as log_artifact
-from shipyard.tracking import log_metric as log_metric
-from shipyard.tracking import log_metrics as log_metrics
-from shipyard.tracking import log_model as log_model
-from shipyard.tracking import log_param as log_param
-from shipyard.tracking import log_params as log_params
-from shipyard.tracking import seed_everything as seed_everything
-from shipyard.tracking import set_tag as set_tag
-from shipyard.tracking import set_tags as set_tags
-from shipyard.tracking import start_run as start_run
+from shipyard.store.workspace import Workspace as Workspace, open_workspace as open_workspace
+from shipyard.tracking import (
+    ActiveRun as ActiveRun,
+    active_run as active_run,
+    load_dataset as load_dataset,
+    log_artifact as log_artifact,
+    log_dataset as log_dataset,
+    log_metric as log_metric,
+    log_metrics as log_metrics,
+    log_model as log_model,
+    log_param as log_param,
+    log_params as log_params,
+    seed_everything as seed_everything,
+    set_tag as set_tag,
+    set_tags as set_tags,
+    start_run as start_run,
+    validate_dataset as validate_dataset,
+)
 
 __version__ = "0.1.0"
 
@@ -81,8 +74,13 @@ __all__ = [
     "ActiveRun",
     "ArtifactError",
     "ArtifactIntegrityError",
+    "Check",
+    "Column",
     "ConfigurationError",
     "ConflictError",
+    "DataError",
+    "DataValidationError",
+    "Expectations",
     "InputValidationError",
     "LoadedModel",
     "MigrationRequiredError",
@@ -90,6 +88,7 @@ __all__ = [
     "NotFoundError",
     "Settings",
     "ShipyardError",
+    "SqlQuery",
     "StoreError",
     "UnsafeModelError",
     "UsageError",
@@ -97,10 +96,15 @@ __all__ = [
     "active_run",
     "alias_history",
     "batch_score",
+    "dataset_drift",
+    "diff_datasets",
+    "get_dataset",
     "infer_signature",
+    "load_dataset",
     "load_model",
     "load_settings",
     "log_artifact",
+    "log_dataset",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -114,4 +118,5 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "validate_dataset",
 ]

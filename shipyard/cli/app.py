@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from shipyard.cli import batch, db, init, models, registry, runs
+from shipyard.cli import batch, data, db, init, models, registry, runs
 from shipyard.cli.output import print_error
 from shipyard.cli.state import CliState, parse_sets
 from shipyard.core.errors import ShipyardError
@@ -67,6 +67,7 @@ def _root(
 
 app.add_typer(runs.app, name="runs")
 app.add_typer(models.app, name="models")
+app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.command("init")(init.init)
 app.command("promote")(registry.promote)

@@ -36,12 +36,18 @@ def batch(
     memory_budget: Annotated[
         int | None, typer.Option(min=1, help="Memory for data, in MB (sets the batch size).")
     ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Name of the job's batch deployment (default MODEL-batch).")
+    ] = None,
+    log_predictions: Annotated[
+        bool, typer.Option(help="Also write inputs and predictions to the prediction log.")
+    ] = True,
     trusted: Annotated[
         bool, typer.Option(help="Allow model formats that can run code (pickle, joblib).")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Score every row of the input; rows that fail validation go to OUTPUT/rejects.
+    """Score every row of the input; rows that fail validation go to OUTPUT/_rejects.
 
     Re-running the same command resumes: finished parts are skipped.
     """
@@ -61,6 +67,7 @@ def batch(
         result = batch_score(
             model, input, output, engine=engine, workers=workers, batch_rows=batch_rows,
             spark_master=spark_master, memory_budget_mb=memory_budget, trusted=trusted,
+            name=name, log_predictions=log_predictions,
             workspace=ws, progress=advance,
         )  # fmt: skip
     if as_json:
@@ -70,5 +77,5 @@ def batch(
     say(
         f"Scored {result.rows_scored:,} rows with {result.model}/{result.version} into "
         f"{result.output} in {result.seconds:.1f} s{resumed}; "
-        f"{result.rows_rejected:,} rejected (see {result.output}/rejects)."
+        f"{result.rows_rejected:,} rejected (see {result.output}/_rejects)."
     )

@@ -9,9 +9,12 @@ import typer
 from shipyard.cli.output import JsonOption, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
-from shipyard.registry import parse_ref, resolve
-from shipyard.registry import promote as promote_version
-from shipyard.registry import rollback as rollback_alias
+from shipyard.registry import (
+    parse_ref,
+    promote as promote_version,
+    resolve,
+    rollback as rollback_alias,
+)
 from shipyard.store.models import AliasMove
 
 

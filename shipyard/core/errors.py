@@ -17,7 +17,9 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
     │   ├── UnsafeModelError                               loading it would execute untrusted code
     │   └── UnsupportedModelError                          no flavor knows this kind of model
-    └── InputValidationError            exit 1, HTTP 422   data does not match a model's signature
+    ├── InputValidationError            exit 1, HTTP 422   data does not match a model's signature
+    └── DataError                       exit 1, HTTP 422   data cannot be used (unreadable, empty,
+                                                           mixed types, schema mismatch)
 """
 
 from __future__ import annotations
@@ -135,3 +137,10 @@ class InputValidationError(ShipyardError):
             f"Input does not match the model signature: {shown}.",
             hint=hint or "Send every column the signature names, with the declared types.",
         )
+
+
+class DataError(ShipyardError):
+    """Data cannot be used: an unreadable file, an empty table, a column of mixed types, an
+    unsupported dtype, or a schema that does not match."""
+
+    http_status = 422

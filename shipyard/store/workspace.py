@@ -17,6 +17,7 @@ from shipyard.core.settings import Settings, load_settings
 from shipyard.store.artifacts import ArtifactStore
 from shipyard.store.audit import AuditRepository
 from shipyard.store.database import Database
+from shipyard.store.datasets import DatasetRepository
 from shipyard.store.migrate import ensure_schema
 from shipyard.store.models import ModelRepository
 from shipyard.store.runs import RunRepository
@@ -38,6 +39,7 @@ class Workspace:
         self.runs = RunRepository(self.db)
         self.models = ModelRepository(self.db)
         self.audit = AuditRepository(self.db)
+        self.datasets = DatasetRepository(self.db)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

@@ -1,5 +1,7 @@
-"""Tracking: runs, with their params, metrics, tags, artifacts, models and captured context."""
+"""Tracking: runs, with their params, metrics, tags, artifacts, models, datasets and captured
+context."""
 
+from shipyard.tracking.datasets import load_dataset, log_dataset, validate_dataset
 from shipyard.tracking.fluent import (
     active_run,
     log_artifact,
@@ -18,7 +20,9 @@ from shipyard.tracking.run import ActiveRun
 __all__ = [
     "ActiveRun",
     "active_run",
+    "load_dataset",
     "log_artifact",
+    "log_dataset",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -28,4 +32,5 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "validate_dataset",
 ]

@@ -17,6 +17,8 @@ from shipyard.serving.batch.errors import BatchInputError
 from shipyard.serving.batch.inputs import find_inputs, input_columns, plan_parts
 from shipyard.serving.batch.job import JobFolder, JobIdentity
 from shipyard.serving.batch.local import run_local
+from shipyard.serving.batch.log import LogTarget
+from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import output_schema
 from shipyard.serving.batch.worker import PartTask
 from shipyard.store.workspace import Workspace, workspace_for
@@ -26,6 +28,7 @@ ENGINES = ("local", "spark")
 
 @dataclass(frozen=True)
 class BatchResult:
+    name: str
     model: str
     version: int
     output: str
@@ -50,12 +53,20 @@ def batch_score(
     rows_per_part: int = 1_000_000,
     spark_master: str | None = None,
     memory_budget_mb: int | None = None,
+    name: str | None = None,
+    log_predictions: bool = True,
     trusted: Trust = False,
     workspace: Workspace | None = None,
     progress: Callable[[int, int, int | None], None] | None = None,
 ) -> BatchResult:
     """Score every row of ``input`` with the model ``model`` (``name@alias`` or ``name/3``)
-    into Parquet parts under ``output``; rows that fail validation go to ``output/rejects``.
+    into Parquet parts under ``output``; rows that fail validation go to ``output/_rejects``
+    (underscored, so readers of the output folder skip it).
+
+    The job is recorded as the batch deployment ``name`` (default ``<model>-batch``): its
+    model version, input, output, counts and duration. With ``log_predictions`` every scored
+    row (inputs and prediction) also goes to the prediction log under that deployment, where
+    monitoring reads it; the row's request id is its ``row_id``.
 
     ``progress`` is called after each part with (input rows done, rows rejected, total input
     rows or None when unknown). Re-running the same job skips the parts already finished.
@@ -85,6 +96,13 @@ def batch_score(
     identity = JobIdentity.of(version.model_name, version.version, version.package_hash,
                               engine, rows_per_part, files)  # fmt: skip
     folder = JobFolder.open(output, identity)
+    job = name or f"{version.model_name}-batch"
+    record = JobRecord.start(ws, job, version, config={
+        "input": input, "output": output, "engine": engine, "workers": workers,
+        "log_predictions": log_predictions,
+    })  # fmt: skip
+    log = LogTarget(ws.settings.resolved_artifacts_url, job, version.model_name,
+                    version.version) if log_predictions else None  # fmt: skip
     parts = plan_parts(files, rows_per_part)
     pending = [p for p in parts if not folder.done(p.id)]
     task_trust = True if trusted is True else tuple(sorted(trusted or ()))
@@ -99,6 +117,7 @@ def batch_score(
             batch_rows,
             schema,
             threads_per_worker(workers) if engine == "local" else None,
+            log,
         )
         for part in pending
     ]
@@ -110,18 +129,24 @@ def batch_score(
             progress(done, rejected, total)
 
     report(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
-    if engine == "spark":
-        from shipyard.serving.batch.spark import run_spark
+    try:
+        if engine == "spark":
+            from shipyard.serving.batch.spark import run_spark
 
-        run_spark(tasks, folder, master=spark_master, progress=report)
-    else:
-        run_local(tasks, folder, workers=workers, progress=report)
+            run_spark(tasks, folder, master=spark_master, progress=report)
+        else:
+            run_local(tasks, folder, workers=workers, progress=report)
+    except BaseException as exc:
+        record.fail(folder, exc)
+        raise
     result = BatchResult(
+        name=job,
         model=version.model_name, version=version.version, output=output, parts=len(parts),
         parts_skipped=len(parts) - len(pending), rows_scored=folder.rows_scored,
         rows_rejected=folder.rows_rejected, seconds=round(time.perf_counter() - started, 3),
     )  # fmt: skip
     folder.finish(result.to_dict())
+    record.finish(result.to_dict())
     return result
 
 

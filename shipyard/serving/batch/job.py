@@ -21,7 +21,8 @@ from shipyard.serving.batch.errors import OutputInUseError
 from shipyard.serving.batch.inputs import InputFile
 
 MANIFEST = "_shipyard_job.json"
-REJECTS = "rejects"
+REJECTS = "_rejects"
+"""Underscored: Parquet readers (pyarrow, pandas, Spark) skip it when reading the output."""
 
 
 @dataclass

@@ -22,6 +22,9 @@ _NUMERIC = {"integer", "float"}
 class Scored:
     output: pa.Table
     rejects: pa.Table | None
+    inputs: pd.DataFrame | None = None
+    """The validated rows that were scored, and their predictions (for the prediction log)."""
+    predictions: Any = None
 
 
 def score_batch(
@@ -46,9 +49,10 @@ def score_batch(
     good, bad = _split_valid(model.signature, candidates)
     reasons.update(bad)
     prepared = pd.concat(good) if len(good) > 1 else (good[0] if good else None)
-    output = _output(model, prepared, row_ids, version, schema)
+    predictions = None if prepared is None else model.predict_array(prepared)
+    output = _output(prepared, predictions, row_ids, version, schema)
     rejects = _rejects(batch, reasons, row_ids) if reasons else None
-    return Scored(output, rejects)
+    return Scored(output, rejects, prepared, predictions)
 
 
 def _split_valid(
@@ -97,12 +101,14 @@ def _parse_text(frame: pd.DataFrame, signature: Signature) -> tuple[pd.DataFrame
 def output_schema(model: LoadedModel, example: Any) -> pa.Schema:
     """The output columns of a job, from the model's answer to its own input example."""
     prepared = model.prepare(example, extra="ignore")
-    return _output(model, prepared, np.arange(len(prepared), dtype=np.int64), 0, None).schema
+    predictions = model.predict_array(prepared)
+    ids = np.arange(len(prepared), dtype=np.int64)
+    return _output(prepared, predictions, ids, 0, None).schema
 
 
 def _output(
-    model: LoadedModel,
     prepared: pd.DataFrame | None,
+    predictions: Any,
     row_ids: np.ndarray[Any, Any],
     version: int,
     schema: pa.Schema | None,
@@ -110,7 +116,6 @@ def _output(
     if prepared is None or prepared.empty:
         assert schema is not None
         return schema.empty_table()
-    predictions = model.predict_array(prepared)
     ids = row_ids[prepared.index.to_numpy()]
     columns: dict[str, Any] = {"row_id": pa.array(ids, pa.int64())}
     if isinstance(predictions, pd.DataFrame):

@@ -4,6 +4,7 @@ the part's output (and rejects) to temporary files that are renamed into place a
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import threadpoolctl
 from shipyard.models import LoadedModel, load_package
 from shipyard.serving.batch.inputs import InputFile, Part, read_part
 from shipyard.serving.batch.job import part_paths, temporary_path
+from shipyard.serving.batch.log import LogTarget, PartLog
 from shipyard.serving.batch.scoring import score_batch
 
 _models: dict[str, LoadedModel] = {}  # one loaded model per package, per worker process
@@ -34,6 +36,8 @@ class PartTask:
     schema: pa.Schema
     threads: int | None = None
     """Native threads (BLAS, OpenMP) each worker may use, so workers do not oversubscribe."""
+    log: LogTarget | None = None
+    """Where to log the predictions (None: not logged)."""
 
     def to_json(self) -> bytes:
         """The task as JSON, to send to a process that shares no memory with this one."""
@@ -47,6 +51,7 @@ class PartTask:
                 "version": self.version, "batch_rows": self.batch_rows,
                 "schema": self.schema.serialize().to_pybytes().hex(),
                 "threads": self.threads,
+                "log": None if self.log is None else self.log.__dict__,
             }
         )  # fmt: skip
 
@@ -58,7 +63,8 @@ class PartTask:
         schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(raw["schema"])))
         return cls(part, raw["output_root"], raw["output_url"],
                    package_dir or raw["package_dir"], _trust(raw["trusted"]), raw["version"],
-                   raw["batch_rows"], schema, raw.get("threads"))  # fmt: skip
+                   raw["batch_rows"], schema, raw.get("threads"),
+                   None if raw.get("log") is None else LogTarget(**raw["log"]))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -88,16 +94,22 @@ def score_part(task: PartTask) -> PartResult:
     rows = rejected = 0
     row = task.part.first_row
     text_input = task.part.file.format == "csv"
+    log = None if task.log is None else PartLog(fs_of(task.log.root_url), task.log, task.part.id)
     try:
         with contextlib.ExitStack() as files:
             writer = pq.ParquetWriter(files.enter_context(fs.open(out_temp, "wb")), task.schema)
             files.callback(writer.close)
             rejects_writer: pq.ParquetWriter | None = None
             for batch in read_part(task.part, task.batch_rows, model.signature.names):
+                started = time.perf_counter()
                 scored = score_batch(
                     model, batch, file_index=task.part.file.index, first_row=row,
                     version=task.version, text_input=text_input, schema=task.schema,
                 )  # fmt: skip
+                if log is not None and scored.inputs is not None:
+                    log.write(scored.inputs, scored.predictions,
+                              scored.output.column("row_id").to_numpy(),
+                              time.perf_counter() - started)  # fmt: skip
                 row += batch.num_rows
                 writer.write_table(scored.output)
                 rows += scored.output.num_rows
@@ -114,11 +126,19 @@ def score_part(task: PartTask) -> PartResult:
             fs.mv(rejects_temp, rejects_path)
         elif fs.exists(rejects_path):
             fs.rm(rejects_path)  # left by an interrupted earlier attempt at this part
+        if log is not None:
+            log.commit()
         fs.mv(out_temp, out_path)
     except BaseException:
+        if log is not None:
+            log.discard()
         _discard(fs, out_temp, rejects_temp)
         raise
     return PartResult(task.part.id, rows, rejected)
+
+
+def fs_of(url: str) -> Any:
+    return fsspec.core.url_to_fs(url)[0]
 
 
 def _trust(value: bool | list[str]) -> bool | tuple[str, ...]:

@@ -42,7 +42,7 @@ def test_bad_rows_go_to_rejects_with_a_reason_and_the_job_goes_on(
     result = batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"),
                          workspace=registered.workspace, workers=0)  # fmt: skip
     assert (result.rows_scored, result.rows_rejected) == (998, 2)
-    rejects = pd.read_parquet(tmp_path / "out" / "rejects").sort_values("row_id")
+    rejects = pd.read_parquet(tmp_path / "out" / "_rejects").sort_values("row_id")
     assert rejects["row_id"].tolist() == [3, 7]
     reasons = rejects["reason"].tolist()
     assert "plan" in reasons[0] and "platinum" in reasons[0]
@@ -59,7 +59,7 @@ def test_csv_cells_that_are_not_numbers_are_rejected_never_zeroed(
     result = batch_score("churn/1", str(csv), str(tmp_path / "out"),
                          workspace=registered.workspace, workers=0)  # fmt: skip
     assert (result.rows_scored, result.rows_rejected) == (2, 2)
-    rejects = pd.read_parquet(tmp_path / "out" / "rejects").sort_values("row_id")
+    rejects = pd.read_parquet(tmp_path / "out" / "_rejects").sort_values("row_id")
     assert rejects["row_id"].tolist() == [1, 2]
     assert "expected a number, got 'old'" in rejects["reason"].iloc[0]
 
@@ -121,3 +121,34 @@ def test_bad_inputs_are_clear_and_touch_nothing(registered: Registered, tmp_path
         batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "mine"),
                     workspace=ws)  # fmt: skip
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_the_job_is_recorded_and_its_predictions_are_logged(
+    registered: Registered, tmp_path: Path
+) -> None:
+    from shipyard.serving.prediction_log import PredictionLogReader
+    from shipyard.store.deployments import DeploymentRepository
+
+    frame = make_frame(2_000)
+    frame.loc[9, "plan"] = "platinum"
+    frame.to_parquet(tmp_path / "in.parquet", row_group_size=500)
+    args = ("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"))
+    batch_score(*args, workspace=registered.workspace, workers=0, rows_per_part=1_000,
+                name="nightly")  # fmt: skip
+    batch_score(*args, workspace=registered.workspace, workers=0, rows_per_part=1_000,
+                name="nightly")  # a resumed re-run logs nothing twice  # fmt: skip
+
+    job = DeploymentRepository(registered.workspace.db).get("nightly")
+    assert (job.mode, job.status, job.routes) == ("batch", "finished", [
+        {"version": 1, "weight": 100}])  # fmt: skip
+    assert job.stats is not None
+    assert (job.stats["rows_scored"], job.stats["rows_rejected"]) == (1_999, 1)
+    assert job.config["output"] == str(tmp_path / "out")
+
+    reader = PredictionLogReader(registered.workspace.artifacts)
+    logged = reader.predictions("nightly")
+    assert len(logged) == 1_999
+    assert logged["request_id"].is_unique and "9" not in set(logged["request_id"])
+    scored = read_parts(tmp_path / "out").set_index("row_id")["prediction"]
+    sample = logged.iloc[0]
+    assert sample["prediction"] == scored[int(sample["request_id"])]

@@ -54,7 +54,7 @@ def test_a_job_killed_midway_resumes_without_losing_or_repeating_rows(
                          workspace=registered.workspace, workers=1, batch_rows=500)  # fmt: skip
     assert result.parts_skipped == done_before
     scored = read_parts(output)["row_id"]
-    rejected = pd.read_parquet(output / "rejects")["row_id"]
+    rejected = pd.read_parquet(output / "_rejects")["row_id"]
     assert scored.is_unique and rejected.is_unique
     assert sorted([*scored, *rejected]) == list(range(rows))
     assert sorted(rejected) == [10, 50_000]

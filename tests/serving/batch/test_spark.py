@@ -42,7 +42,7 @@ def test_spark_and_local_engines_write_identical_results(
     theirs = read_parts(tmp_path / "local").sort_values("row_id", ignore_index=True)
     pd.testing.assert_frame_equal(ours, theirs)
     assert ours["prediction"].tolist() == registered.model.predict(frame.drop(index=17)).tolist()
-    rejects = pd.read_parquet(tmp_path / "spark" / "rejects")
+    rejects = pd.read_parquet(tmp_path / "spark" / "_rejects")
     assert rejects["row_id"].tolist() == [17]
 
     again = batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "spark"),

@@ -1,0 +1,168 @@
+"""Deployments as users write them: ``--route churn/3=90 --route churn@production=10
+--shadow churn/5``, a ``deployments:`` section in ``shipyard.yaml``, or a plain
+``churn@production`` served on its own.
+
+``shipyard.yaml``::
+
+    deployments:
+      churn-online:
+        routes: {churn/3: 90, churn/4: 10}
+        shadows: [churn/5]
+        config: {max_batch_size: 32}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
+from shipyard.registry import ModelRef, parse_ref, resolve
+from shipyard.store.deployments import DeploymentRecord, DeploymentRepository
+from shipyard.store.workspace import Workspace
+
+_WEIGHT = re.compile(r"^\s*(?P<ref>[^=]+?)\s*(=\s*(?P<weight>[0-9]*\.?[0-9]+)\s*)?$")
+
+
+def deployments_of(workspace: Workspace) -> DeploymentRepository:
+    """The workspace's deployment repository."""
+    found = getattr(workspace, "deployments", None)
+    if isinstance(found, DeploymentRepository):
+        return found
+    return DeploymentRepository(workspace.db)
+
+
+def parse_route(text: str) -> tuple[str, dict[str, Any]]:
+    """``churn/3=90`` or ``churn@production=10`` (weight 100 when left out): model and route."""
+    match = _WEIGHT.match(text)
+    if match is None:
+        raise UsageError(f"Route {text!r} is not MODEL/VERSION=WEIGHT.",
+                         hint="For example --route churn/3=90.")  # fmt: skip
+    ref = parse_ref(match["ref"])
+    weight = float(match["weight"]) if match["weight"] else 100.0
+    if weight <= 0:
+        raise UsageError(f"Route {text!r} has weight {weight}; use a positive number.")
+    return ref.name, {
+        **_target(ref, text),
+        "weight": int(weight) if weight.is_integer() else weight,
+    }
+
+
+def _target(ref: ModelRef, text: str) -> dict[str, Any]:
+    if ref.alias is not None:
+        return {"alias": ref.alias}
+    if ref.version is not None:
+        return {"version": ref.version}
+    raise UsageError(f"{text!r} does not say which version.",
+                     hint=f"Write {ref.name}/VERSION or {ref.name}@ALIAS.")  # fmt: skip
+
+
+def parse_shadow(text: str, workspace: Workspace) -> tuple[str, int]:
+    """``churn/5`` (or an alias, resolved now to its version): model and version."""
+    ref = parse_ref(text)
+    if ref.alias is None and ref.version is None:
+        raise UsageError(f"Shadow {text!r} does not say which version.",
+                         hint=f"Write {ref.name}/VERSION.")  # fmt: skip
+    return ref.name, resolve(ref, workspace=workspace).version
+
+
+def deploy_online(
+    name: str,
+    *,
+    routes: Sequence[str],
+    shadows: Sequence[str] = (),
+    config: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    workspace: Workspace,
+) -> DeploymentRecord:
+    """Create or change the online deployment ``name`` (audited), from route strings."""
+    parsed = [parse_route(route) for route in routes]
+    shadow_versions = [parse_shadow(shadow, workspace) for shadow in shadows]
+    models = {model for model, _ in parsed} | {model for model, _ in shadow_versions}
+    if len(models) > 1:
+        raise UsageError(
+            f"A deployment serves one model; the routes name {', '.join(sorted(models))}.",
+            hint="Create one deployment per model.",
+        )
+    if not parsed:
+        raise UsageError(f"Deployment {name!r} needs at least one --route.",
+                         hint="For example --route churn/3=90 --route churn/4=10.")  # fmt: skip
+    return deployments_of(workspace).apply(
+        name, model=parsed[0][0], routes=[route for _, route in parsed],
+        shadows=[version for _, version in shadow_versions], mode="online",
+        config=dict(config or {}), actor=workspace.actor, reason=reason,
+    )  # fmt: skip
+
+
+def declared_deployments(config_file: Path | None) -> dict[str, dict[str, Any]]:
+    """The ``deployments:`` section of ``shipyard.yaml`` (empty when there is none)."""
+    if config_file is None or not config_file.is_file():
+        return {}
+    try:
+        document = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"Cannot read {config_file}: {exc}") from exc
+    section = document.get("deployments") if isinstance(document, dict) else None
+    if section is None:
+        return {}
+    if not isinstance(section, dict) or not all(isinstance(v, dict) for v in section.values()):
+        raise ConfigurationError(f"`deployments` in {config_file} must map names to mappings.")
+    return {str(key): value for key, value in section.items()}
+
+
+def deploy_declared(
+    name: str, *, config_file: Path | None, reason: str | None, workspace: Workspace
+) -> DeploymentRecord:
+    """Apply the deployment ``name`` as declared in ``shipyard.yaml``."""
+    declared = declared_deployments(config_file)
+    if name not in declared:
+        known = ", ".join(sorted(declared)) or "none"
+        raise NotFoundError(
+            f"Deployment {name!r} is not declared in shipyard.yaml (declared: {known}).",
+            hint="Pass --route MODEL/VERSION=WEIGHT, or add it under `deployments:`.",
+        )
+    spec = declared[name]
+    routes = spec.get("routes") or {}
+    if isinstance(routes, dict):
+        route_texts = [f"{ref}={weight}" for ref, weight in routes.items()]
+    elif isinstance(routes, list):
+        route_texts = [str(route) for route in routes]
+    else:
+        raise ConfigurationError(f"Deployment {name!r}: routes must be a mapping or a list.")
+    shadows = [str(s) for s in spec.get("shadows") or []]
+    return deploy_online(name, routes=route_texts, shadows=shadows, config=spec.get("config"),
+                         reason=reason, workspace=workspace)  # fmt: skip
+
+
+def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRecord:
+    """The deployment ``shipyard serve TARGET`` serves.
+
+    ``NAME@ALIAS`` and ``NAME/VERSION`` serve one model on their own, recorded as the
+    deployment ``NAME-ALIAS`` (``NAME-vVERSION``), which follows the alias as it moves; any
+    other ``TARGET`` is the name of a stored deployment.
+    """
+    repository = deployments_of(workspace)
+    if "@" not in target and "/" not in target:
+        found = repository.find(target)
+        if found is None:
+            raise NotFoundError(
+                f"There is no deployment called {target!r}.",
+                hint=f"Serve a model with `shipyard serve {target}@production`, or create the "
+                "deployment with `shipyard deploy online`.",
+            )
+        return found
+    ref = parse_ref(target)
+    resolve(ref, workspace=workspace)  # fails clearly on an unknown model, alias or version
+    if ref.alias is not None:
+        name, route = f"{ref.name}-{ref.alias}", {"alias": ref.alias, "weight": 100}
+    else:
+        name, route = f"{ref.name}-v{ref.version}", {"version": ref.version, "weight": 100}
+    existing = repository.find(name)
+    if existing is not None and existing.routes == [route] and not existing.shadows:
+        return existing
+    return repository.apply(name, model=ref.name, routes=[route], mode="online",
+                            actor=workspace.actor, reason=f"shipyard serve {target}")  # fmt: skip

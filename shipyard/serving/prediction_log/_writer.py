@@ -1,0 +1,254 @@
+"""The background writer of the prediction log.
+
+``write`` appends a batch to an in-memory queue and returns; a thread wakes every flush
+interval (or sooner, when half the queue is used), groups the queue by partition and writes
+one Parquet file per partition. Memory is bounded by ``max_pending_rows``: when the queue is
+full ``write`` waits for the thread to make room (backpressure), and gives up with
+:class:`PredictionLogFullError` only after its ``timeout``. A failed file write keeps its
+rows queued for the next attempt. ``close`` writes everything left.
+
+Each flush also writes a small heartbeat (``_writers/<id>.json``) with the counters, and
+``close`` marks it clean, so after a crash the reader can say how many rows were at risk.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.implementations.local import LocalFileSystem
+
+from shipyard.core.errors import ShipyardError
+from shipyard.core.ids import new_id
+from shipyard.core.logging import get_logger
+from shipyard.serving.prediction_log._layout import (
+    FEEDBACK,
+    PREDICTIONS,
+    WRITERS,
+    Feedback,
+    LogStats,
+    PredictionBatch,
+    feedback_table,
+    partition_dir,
+    predictions_table,
+)
+from shipyard.store.artifacts import ArtifactStore
+
+log = get_logger(__name__)
+
+Item = PredictionBatch | Feedback
+
+
+class PredictionLogFullError(ShipyardError):
+    """The prediction log could not take more rows in time: its writes are failing or slow."""
+
+    http_status = 503
+
+
+class PredictionLog:
+    """Batches prediction rows and feedback labels into Parquet files in the background."""
+
+    def __init__(
+        self,
+        artifacts: ArtifactStore,
+        *,
+        flush_interval: float = 2.0,
+        max_pending_rows: int = 100_000,
+        writer_id: str | None = None,
+    ) -> None:
+        if flush_interval <= 0 or max_pending_rows <= 0:
+            raise ValueError("flush_interval and max_pending_rows must be positive")
+        self.fs = artifacts.fs
+        self.root = artifacts.root
+        self.flush_interval = flush_interval
+        self.max_pending_rows = max_pending_rows
+        self.writer_id = writer_id or new_id()
+        self._local = isinstance(self.fs, LocalFileSystem)
+        self._queue: list[Item] = []
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._started = datetime.now(UTC)
+        self._counts = {"accepted": 0, "written": 0, "files": 0, "flushes": 0, "failed": 0}
+        self._waits, self._wait_seconds = 0, 0.0
+        self._last_error: str | None = None
+        self._rate_mark = (time.monotonic(), 0)
+        self._thread = threading.Thread(target=self._run, name="shipyard-prediction-log")
+        self._thread.daemon = True
+        self._thread.start()
+
+    # -- producers -------------------------------------------------------------------------
+
+    def write(self, batch: PredictionBatch, *, timeout: float | None = None) -> None:
+        """Queue a batch of predictions; waits while the queue is full (see the module doc)."""
+        self._put(batch, len(batch), timeout)
+
+    def write_feedback(self, items: Sequence[Feedback], *, timeout: float | None = None) -> None:
+        """Queue ground-truth labels; they are written like predictions, in batches."""
+        for item in items:
+            self._put(item, 1, timeout)
+
+    def _put(self, item: Item, size: int, timeout: float | None) -> None:
+        if size == 0:
+            return
+        with self._cond:
+            if self._closed:
+                raise ShipyardError("The prediction log is closed; nothing more can be logged.")
+            if self._pending + size > self.max_pending_rows and self._pending > 0:
+                self._wait_for_room(size, timeout)
+            self._queue.append(item)
+            self._pending += size
+            self._counts["accepted"] += size
+            if self._pending * 2 >= self.max_pending_rows:
+                self._wake.set()
+
+    def _wait_for_room(self, size: int, timeout: float | None) -> None:
+        started = time.monotonic()
+        self._waits += 1
+        self._wake.set()
+        deadline = None if timeout is None else started + timeout
+        while self._pending + size > self.max_pending_rows and self._pending > 0:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                self._wait_seconds += time.monotonic() - started
+                raise PredictionLogFullError(
+                    f"The prediction log has {self._pending} rows waiting to be written and "
+                    f"no room for {size} more.",
+                    hint=f"Check the artifact store is writable: {self._last_error or 'slow'}.",
+                )
+            self._cond.wait(left)
+        self._wait_seconds += time.monotonic() - started
+
+    # -- the writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                self.flush()
+            except Exception as exc:  # kept queued; retried at the next interval
+                log.warning("Writing the prediction log failed, will retry: %s", exc)
+
+    def flush(self) -> None:
+        """Write everything queued now (one file per partition) and the heartbeat."""
+        with self._flush_lock:
+            with self._cond:
+                taken, self._queue = self._queue, []
+            try:
+                written, files = self._write_items(taken)
+            except BaseException as exc:
+                with self._cond:
+                    self._queue[:0] = taken
+                    self._counts["failed"] += 1
+                    self._last_error = f"{type(exc).__name__}: {exc}"
+                self._heartbeat(clean=False)
+                raise
+            with self._cond:
+                self._pending -= written
+                self._counts["written"] += written
+                self._counts["files"] += files
+                self._counts["flushes"] += 1
+                self._last_error = None
+                self._cond.notify_all()
+            self._heartbeat(clean=self._closed)
+
+    def _write_items(self, items: list[Item]) -> tuple[int, int]:
+        groups: dict[tuple[str, str, int | None, str], list[Any]] = defaultdict(list)
+        for item in items:
+            if isinstance(item, PredictionBatch):
+                groups[(PREDICTIONS, item.deployment, item.version, item.date)].append(item)
+            else:
+                groups[(FEEDBACK, item.deployment, None, item.date)].append(item)
+        rows = 0
+        for (kind, deployment, version, date), members in groups.items():
+            table = predictions_table(members) if kind == PREDICTIONS else feedback_table(members)
+            directory = partition_dir(self.root, kind, deployment, version, date)
+            self._write_file(directory, table)
+            rows += table.num_rows
+        return rows, len(groups)
+
+    def _write_file(self, directory: str, table: pa.Table) -> None:
+        stamp = datetime.now(UTC).strftime("%H%M%S%f")
+        name = f"part-{stamp}-{self.writer_id[-12:]}-{new_id()[-8:]}.parquet"
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        self._put_bytes(f"{directory}/{name}", sink.getvalue().to_pybytes())
+
+    def _put_bytes(self, path: str, data: bytes) -> None:
+        """Atomic: a local file is written under a hidden name and renamed into place, so a
+        reader never sees half a file; a remote store's single put is atomic already."""
+        if not self._local:
+            self.fs.pipe_file(path, data)
+            return
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(target)
+
+    def _heartbeat(self, *, clean: bool) -> None:
+        stats = self.stats
+        now, (then, before) = time.monotonic(), self._rate_mark
+        rate = (stats.accepted - before) / max(now - then, 1e-3)
+        self._rate_mark = (now, stats.accepted)
+        document = {
+            "writer": self.writer_id, "pid": os.getpid(), "host": socket.gethostname(),
+            "started": self._started.isoformat(), "heartbeat": datetime.now(UTC).isoformat(),
+            "flush_interval": self.flush_interval, "accepted": stats.accepted,
+            "written": stats.written, "pending": stats.pending, "clean": clean,
+            "rows_per_second": round(rate, 3),
+            "last_error": stats.last_error,
+        }  # fmt: skip
+        try:
+            self._put_bytes(f"{self.root}/{PREDICTIONS}/{WRITERS}/{self.writer_id}.json",
+                            orjson.dumps(document))  # fmt: skip
+        except OSError as exc:
+            log.warning("Cannot write the prediction log heartbeat: %s", exc)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> LogStats:
+        with self._cond:
+            return LogStats(
+                accepted=self._counts["accepted"], written=self._counts["written"],
+                pending=self._pending, files=self._counts["files"],
+                flushes=self._counts["flushes"], failed_flushes=self._counts["failed"],
+                waits=self._waits, wait_seconds=self._wait_seconds, last_error=self._last_error,
+            )  # fmt: skip
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop the thread and write everything left; raises if the last write fails."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._cond.notify_all()
+        self._wake.set()
+        self._thread.join()
+        self.flush()
+
+    def __enter__(self) -> PredictionLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

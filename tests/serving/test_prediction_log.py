@@ -1,0 +1,185 @@
+"""The prediction log: batched Parquet writes, DuckDB reads, feedback joins, backpressure,
+and the count of what a crash could lose."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shipyard.core.errors import UsageError
+from shipyard.serving.prediction_log import (
+    Feedback,
+    PredictionBatch,
+    PredictionLog,
+    PredictionLogFullError,
+    PredictionLogReader,
+)
+from shipyard.store.artifacts import ArtifactStore
+
+
+def _batch(ids: list[str], *, version: int = 1, deployment: str = "churn-prod",
+           when: datetime | None = None) -> PredictionBatch:  # fmt: skip
+    frame = pd.DataFrame({"plan": ["pro"] * len(ids), "age": list(range(len(ids))),
+                          "spend": [1.5] * len(ids)})  # fmt: skip
+    return PredictionBatch(
+        deployment=deployment, model="churn", version=version, inputs=frame,
+        predictions=[i % 2 for i in range(len(ids))], request_ids=ids, latency_ms=2.5,
+        **({"time": when} if when else {}),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ArtifactStore:
+    return ArtifactStore(str(tmp_path / "artifacts"))
+
+
+def test_batches_are_written_partitioned_and_read_back(store: ArtifactStore) -> None:
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    with PredictionLog(store, flush_interval=60) as log:
+        log.write(_batch(["a", "a", "b"]))
+        log.write(_batch(["c"], version=2))
+        log.write(_batch(["old"], when=yesterday))
+        log.write(_batch(["x"], deployment="other"))
+        assert log.stats.pending == 6 and log.stats.written == 0
+    assert log.stats.written == 6 and log.stats.pending == 0
+    folders = sorted(p.parent.relative_to(store.root).as_posix()
+                     for p in Path(store.root).rglob("*.parquet"))  # fmt: skip
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert f"predictions/deployment=churn-prod/model_version=1/date={today}" in folders
+    assert f"predictions/deployment=churn-prod/model_version=2/date={today}" in folders
+    assert f"predictions/deployment=other/model_version=1/date={today}" in folders
+    assert len(folders) == 4
+
+    reader = PredictionLogReader(store)
+    frame = reader.predictions("churn-prod")
+    assert list(frame["request_id"]) == ["old", "a", "a", "b", "c"]
+    assert list(frame["row"]) == [0, 0, 1, 0, 0]
+    assert list(frame["model_version"]) == [1, 1, 1, 1, 2]
+    assert frame["inputs"].iloc[2] == {"plan": "pro", "age": 1, "spend": 1.5}
+    assert frame["prediction"].tolist() == [0, 0, 1, 0, 0]
+    assert type(frame["prediction"].iloc[0]) is int
+    assert frame["latency_ms"].tolist() == [2.5] * 5
+    assert len(reader.predictions("churn-prod", version=2)) == 1
+    since = datetime.now(UTC) - timedelta(hours=1)
+    assert len(reader.predictions("churn-prod", since=since)) == 4
+    assert reader.count() == 6 and reader.count("other") == 1
+
+
+def test_feedback_labels_join_by_request_id_and_row(store: ArtifactStore) -> None:
+    log = PredictionLog(store, flush_interval=60)
+    log.write(_batch(["r1", "r1", "r2"]))
+    log.write_feedback([Feedback("churn-prod", "r1", "yes", row=1),
+                        Feedback("churn-prod", "r2", {"score": 0.5})])  # fmt: skip
+    log.flush()
+    log.write_feedback([Feedback("churn-prod", "r2", 1)])  # a later label wins
+    log.close()
+    reader = PredictionLogReader(store)
+    joined = reader.predictions("churn-prod", with_feedback=True)
+    assert joined[["request_id", "row"]].values.tolist() == [["r1", 0], ["r1", 1], ["r2", 0]]
+    assert joined["label"].tolist() == [None, "yes", 1]
+    assert reader.feedback("churn-prod")["label"].tolist()[:2] in (
+        ["yes", {"score": 0.5}],
+        [{"score": 0.5}, "yes"],
+    )
+
+
+def test_the_background_thread_flushes_every_interval(store: ArtifactStore) -> None:
+    log = PredictionLog(store, flush_interval=0.05)
+    log.write(_batch(["a"]))
+    deadline = time.monotonic() + 10
+    while log.stats.written < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert log.stats.written == 1
+    assert PredictionLogReader(store).count() == 1
+    log.close()
+
+
+def test_a_full_queue_waits_instead_of_dropping_and_nothing_is_lost(
+    store: ArtifactStore,
+) -> None:
+    blocker = Path(store.root) / "predictions"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder: every write fails")
+    log = PredictionLog(store, flush_interval=0.02, max_pending_rows=4)
+    log.write(_batch(["a", "b", "c"]))
+    with pytest.raises(PredictionLogFullError, match="no room"):
+        log.write(_batch(["d", "e"]), timeout=0.2)
+    stats = log.stats
+    assert stats.pending == 3 and stats.failed_flushes >= 1 and stats.last_error
+    assert stats.waits == 1
+
+    def unblock() -> None:
+        time.sleep(0.2)
+        blocker.unlink()
+
+    threading.Thread(target=unblock).start()
+    log.write(_batch(["d", "e"]), timeout=10)  # waits until the store works again
+    log.close()
+    assert log.stats.accepted == log.stats.written == 5
+    assert sorted(PredictionLogReader(store).predictions()["request_id"]) == list("abcde")
+
+
+_CRASH = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from shipyard.store.artifacts import ArtifactStore
+from shipyard.serving.prediction_log import PredictionLog
+from tests.serving.test_prediction_log import _batch
+log = PredictionLog(ArtifactStore({store!r}), flush_interval=60, writer_id="crashed")
+log.write(_batch(["b"]))
+log.flush()
+log.write(_batch(["c", "d"]))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_writers_report_what_a_crash_could_lose(store: ArtifactStore) -> None:
+    clean = PredictionLog(store, flush_interval=60, writer_id="clean")
+    clean.write(_batch(["a"]))
+    clean.close()
+    root = str(Path(__file__).resolve().parents[2])
+    script = _CRASH.format(root=root, store=store.url)
+    died = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True)
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    reports = {r.writer: r for r in PredictionLogReader(store).writers()}
+    assert reports["clean"].clean and reports["clean"].at_risk == 0
+    crashed = reports["crashed"]
+    assert not crashed.clean
+    assert (crashed.accepted, crashed.written, crashed.pending) == (1, 1, 0)
+    assert crashed.at_risk >= 0 and crashed.rows_per_second > 0
+    assert PredictionLogReader(store).count() == 2  # a, b: c and d died with the process
+
+
+def test_reading_an_empty_log(store: ArtifactStore) -> None:
+    reader = PredictionLogReader(store)
+    assert reader.predictions().empty
+    assert reader.predictions(with_feedback=True).columns[-1] == "label"
+    assert reader.feedback().empty and reader.count() == 0 and reader.writers() == []
+
+
+def test_a_remote_filesystem_works_through_fsspec(tmp_path: Path) -> None:
+    store = ArtifactStore("memory://shipyard-test-log")
+    with PredictionLog(store, flush_interval=60) as log:
+        log.write(_batch(["m1", "m2"]))
+    assert PredictionLogReader(store).predictions()["request_id"].tolist() == ["m1", "m2"]
+    store.fs.rm(store.root, recursive=True)
+
+
+def test_bad_batches_are_refused() -> None:
+    frame = pd.DataFrame({"a": [1, 2]})
+    with pytest.raises(UsageError, match="one prediction"):
+        PredictionBatch("d", "m", 1, frame, [1], ["r", "r"])
+    with pytest.raises(UsageError, match="role"):
+        PredictionBatch("d", "m", 1, frame, [1, 2], ["r", "r"], role="canary")
+    with pytest.raises(UsageError, match="not a valid model name"):
+        PredictionBatch("bad name", "m", 1, frame, [1, 2], ["r", "r"])
+    with pytest.raises(UsageError, match="request id"):
+        Feedback("d", "", 1)
