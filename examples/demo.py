@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from demo_data import run as data_steps
+from demo_serving import run as serving_steps
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -33,7 +34,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 10
+STEPS = 13
 
 
 def step(number: int, text: str) -> None:
@@ -147,10 +148,12 @@ def main() -> None:
     step(n + 4, "Roll production back to the previous version")
     cli("rollback", "churn@production", "--reason", "demo of a rollback")
 
-    step(n + 5, "The audit log says who moved production, when, and why")
+    n = serving_steps(step, n + 5)  # production is on version 1; version 2 exists
+
+    step(n, "The audit log says who moved production, when, and why")
     cli("audit", "--model", "churn")
 
-    step(n + 6, "Score a held-out file in batch (2 worker processes, resumable, rejects kept)")
+    step(n + 1, "Score a held-out file in batch (2 worker processes, resumable, rejects kept)")
     held_out = make_data(50_000, seed=11).drop(columns="churned")
     held_out.loc[[3, 4], "plan"] = "enterprise"  # a plan the model never saw: rejected
     held_out.to_parquet(DEMO / "held_out.parquet", row_group_size=10_000)
@@ -162,7 +165,7 @@ def main() -> None:
     print(f"  {len(rejects)} rejected, e.g. row {rejects['row_id'].iloc[0]}: "
           f"{rejects['reason'].iloc[0]}")  # fmt: skip
 
-    step(n + 7, "Everything is reproducible from the records")
+    step(n + 2, "Everything is reproducible from the records")
     cli("runs", "show", sy.resolve("churn/2").source_run_id or "")
     print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
 

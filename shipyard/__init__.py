@@ -49,6 +49,9 @@ from shipyard.registry import (
     rollback as rollback,
 )
 from shipyard.serving.batch import batch_score as batch_score
+from shipyard.serving.client import Client as Client
+from shipyard.serving.online import serve as serve
+from shipyard.serving.prediction_log import PredictionLogReader as PredictionLogReader
 from shipyard.store.workspace import Workspace as Workspace, open_workspace as open_workspace
 from shipyard.tracking import (
     ActiveRun as ActiveRun,
@@ -75,6 +78,7 @@ __all__ = [
     "ArtifactError",
     "ArtifactIntegrityError",
     "Check",
+    "Client",
     "Column",
     "ConfigurationError",
     "ConflictError",
@@ -86,6 +90,7 @@ __all__ = [
     "MigrationRequiredError",
     "ModelError",
     "NotFoundError",
+    "PredictionLogReader",
     "Settings",
     "ShipyardError",
     "SqlQuery",
@@ -115,6 +120,7 @@ __all__ = [
     "resolve",
     "rollback",
     "seed_everything",
+    "serve",
     "set_tag",
     "set_tags",
     "start_run",

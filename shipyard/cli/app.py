@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from shipyard.cli import batch, data, db, init, models, registry, runs
+from shipyard.cli import batch, data, db, init, models, registry, runs, serve
 from shipyard.cli.output import print_error
 from shipyard.cli.state import CliState, parse_sets
 from shipyard.core.errors import ShipyardError
@@ -74,6 +74,9 @@ app.command("promote")(registry.promote)
 app.command("rollback")(registry.rollback)
 app.command("audit")(registry.audit)
 app.command("batch")(batch.batch)
+app.command("serve")(serve.serve)
+app.add_typer(serve.deploy_app, name="deploy")
+app.add_typer(serve.deployments_app, name="deployments")
 
 
 def main() -> None:

@@ -55,6 +55,26 @@ class Settings(BaseSettings):
     )
     capture_git: bool = Field(default=True, description="Record git commit, dirty flag, diff.")
     capture_packages: bool = Field(default=True, description="Record installed packages.")
+    serve_max_batch_size: int = Field(
+        default=64, gt=0, description="Most rows the server predicts in one model call."
+    )
+    serve_max_wait_ms: float = Field(
+        default=2.0, ge=0, description="Longest a request waits for others to batch with."
+    )
+    serve_poll_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between the server's checks for alias moves."
+    )
+    serve_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the server accepts."
+    )
+    prediction_log_flush_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between prediction-log writes: a crash loses at most this much.",
+    )
+    prediction_log_max_pending_rows: int = Field(
+        default=100_000, gt=0, description="Prediction-log rows buffered before writers wait."
+    )
     trusted_types: tuple[str, ...] = Field(
         default=(),
         description="Model types this workspace trusts to load beyond the safe defaults, e.g. "

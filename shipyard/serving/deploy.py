@@ -25,6 +25,12 @@ from shipyard.registry import ModelRef, parse_ref, resolve
 from shipyard.store.deployments import DeploymentRecord, DeploymentRepository
 from shipyard.store.workspace import Workspace
 
+CONFIG_KEYS = frozenset(
+    {"max_batch_size", "max_wait_ms", "batching", "poll_interval", "max_body_bytes", "extra",
+     "unknown_categories", "sticky_header", "log_predictions", "log_flush_interval",
+     "log_max_pending_rows", "max_shadow_queue", "access_log", "threads", "graceful_timeout"}
+)  # fmt: skip
+"""Serving options a deployment's ``config`` may set (see ServeOptions)."""
 _WEIGHT = re.compile(r"^\s*(?P<ref>[^=]+?)\s*(=\s*(?P<weight>[0-9]*\.?[0-9]+)\s*)?$")
 
 
@@ -91,6 +97,10 @@ def deploy_online(
     if not parsed:
         raise UsageError(f"Deployment {name!r} needs at least one --route.",
                          hint="For example --route churn/3=90 --route churn/4=10.")  # fmt: skip
+    unknown = sorted(set(config or {}) - CONFIG_KEYS)
+    if unknown:
+        raise UsageError(f"Unknown serving option(s) in the config: {', '.join(unknown)}.",
+                         hint=f"Known: {', '.join(sorted(CONFIG_KEYS))}.")  # fmt: skip
     return deployments_of(workspace).apply(
         name, model=parsed[0][0], routes=[route for _, route in parsed],
         shadows=[version for _, version in shadow_versions], mode="online",

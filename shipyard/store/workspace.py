@@ -18,6 +18,7 @@ from shipyard.store.artifacts import ArtifactStore
 from shipyard.store.audit import AuditRepository
 from shipyard.store.database import Database
 from shipyard.store.datasets import DatasetRepository
+from shipyard.store.deployments import DeploymentRepository
 from shipyard.store.migrate import ensure_schema
 from shipyard.store.models import ModelRepository
 from shipyard.store.runs import RunRepository
@@ -40,6 +41,7 @@ class Workspace:
         self.models = ModelRepository(self.db)
         self.audit = AuditRepository(self.db)
         self.datasets = DatasetRepository(self.db)
+        self.deployments = DeploymentRepository(self.db)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

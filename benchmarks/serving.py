@@ -1,0 +1,431 @@
+"""Serving benchmark: single-row requests at concurrency 1, 16 and 64 against one scikit-learn
+model served three ways, in this same run on this machine:
+
+- Shipyard: ``shipyard serve NAME@production --workers 2`` (through ``serve()``, the function
+  behind the command), default settings: micro-batching on, prediction log on;
+- MLflow: ``mlflow models serve -m DIR --env-manager local --workers 2``;
+- the floor: a minimal hand-written FastAPI endpoint on ``uvicorn --workers 2`` that turns the
+  JSON records into a DataFrame and calls ``model.predict`` (the cost of a Python HTTP stack).
+
+Two models: a Pipeline (one-hot encoder + scaler + LogisticRegression) and the same
+preprocessing with a HistGradientBoostingClassifier. Each server gets a 3 s warm-up at 16
+clients, then 8 s at each concurrency. Latency at one client is then measured again with
+Shipyard (batching on and off) and the floor running side by side, in alternating rounds, so
+that the noise of a shared 2-core machine falls on all of them alike; ``p50_c1_vs_floor`` uses
+those medians. The load generator runs in its own process (raw HTTP/1.1 keep-alive
+connections on uvloop, one per concurrent client); its CPU use is reported with every row,
+and its ceiling is measured against Shipyard's ``/health/live`` to show it is not the
+bottleneck.
+
+Run with ``make bench NAME=serving``; ``--help`` lists the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pickle
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    emit_result,
+    environment_line,
+    fresh_dir,
+    note,
+    peer_environment,
+    print_table as table,
+    ratio,
+    rounded,
+)
+
+LEVELS = (1, 16, 64)
+WORKERS = 2
+ROW = {"plan": "basic", "tenure_months": 7, "monthly_charges": 81.5, "support_calls": 3}
+TOOLS = ("shipyard", "floor", "mlflow")
+TRUSTED = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+"""The one skops type a HistGradientBoosting model needs trusted (both Shipyard and MLflow)."""
+
+FLOOR_APP = """
+import pickle
+import pandas as pd
+from fastapi import FastAPI, Request
+
+with open({path!r}, "rb") as handle:
+    model = pickle.load(handle)
+app = FastAPI()
+
+
+@app.get("/health")
+async def health():
+    return {{"ok": True}}
+
+
+@app.post("/predict")
+async def predict(request: Request):
+    body = await request.json()
+    return {{"predictions": model.predict(pd.DataFrame(body["instances"])).tolist()}}
+"""
+
+
+# -- the load generator (its own process) ------------------------------------------------------
+
+
+async def _client(port: int, request: bytes, deadline: float, latencies: list[float],
+                  errors: list[str]) -> None:  # fmt: skip
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while (start := time.perf_counter()) < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length)
+            if head[9:12] != b"200" or (b"predictions" not in body and b"{" not in body):
+                errors.append(head[:12].decode())
+            latencies.append(time.perf_counter() - start)
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        errors.append(type(exc).__name__)
+    finally:
+        writer.close()
+
+
+def loadgen(port: int, path: str, body: str, concurrency: int, seconds: float) -> None:
+    """Print one JSON line: requests, errors, rps, p50/p99 ms and this process's CPU share."""
+    import uvloop
+
+    payload = body.encode()
+    method = "POST" if payload else "GET"
+    request = (f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json"
+               f"\r\ncontent-length: {len(payload)}\r\n\r\n").encode() + payload  # fmt: skip
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def main() -> None:
+        deadline = time.perf_counter() + seconds
+        await asyncio.gather(*(_client(port, request, deadline, latencies, errors)
+                               for _ in range(concurrency)))  # fmt: skip
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    uvloop.run(main())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    latencies.sort()
+    count = len(latencies)
+    print(json.dumps({
+        "requests": count, "errors": len(errors), "rps": count / wall,
+        "p50_ms": latencies[count // 2] * 1000 if count else float("nan"),
+        "p99_ms": latencies[min(count - 1, int(count * 0.99))] * 1000 if count else float("nan"),
+        "loadgen_cpu": cpu / wall,
+    }))  # fmt: skip
+
+
+def run_loadgen(
+    port: int, path: str, body: str, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--loadgen", str(port), path, body, str(concurrency),
+               str(seconds)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- models and servers ------------------------------------------------------------------------
+
+
+def make_models() -> tuple[Any, dict[str, Any]]:
+    import numpy as np
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(0)
+    rows = 5_000
+    frame = pd.DataFrame({
+        "plan": rng.choice(["basic", "standard", "premium"], rows),
+        "tenure_months": rng.integers(1, 72, rows),
+        "monthly_charges": rng.normal(70, 20, rows).round(2),
+        "support_calls": rng.poisson(1.5, rows),
+    })  # fmt: skip
+    label = ((frame["support_calls"] * 0.6 - frame["tenure_months"] * 0.05
+              + (frame["plan"] == "basic") * 0.7) > 0).astype(int)  # fmt: skip
+    numbers = ["tenure_months", "monthly_charges", "support_calls"]
+
+    def pipeline(classifier: Any) -> Any:
+        prepare = ColumnTransformer(
+            [("plan", OneHotEncoder(), ["plan"]), ("numbers", StandardScaler(), numbers)]
+        )
+        return Pipeline([("prepare", prepare), ("classify", classifier)]).fit(frame, label)
+
+    models = {
+        "lr": pipeline(LogisticRegression(max_iter=500)),
+        "hgb": pipeline(HistGradientBoostingClassifier(max_iter=100, random_state=0)),
+    }
+    return frame, models
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(command: list[str], port: int, health: str, cwd: Path, env: dict[str, str],
+           log: Path) -> Iterator[Running]:  # fmt: skip
+    with log.open("wb") as handle:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=handle,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+    running = Running(process, port)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{command[:3]} did not start:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.25)
+        yield running
+    finally:
+        running.stop()
+
+
+def launch(tool: str, model: str, root: Path, options: argparse.Namespace,
+           batching: bool = True) -> Any:  # fmt: skip
+    port = free_port()
+    env = {"SHIPYARD_HOME": str(root / "shipyard"), "SHIPYARD_CAPTURE_GIT": "false",
+           "SHIPYARD_CAPTURE_PACKAGES": "false", "SHIPYARD_TRUSTED_TYPES": json.dumps(TRUSTED),
+           "PATH": f"{Path(sys.executable).parent}:"
+           f"{os.environ.get('PATH', '')}"}  # fmt: skip
+    log = root / f"{tool}-{model}-{port}.log"
+    if tool == "shipyard":
+        code = (f"from shipyard.serving.online import serve; serve('churn-{model}@production', "
+                f"workers={options.workers}, port={port}, batching={batching})")  # fmt: skip
+        return server([sys.executable, "-c", code], port, "/health/ready", root, env, log)
+    if tool == "floor":
+        command = [sys.executable, "-m", "uvicorn", f"floor_{model}:app", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(options.workers), "--no-access-log",
+                   "--log-level", "warning"]  # fmt: skip
+        return server(command, port, "/health", root, env, log)
+    command = [str(Path(sys.executable).with_name("mlflow")), "models", "serve", "-m",
+               str(root / f"mlflow-{model}"), "--env-manager", "local", "-h", "127.0.0.1",
+               "-p", str(port), "--workers", str(options.workers)]  # fmt: skip
+    return server(command, port, "/ping", root, env, log)
+
+
+ENDPOINTS = {"shipyard": "/predict", "floor": "/predict", "mlflow": "/invocations"}
+
+
+def body_for(tool: str) -> str:
+    key = "dataframe_records" if tool == "mlflow" else "instances"
+    return json.dumps({key: [ROW]})
+
+
+def prepare(root: Path) -> None:
+    import shipyard as sy
+    from shipyard.store.workspace import Workspace
+
+    frame, models = make_models()
+    settings = sy.load_settings(home=root / "shipyard", capture_git=False, capture_packages=False)
+    workspace = Workspace(settings)
+    for name, model in models.items():
+        with sy.start_run(f"bench-{name}", workspace=workspace) as run:
+            run.log_model(model, f"churn-{name}", input_example=frame.head(5))
+        sy.promote(f"churn-{name}", 1, "production", workspace=workspace)
+        with (root / f"model-{name}.pkl").open("wb") as handle:
+            pickle.dump(model, handle)
+        (root / f"floor_{name}.py").write_text(
+            FLOOR_APP.format(path=str(root / f"model-{name}.pkl"))
+        )
+    workspace.close()
+    peer_environment()
+    warnings.filterwarnings("ignore", module="mlflow")
+    import mlflow.sklearn
+
+    for name, model in models.items():
+        mlflow.sklearn.save_model(
+            model, str(root / f"mlflow-{name}"), input_example=frame.head(5),
+            skops_trusted_types=TRUSTED if name == "hgb" else None,
+        )  # fmt: skip
+
+
+# -- measuring and reporting -------------------------------------------------------------------
+
+
+def measure(tool: str, model: str, root: Path, options: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with launch(tool, model, root, options) as running:
+        run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 16, options.warmup)
+        for level in options.levels:
+            results[f"c{level}"] = run_loadgen(running.port, ENDPOINTS[tool], body_for(tool),
+                                               level, options.seconds)  # fmt: skip
+        if tool == "shipyard" and model == "lr":
+            results["ceiling"] = run_loadgen(running.port, "/health/live", "", 64, 4)
+    note(f"  measured {tool} / {model}")
+    return results
+
+
+def c1_interleaved(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
+    """p50 at concurrency 1, Shipyard (batching on and off) and the floor running side by side
+    and measured in alternating rounds, so machine noise falls on all three alike; the median
+    of the rounds' p50s for each."""
+    with ExitStack() as stack:
+        servers = {
+            "shipyard": stack.enter_context(launch("shipyard", model, root, options)),
+            "shipyard_unbatched": stack.enter_context(
+                launch("shipyard", model, root, options, batching=False)
+            ),
+            "floor": stack.enter_context(launch("floor", model, root, options)),
+        }
+        rounds: dict[str, list[float]] = {name: [] for name in servers}
+        for name, running in servers.items():
+            tool = "floor" if name == "floor" else "shipyard"
+            run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 1, options.warmup)
+        for _ in range(options.rounds):
+            for name, running in servers.items():
+                tool = "floor" if name == "floor" else "shipyard"
+                result = run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 1,
+                                     options.seconds / 4)  # fmt: skip
+                rounds[name].append(result["p50_ms"])
+    note(f"  measured p50 at c1 for {model}, interleaved")
+    return {name: statistics.median(values) for name, values in rounds.items()}
+
+
+def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, float]],
+           extra: dict[str, Any], options: argparse.Namespace) -> None:  # fmt: skip
+    rows = []
+    figures: dict[str, Any] = {}
+    for key, results in all_results.items():
+        tool, model = key.split("/")
+        for level in options.levels:
+            r = results[f"c{level}"]
+            cpu = f"{r['loadgen_cpu']:.0%}"
+            rows.append([model, tool, level, round(r["rps"], 1), round(r["p50_ms"], 2),
+                         round(r["p99_ms"], 2), r["errors"], cpu])  # fmt: skip
+            for field in ("rps", "p50_ms", "p99_ms"):
+                figures[f"{model}_{tool}_{field}_c{level}"] = rounded(r[field])
+    table(f"Single-row requests ({options.workers} workers each)",
+          ["model", "server", "clients", "req/s", "p50 ms", "p99 ms", "errors", "loadgen CPU"],
+          rows)  # fmt: skip
+    if latency:
+        table(f"p50 ms at 1 client, side by side in {options.rounds} alternating rounds "
+              "(median of the rounds)",
+              ["model", "shipyard", "shipyard, batching off", "floor"],
+              [[model, round(v["shipyard"], 3), round(v["shipyard_unbatched"], 3),
+                round(v["floor"], 3)] for model, v in latency.items()])  # fmt: skip
+        for model, values in latency.items():
+            for name, value in values.items():
+                figures[f"{model}_{name}_p50_ms_c1_interleaved"] = rounded(value)
+    ratios: dict[str, float] = {}
+    for model in options.models:
+        found = {tool: all_results.get(f"{tool}/{model}") for tool in TOOLS}
+        if not all(found.values()) or 64 not in options.levels or 1 not in options.levels:
+            continue
+        s, f, m = (found[t] for t in TOOLS)
+        assert s is not None and f is not None and m is not None
+        mine = {"rps_c64_vs_mlflow": ratio(s["c64"]["rps"], m["c64"]["rps"]),
+                "rps_c64_vs_floor": ratio(s["c64"]["rps"], f["c64"]["rps"])}  # fmt: skip
+        side = latency.get(model)
+        if side is not None:
+            mine["p50_c1_vs_floor"] = ratio(side["shipyard"], side["floor"])
+            figures[f"{model}_p50_c1_batching_on_vs_off"] = ratio(
+                side["shipyard"], side["shipyard_unbatched"]
+            )
+        else:
+            mine["p50_c1_vs_floor"] = ratio(s["c1"]["p50_ms"], f["c1"]["p50_ms"])
+        if model == "lr":
+            ratios.update(mine)
+        else:
+            figures[f"{model}_ratios"] = mine
+    figures.update(extra)
+    print()
+    for key, value in extra.items():
+        note(f"{key}: {value}")
+    note("Ratios (targets): rps_c64_vs_mlflow >= 3, rps_c64_vs_floor >= 1.5, "
+         "p50_c1_vs_floor <= 1.2 (LogisticRegression pipeline; HistGradientBoosting under "
+         "figures.hgb_ratios).")  # fmt: skip
+    emit_result("serving", figures, ratios)
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="per concurrency level")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")],
+                        default=list(LEVELS))  # fmt: skip
+    parser.add_argument("--models", type=lambda s: s.split(","), default=["lr", "hgb"])
+    parser.add_argument("--tools", type=lambda s: s.split(","), default=list(TOOLS))
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds at c1")
+    return parser.parse_args()
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--loadgen":
+        port, path, body, concurrency, seconds = sys.argv[2:7]
+        loadgen(int(port), path, body, int(concurrency), float(seconds))
+        return
+    options = parse()
+    peer_environment()
+    note(f"Serving benchmark — {environment_line()}, {options.workers} workers per server, "
+         f"{options.seconds:g} s per level")  # fmt: skip
+    with fresh_dir("serving") as root:
+        prepare(root)
+        results: dict[str, dict[str, Any]] = {}
+        extra: dict[str, Any] = {}
+        for model in options.models:
+            for tool in options.tools:
+                results[f"{tool}/{model}"] = measure(tool, model, root, options)
+        lr = results.get("shipyard/lr")
+        if lr is not None and "ceiling" in lr:
+            best = max(r[f"c{level}"]["rps"] for r in results.values() for level in options.levels)
+            extra["loadgen_ceiling_rps"] = rounded(lr["ceiling"]["rps"])
+            extra["loadgen_ceiling_vs_best_measured"] = ratio(lr["ceiling"]["rps"], best)
+            extra["loadgen_max_cpu"] = rounded(max(r[f"c{level}"]["loadgen_cpu"]
+                                                   for r in results.values()
+                                                   for level in options.levels))  # fmt: skip
+        latency: dict[str, dict[str, float]] = {}
+        if {"shipyard", "floor"} <= set(options.tools) and options.rounds > 0:
+            for model in options.models:
+                latency[model] = c1_interleaved(model, root, options)
+        report(results, latency, extra, options)
+
+
+if __name__ == "__main__":
+    main()

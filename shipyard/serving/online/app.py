@@ -1,0 +1,221 @@
+"""The ASGI application: a lean hand-written router over a few endpoints, with one place that
+maps errors to responses, bearer authentication, and the lifespan that loads the models,
+polls for swaps and, on shutdown, answers what is in flight and flushes the prediction log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import time
+from typing import Any
+
+import threadpoolctl
+
+from shipyard.core.errors import ShipyardError
+from shipyard.core.logging import get_logger
+from shipyard.models import LoadedModel
+from shipyard.serving.online import endpoints
+from shipyard.serving.online.batcher import Gate
+from shipyard.serving.online.http import (
+    ClientGoneError,
+    Handler,
+    MethodNotAllowedError,
+    NotReadyError,
+    Receive,
+    Request,
+    Scope,
+    Send,
+    UnauthorizedError,
+    error_response,
+)
+from shipyard.serving.online.metrics import Metrics
+from shipyard.serving.online.options import ServeOptions
+from shipyard.serving.online.router import Router, RouteTable
+from shipyard.serving.online.variant import Variant
+from shipyard.serving.prediction_log import PredictionLog
+from shipyard.store.workspace import Workspace
+
+log = get_logger(__name__)
+
+OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/v2/health/live", "/v2/health/ready"})
+
+
+class ServingApp:
+    """Serves one deployment. Construct, then run under any ASGI server (uvicorn here)."""
+
+    def __init__(self, options: ServeOptions, workspace: Workspace | None = None) -> None:
+        self.options = options
+        self.metrics = Metrics()
+        self.gate = Gate()
+        self.ready = False
+        self.stopping = False
+        self.prediction_log: PredictionLog | None = None
+        self.startup_error: str | None = None
+        self._workspace = workspace
+        self._owns_workspace = workspace is None
+        self._router: Router | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._tokens = [token.encode() for token in options.tokens]
+        self._routes: dict[tuple[str, str], Handler] = endpoints.routes(self)
+
+    # -- state the endpoints read ------------------------------------------------------------
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            raise NotReadyError("The server is still loading its models.")
+        return self._router
+
+    @property
+    def table(self) -> RouteTable:
+        table = self._router.table if self._router is not None else None
+        if table is None:
+            raise NotReadyError("The server is still loading its models.", hint="Retry shortly.")
+        return table
+
+    def make_variant(self, model: LoadedModel, role: str) -> Variant:
+        return Variant(model, deployment=self.options.deployment, role=role,
+                       options=self.options, gate=self.gate, metrics=self.metrics,
+                       prediction_log=self.prediction_log)  # fmt: skip
+
+    # -- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1003})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        path: str = scope["path"]
+        request = Request(scope, receive, started, dict(scope["headers"]))
+        try:
+            if self._tokens and path not in OPEN_PATHS:
+                self._authorize(request)  # before anything else, even a 404
+            handler = self._resolve(path, scope["method"], request)
+            response = await handler(request)
+        except ClientGoneError:
+            return
+        except ShipyardError as error:
+            response = error_response(error)
+        except Exception:
+            log.exception("Unexpected error answering %s %s", scope["method"], path)
+            response = error_response(ShipyardError("The server failed; see its log."))
+        if self.options.access_log:
+            log.info("%s %s %s", scope["method"], path, response.status,
+                     extra={"status": response.status, "version": response.version,
+                            "ms": round((time.perf_counter() - started) * 1000, 3)})  # fmt: skip
+        await response.send(send)
+        self.metrics.request(endpoints.label(path), response.version, response.status,
+                             time.perf_counter() - started)  # fmt: skip
+
+    def _resolve(self, path: str, method: str, request: Request) -> Handler:
+        handler = self._routes.get((method, path))
+        if handler is not None:
+            return handler
+        found = endpoints.match_v2(self, path, method, request)
+        if found is not None:
+            return found
+        if any(route_path == path for _, route_path in self._routes):
+            raise MethodNotAllowedError(f"{method} is not allowed on {path}.")
+        return endpoints.not_found
+
+    def _authorize(self, request: Request) -> None:
+        header = request.headers.get(b"authorization", b"")
+        scheme, _, token = header.partition(b" ")
+        if scheme.lower() == b"bearer" and token:
+            for known in self._tokens:
+                if hmac.compare_digest(token.strip(), known):
+                    return
+        raise UnauthorizedError(
+            "This server needs a bearer token.",
+            hint="Send the header 'Authorization: Bearer <token>'.",
+        )
+
+    # -- lifespan --------------------------------------------------------------------------
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("The server could not start")
+                    self.startup_error = str(exc)
+                    await self.shutdown()
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
+        if self._workspace is None:
+            settings = self.options.resolved_settings()
+            self._workspace = await asyncio.to_thread(Workspace, settings)
+        workspace = self._workspace
+        if self.options.log_predictions:
+            self.prediction_log = PredictionLog(
+                workspace.artifacts, flush_interval=self.options.log_flush_interval,
+                max_pending_rows=self.options.log_max_pending_rows,
+            )  # fmt: skip
+            self._gauges(self.prediction_log)
+        trust = True if self.options.trusted else self.options.trusted_types
+        self._router = Router(self.options.deployment, workspace, self.make_variant,
+                              self.metrics, trusted=trust)  # fmt: skip
+        await self._router.start()
+        # after loading: threadpoolctl caps the pools of the libraries loaded by then
+        threadpoolctl.threadpool_limits(limits=self.options.native_threads)
+        self._poller = asyncio.get_running_loop().create_task(
+            self._router.poll(self.options.poll_interval), name="shipyard-swap-poller"
+        )
+        self.ready = True
+
+    def _gauges(self, prediction_log: PredictionLog) -> None:
+        gauges = self.metrics.gauges
+        gauges["shipyard_prediction_log_pending_rows"] = lambda: prediction_log.stats.pending
+        gauges["shipyard_prediction_log_written_rows"] = lambda: prediction_log.stats.written
+        gauges["shipyard_prediction_log_failed_flushes"] = lambda: (
+            prediction_log.stats.failed_flushes
+        )
+        gauges["shipyard_ready"] = lambda: int(self.ready)
+
+    async def shutdown(self) -> None:
+        """Stop polling, answer every queued request, then write the prediction log out."""
+        self.ready, self.stopping = False, True
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._router is not None:
+            await self._router.close()
+        if self.prediction_log is not None:
+            try:
+                await asyncio.to_thread(self.prediction_log.close)
+            except Exception:
+                log.exception("The prediction log could not be written out")
+            stats = self.prediction_log.stats
+            log.info("prediction log closed: %d rows written, %d not written", stats.written,
+                     stats.pending)  # fmt: skip
+        if self._owns_workspace and self._workspace is not None:
+            self._workspace.close()
+
+    def describe(self) -> dict[str, Any]:
+        table = self._router.table if self._router is not None else None
+        return {
+            "deployment": self.options.deployment,
+            "ready": self.ready,
+            "serving": [] if table is None else [v.describe() for v in table.routes],
+            "shadows": [] if table is None else [v.describe() for v in table.shadows],
+            "weights": [] if table is None else table.weights,
+            "last_error": None if self._router is None else self._router.last_error,
+        }

@@ -1,0 +1,147 @@
+"""The HTTP vocabulary of the server: a request as handlers see it, responses, and the errors
+of the HTTP layer (each a ShipyardError carrying its status), mapped to JSON in one place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shipyard.core.errors import InputValidationError, ShipyardError, UsageError
+from shipyard.core.ids import new_id
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+JSON = b"application/json"
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class MalformedRequestError(UsageError):
+    """The body is not valid JSON, or a header is malformed."""
+
+    http_status = 400
+
+
+class UnauthorizedError(ShipyardError):
+    """No valid bearer token was sent."""
+
+    http_status = 401
+
+
+class PayloadTooLargeError(ShipyardError):
+    """The body is larger than the server accepts."""
+
+    http_status = 413
+
+
+class MethodNotAllowedError(ShipyardError):
+    http_status = 405
+
+
+class NotReadyError(ShipyardError):
+    """The server is starting or stopping."""
+
+    http_status = 503
+
+
+class ClientGoneError(Exception):
+    """The client disconnected before its body arrived; there is no one to answer."""
+
+
+@dataclass
+class Request:
+    scope: Scope
+    receive: Receive
+    started: float
+    headers: dict[bytes, bytes]
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return str(self.scope["method"])
+
+    def request_id(self, given: str | None = None) -> str:
+        """The client's ``x-request-id`` (or body id) when well formed, else a new id."""
+        if given is not None and _REQUEST_ID.match(given.encode()):
+            return given
+        header = self.headers.get(b"x-request-id")
+        if header is not None and _REQUEST_ID.match(header):
+            return header.decode()
+        return new_id()
+
+    async def body(self, limit: int) -> bytes:
+        length = self.headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise MalformedRequestError("The Content-Length header is not a number.")
+            if int(length) > limit:
+                raise _too_large(limit)
+        chunks = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGoneError
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def json(self, limit: int) -> Any:
+        raw = await self.body(limit)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise MalformedRequestError(
+                f"The body is not valid JSON: {exc}.", hint="Send a JSON object."
+            ) from exc
+
+
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"The body is larger than the server accepts ({limit} bytes).",
+        hint="Send fewer rows per request, or start the server with a larger --max-body.",
+    )
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: bytes = JSON
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    version: str = "-"
+    """The model version that answered (``NAME/N``), for metrics; ``-`` for none."""
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200, **fields: Any) -> Response:
+        return cls(status, orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY), **fields)
+
+    async def send(self, send: Send) -> None:
+        headers = [(b"content-type", self.content_type),
+                   (b"content-length", str(len(self.body)).encode()), *self.headers]  # fmt: skip
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def error_response(error: ShipyardError) -> Response:
+    """The one mapping of errors to responses: the error's status, a JSON body naming it."""
+    detail: dict[str, Any] = {"type": type(error).__name__, "message": error.message}
+    if error.hint:
+        detail["hint"] = error.hint
+    if isinstance(error, InputValidationError):
+        detail["problems"] = [{"field": p.field, "problem": p.problem} for p in error.problems]
+    headers = [(b"www-authenticate", b"Bearer")] if isinstance(error, UnauthorizedError) else []
+    return Response.json({"error": detail}, error.http_status, headers=headers)
+
+
+Handler = Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,146 @@
+"""The OpenAPI 3.1 document of a server, generated from the signature of the model it serves:
+each input column is a property with its JSON type, nullability, categories and bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard.models import ColumnSpec, Signature
+from shipyard.serving.online.payloads import V2_DATATYPE
+
+_TYPES = {"integer": "integer", "float": "number", "boolean": "boolean", "string": "string",
+          "datetime": "string"}  # fmt: skip
+
+
+def column_schema(spec: ColumnSpec, *, categories: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": _TYPES[spec.dtype]}
+    if spec.dtype == "datetime":
+        schema["format"] = "date-time"
+    if categories and spec.categories is not None:
+        schema["enum"] = list(spec.categories)
+    if spec.minimum is not None:
+        schema["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        schema["maximum"] = spec.maximum
+    if spec.nullable:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"].append(None)
+    return schema
+
+
+def _ref(schema: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{schema}"}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {400: "Malformed JSON or request shape", 401: "Missing or wrong bearer token",
+            404: "Unknown model", 413: "Body too large", 422: "Input does not match the signature",
+            503: "Not ready"}  # fmt: skip
+    return {str(status): _json("Error", text[status]) for status in statuses}
+
+
+def openapi_document(
+    model: str, version: int, signature: Signature, *, extra: str, categories: bool, secured: bool
+) -> dict[str, Any]:
+    record = {
+        "type": "object",
+        "properties": {s.name: column_schema(s, categories=categories) for s in signature.inputs},
+        "required": signature.names,
+        "additionalProperties": extra != "reject",
+    }
+    tensor = {
+        "type": "object", "required": ["name", "shape", "datatype", "data"],
+        "properties": {
+            "name": {"type": "string", "enum": signature.names},
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                      "minItems": 1, "maxItems": 2},
+            "datatype": {"type": "string", "enum": sorted({V2_DATATYPE[s.dtype]
+                                                          for s in signature.inputs})},
+            "data": {"type": "array"},
+        },
+    }  # fmt: skip
+    schemas: dict[str, Any] = {
+        "Record": record,
+        "PredictRequest": {
+            "type": "object",
+            "oneOf": [
+                _one("instances", {"type": "array", "items": _ref("Record")}),
+                _one("dataframe_records", {"type": "array", "items": _ref("Record")}),
+                _one("dataframe_split", {
+                    "type": "object", "required": ["columns", "data"],
+                    "properties": {"columns": {"type": "array", "items": {"type": "string",
+                                                                          "enum": signature.names}},
+                                   "data": {"type": "array", "items": {"type": "array"}}},
+                }),
+            ],
+        },
+        "PredictResponse": {
+            "type": "object", "required": ["predictions", "model", "version", "request_id"],
+            "properties": {"predictions": {"type": "array"}, "model": {"type": "string"},
+                           "version": {"type": "integer"}, "request_id": {"type": "string"}},
+        },
+        "InferRequest": {"type": "object", "required": ["inputs"],
+                         "properties": {"id": {"type": "string"},
+                                        "inputs": {"type": "array", "minItems": 1,
+                                                   "items": tensor}}},
+        "InferResponse": {"type": "object",
+                          "required": ["model_name", "model_version", "outputs"]},
+        "Feedback": {
+            "type": "object", "required": ["request_id", "label"],
+            "properties": {"request_id": {"type": "string", "minLength": 1},
+                           "label": {}, "row": {"type": "integer", "minimum": 0}},
+        },
+        "Error": {"type": "object", "required": ["error"],
+                  "properties": {"error": {"type": "object", "required": ["type", "message"]}}},
+    }  # fmt: skip
+    auth = [401] if secured else []
+    predict = {
+        "summary": f"Predict with {model}",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
+        "responses": {"200": _json("PredictResponse", "One prediction per row"),
+                      **_errors(400, *auth, 413, 422)},
+    }  # fmt: skip
+    infer = {
+        "summary": "Open Inference Protocol v2",
+        "parameters": [{"name": "model_name", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": [model]}}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/InferRequest"}}}},
+        "responses": {"200": _json("InferResponse", "Output tensors"),
+                      **_errors(400, *auth, 404, 413, 422)},
+    }  # fmt: skip
+    plain = {"responses": {"200": {"description": "OK"}, **_errors(*auth)}}
+    health = {"responses": {"200": {"description": "OK"}, **_errors(503)}}
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": f"{model} (version {version}) on Shipyard", "version": str(version)},
+        "paths": {
+            "/predict": {"post": predict},
+            "/invocations": {"post": {**predict, "operationId": "invocations"}},
+            "/v2/models/{model_name}/infer": {"post": infer},
+            "/feedback": {"post": {
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Feedback"}}}},
+                "responses": {"202": {"description": "Accepted"}, **_errors(400, *auth, 413)},
+            }},
+            "/health/live": {"get": health},
+            "/health/ready": {"get": health},
+            "/metrics": {"get": plain},
+        },
+        "components": {"schemas": schemas},
+    }  # fmt: skip
+    if secured:
+        document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"bearer": []}]
+    return document
+
+
+def _one(key: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": [key], "properties": {key: schema},
+            "additionalProperties": False}  # fmt: skip

@@ -1,0 +1,188 @@
+"""Which version answers a request, and hot swaps when the deployment or an alias changes.
+
+A :class:`RouteTable` is immutable: routes with weights (canary shares), shadows, and the
+loaded variants. A request key (a header) hashes to a stable point, so the same key always
+reaches the same version, in every worker process; without a key the choice is random by
+weight. The :class:`Router` polls the registry; when the plan changes (an alias moved, the
+deployment's routes changed) it loads and warms the new versions in a thread, builds a new
+table and swaps it in with one assignment. A version that fails to load leaves the old table
+serving, and the failure is logged, counted and shown by ``/health/ready``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+from shipyard.core.logging import get_logger
+from shipyard.models import LoadedModel
+from shipyard.models.flavors.base import Trust
+from shipyard.registry import load_model
+from shipyard.serving.deploy import deployments_of
+from shipyard.serving.online.metrics import Metrics
+from shipyard.serving.online.variant import Variant
+from shipyard.store.workspace import Workspace
+
+log = get_logger(__name__)
+
+MakeVariant = Callable[[LoadedModel, str], Variant]
+RETRY_SECONDS = 60.0
+"""How long a plan whose versions failed to load waits before it is tried again."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What should be served: versions with weights, and shadow versions."""
+
+    model: str
+    routes: tuple[tuple[int, float], ...]
+    shadows: tuple[int, ...]
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model,
+                "routes": [{"version": v, "weight": w} for v, w in self.routes],
+                "shadows": list(self.shadows)}  # fmt: skip
+
+
+class RouteTable:
+    def __init__(self, plan: Plan, variants: dict[tuple[int, str], Variant]) -> None:
+        self.plan = plan
+        self.routes = [variants[(version, "serve")] for version, _ in plan.routes]
+        self.weights = [weight for _, weight in plan.routes]
+        self.cumulative = list(accumulate(self.weights))
+        self.total = self.cumulative[-1]
+        self.shadows = [variants[(version, "shadow")] for version in plan.shadows]
+        self.primary = self.routes[self.weights.index(max(self.weights))]
+        self.variants = variants
+        self.by_version = {variant.version: variant for variant in self.routes}
+
+    def pick(self, key: bytes | None) -> Variant:
+        if len(self.routes) == 1:
+            return self.routes[0]
+        if key:
+            digest = hashlib.blake2b(key, digest_size=8).digest()
+            fraction = int.from_bytes(digest, "big") / 2**64
+        else:
+            fraction = random.random()  # noqa: S311 - traffic split, not security
+        index = bisect_right(self.cumulative, fraction * self.total)
+        return self.routes[min(index, len(self.routes) - 1)]
+
+
+class Router:
+    def __init__(
+        self,
+        deployment: str,
+        workspace: Workspace,
+        make_variant: MakeVariant,
+        metrics: Metrics,
+        *,
+        trusted: Trust = False,
+    ) -> None:
+        self.deployment = deployment
+        self._workspace = workspace
+        self._make_variant = make_variant
+        self._metrics = metrics
+        self._trusted = trusted
+        self.table: RouteTable | None = None
+        self.last_error: str | None = None
+        self._failed: tuple[Plan, float] | None = None
+        self._lock = asyncio.Lock()
+
+    def plan(self) -> Plan:
+        """Read the deployment and resolve its aliases now (blocking: call in a thread)."""
+        record = deployments_of(self._workspace).get(self.deployment)
+        routes = []
+        for route in record.routes:
+            if "alias" in route:
+                target = self._workspace.models.resolve_alias(record.model_name, route["alias"])
+                routes.append((target.version, float(route["weight"])))
+            else:
+                routes.append((int(route["version"]), float(route["weight"])))
+        merged: dict[int, float] = {}
+        for version, weight in routes:  # two routes to one version share one variant
+            merged[version] = merged.get(version, 0.0) + weight
+        shadows = tuple(v for v in record.shadows if v not in merged)
+        return Plan(record.model_name, tuple(merged.items()), shadows)
+
+    async def start(self) -> None:
+        """Load the deployment's versions; raises if any cannot be loaded."""
+        plan = await asyncio.to_thread(self.plan)
+        self.table = await self._build(plan, {})
+        log.info("serving %s", plan.describe(), extra={"deployment": self.deployment})
+
+    async def refresh(self) -> bool:
+        """Swap in a new table if the plan changed; True when it did."""
+        async with self._lock:
+            try:
+                plan = await asyncio.to_thread(self.plan)
+            except Exception as exc:
+                self._report(f"cannot read the deployment: {exc}", "poll_failure")
+                return False
+            current = self.table
+            if current is None or plan == current.plan or self._recently_failed(plan):
+                return False
+            try:
+                table = await self._build(plan, current.variants)
+            except Exception as exc:
+                self._failed = (plan, time.monotonic())
+                self._report(f"cannot load {plan.describe()}: {exc}", "swap_failure")
+                return False
+            self.table, self._failed, self.last_error = table, None, None
+            self._metrics.event("swap")
+            log.info("swapped to %s", plan.describe(), extra={"deployment": self.deployment})
+            retired = [v for key, v in current.variants.items() if key not in table.variants]
+            for variant in retired:
+                await variant.batcher.close()
+            return True
+
+    def _recently_failed(self, plan: Plan) -> bool:
+        """A plan that failed to load is retried only after RETRY_SECONDS."""
+        return (
+            self._failed is not None
+            and self._failed[0] == plan
+            and time.monotonic() - self._failed[1] < RETRY_SECONDS
+        )
+
+    def _report(self, message: str, event: str) -> None:
+        if message != self.last_error:
+            log.error(message, extra={"deployment": self.deployment})
+        self.last_error = message
+        self._metrics.event(event)
+
+    async def _build(self, plan: Plan, existing: dict[tuple[int, str], Variant]) -> RouteTable:
+        wanted = [(v, "serve") for v, _ in plan.routes] + [(v, "shadow") for v in plan.shadows]
+        models = {key[0]: variant.model for key, variant in existing.items()}
+        variants: dict[tuple[int, str], Variant] = {}
+        for version, role in wanted:
+            if (version, role) in existing:
+                variants[(version, role)] = existing[(version, role)]
+                continue
+            model = models.get(version)
+            if model is None:
+                model = await asyncio.to_thread(self._load, f"{plan.model}/{version}")
+                models[version] = model
+            variant = self._make_variant(model, role)
+            variant.start()
+            variants[(version, role)] = variant
+        return RouteTable(plan, variants)
+
+    def _load(self, ref: str) -> LoadedModel:
+        return load_model(ref, workspace=self._workspace, trusted=self._trusted, warm=True)
+
+    async def poll(self, interval: float) -> None:
+        """Refresh every ``interval`` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.refresh()
+
+    async def close(self) -> None:
+        if self.table is not None:
+            for variant in self.table.variants.values():
+                await variant.batcher.close()

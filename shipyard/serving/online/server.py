@@ -1,0 +1,172 @@
+"""Running the ASGI app on uvicorn (uvloop, httptools): one process, or N worker processes
+that each load the model.
+
+Workers each listen on their own ``SO_REUSEPORT`` socket, so the kernel spreads new
+connections evenly over them (with one shared socket, whichever worker wakes first takes a
+burst of connections and the others idle). SIGTERM (or SIGINT) makes every worker stop
+accepting, answer what is in flight and flush the prediction log (uvicorn's graceful
+shutdown, then the app's lifespan); a worker that dies is restarted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging.config
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+from shipyard.core.errors import ConflictError, ModelError
+from shipyard.core.logging import get_logger
+from shipyard.serving.online.app import ServingApp
+from shipyard.serving.online.logs import logging_config
+from shipyard.serving.online.options import ServeOptions
+from shipyard.store.workspace import Workspace
+
+log = get_logger(__name__)
+
+STARTUP_FAILURE = 3
+"""Exit code of a worker whose app could not start (uvicorn's own)."""
+MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
+"""More worker deaths than this within the window stop the server instead of looping."""
+
+
+def create_app(options: ServeOptions, workspace: Workspace | None = None) -> ServingApp:
+    """The ASGI app serving ``options.deployment`` (models load at lifespan startup)."""
+    return ServingApp(options, workspace)
+
+
+def _config(options: ServeOptions, app: ServingApp) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=options.host, port=options.port, loop="uvloop", http="httptools",
+        lifespan="on", access_log=False, log_config=logging_config(),
+        timeout_graceful_shutdown=max(1, round(options.graceful_timeout)),
+        server_header=False, date_header=False, timeout_keep_alive=30, backlog=2048,
+        proxy_headers=False,
+    )  # fmt: skip
+
+
+def _socket(options: ServeOptions, *, listen: bool = True) -> socket.socket:
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if options.workers > 1:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((options.host, options.port))
+    except OSError as exc:
+        sock.close()
+        raise ConflictError(
+            f"Cannot listen on {options.host}:{options.port}: {exc.strerror}.",
+            hint="Choose another --port, or stop what uses this one.",
+        ) from exc
+    if listen:
+        sock.listen(2048)
+        sock.setblocking(False)
+    return sock
+
+
+def _serve_one(options_json: str, worker: bool = False) -> None:
+    """One server process: its own socket, the app, uvicorn until SIGTERM."""
+    options = ServeOptions.from_json(options_json)
+    app = create_app(options)
+    logging.config.dictConfig(logging_config())
+    server = uvicorn.Server(_config(options, app))
+    with contextlib.suppress(SystemExit):  # uvicorn exits with 3 when the app cannot start
+        server.run(sockets=[_socket(options)])
+    if not server.started:
+        if worker:
+            sys.exit(STARTUP_FAILURE)
+        raise ModelError(
+            f"The server could not start: {app.startup_error or 'see the log'}.",
+            hint="Fix the model or deployment named above, then serve again.",
+        )
+
+
+def run_server(options: ServeOptions) -> None:
+    """Serve until SIGINT or SIGTERM, in this process or in ``options.workers`` workers."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(options.native_threads)  # before the libraries start pools
+    if options.workers == 1:
+        _serve_one(options.to_json())
+        return
+    _socket(options, listen=False).close()  # fail here, clearly, if the port is taken
+    logging.config.dictConfig(logging_config())
+    _Supervisor(options).run()
+
+
+class _Supervisor:
+    """Starts the workers, restarts one that dies, and stops them all on SIGTERM/SIGINT."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: list[BaseProcess] = []
+        self.stopping = False
+
+    def _start(self) -> BaseProcess:
+        worker = self.context.Process(target=_serve_one, args=(self.options.to_json(), True),
+                                      name="shipyard-worker", daemon=False)  # fmt: skip
+        worker.start()
+        return worker
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.workers = [self._start() for _ in range(self.options.workers)]
+            log.info("started %d workers", len(self.workers),
+                     extra={"workers": [w.pid for w in self.workers]})  # fmt: skip
+            failed = False
+            restarts: list[float] = []
+            while not self.stopping and not failed:
+                time.sleep(0.2)
+                for index, worker in enumerate(self.workers):
+                    if worker.is_alive() or self.stopping:
+                        continue
+                    now = time.monotonic()
+                    restarts = [t for t in restarts if now - t < RESTART_WINDOW] + [now]
+                    # A startup failure would repeat; so would a crash loop.
+                    if worker.exitcode == STARTUP_FAILURE or len(restarts) > MAX_RESTARTS:
+                        failed = True
+                        break
+                    log.error("worker %s died (exit %s); starting another", worker.pid,
+                              worker.exitcode)  # fmt: skip
+                    self.workers[index] = self._start()
+            self._shutdown()
+            if failed:
+                raise ModelError(
+                    "A worker could not start or kept dying; the server stopped.",
+                    hint="See the worker's error in the log above. A script that calls serve() "
+                    "with workers > 1 needs an `if __name__ == '__main__':` guard.",
+                )
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _shutdown(self) -> None:
+        for worker in self.workers:
+            if worker.is_alive() and worker.pid is not None:
+                os_kill(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.options.graceful_timeout + 10
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                log.error("worker %s did not stop in time; killing it", worker.pid)
+                worker.kill()
+                worker.join()
+        log.info("all workers stopped")
+
+
+def os_kill(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)

@@ -1,0 +1,139 @@
+"""One model version as the server runs it: validation policy, micro-batcher, and the batch
+function that validates, predicts, splits the answers per request and logs them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from itertools import repeat
+from typing import Any
+
+from shipyard.core.errors import FieldProblem, InputValidationError
+from shipyard.core.logging import get_logger
+from shipyard.models import LoadedModel, Signature, to_plain
+from shipyard.serving.online.batcher import Batcher, Gate, Job
+from shipyard.serving.online.metrics import Metrics
+from shipyard.serving.online.options import ServeOptions
+from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+
+log = get_logger(__name__)
+
+LOG_TIMEOUT_SECONDS = 10.0
+"""How long a batch waits for room in a full prediction log before its requests fail (503)."""
+
+
+def policy_signature(signature: Signature, unknown_categories: str) -> Signature:
+    """The signature requests are checked against: categories dropped when they are allowed."""
+    if unknown_categories != "allow":
+        return signature
+    return Signature(
+        tuple(replace(c, categories=None) for c in signature.inputs), signature.outputs
+    )
+
+
+class Variant:
+    """A loaded version serving one role (``serve`` or ``shadow``) in one deployment."""
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        *,
+        deployment: str,
+        role: str,
+        options: ServeOptions,
+        gate: Gate,
+        metrics: Metrics,
+        prediction_log: PredictionLog | None,
+    ) -> None:
+        record = model.registered_as
+        self.model = model
+        self.name: str = record.model_name
+        self.version: int = record.version
+        self.label = f"{self.name}/{self.version}"
+        self.header = self.label.encode()
+        self.role = role
+        self.deployment = deployment
+        self.signature = policy_signature(model.signature, options.unknown_categories)
+        self.extra = options.extra
+        self._metrics = metrics
+        self._log = prediction_log
+        self.batcher = Batcher(
+            self.run, gate, max_batch_size=options.max_batch_size,
+            max_wait=options.max_wait_ms / 1000, batching=options.batching,
+            name=f"batcher-{self.label}-{role}",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        self.batcher.start()
+
+    def run(self, jobs: list[Job]) -> None:
+        """Validate, predict and log ``jobs`` together; each job gets its result or error."""
+        records = jobs[0].records if len(jobs) == 1 else [r for j in jobs for r in j.records]
+        try:
+            frame = self.signature.prepare(records, extra=self.extra)
+        except InputValidationError as error:
+            if len(jobs) == 1:
+                jobs[0].error = error
+                return
+            good = [job for job in jobs if self._valid_alone(job)]
+            if len(good) == len(jobs):  # each fine alone, not together: keep them apart
+                for job in good:
+                    self.run([job])
+            elif good:
+                self.run(good)
+            return
+        try:
+            output = self.model.predict_array(frame)
+        except Exception as exc:
+            if len(jobs) > 1:
+                for job in jobs:
+                    self.run([job])
+                return
+            log.warning("%s could not predict request %s: %s", self.label, jobs[0].request_id, exc)
+            jobs[0].error = InputValidationError(
+                [FieldProblem("input", f"the model could not predict it: "
+                                       f"{type(exc).__name__}: {exc}")],
+                hint="The input passed the signature checks but the model refused it.",
+            )  # fmt: skip
+            return
+        plain: list[Any] = to_plain(output)
+        offset = 0
+        for job in jobs:
+            end = offset + len(job.records)
+            job.result = plain[offset:end]
+            offset = end
+        self._metrics.batch(self.label, self.role, len(plain), len(jobs))
+        if self._log is not None:
+            self._write_log(jobs, frame, plain)
+
+    def _valid_alone(self, job: Job) -> bool:
+        try:
+            self.signature.prepare(job.records, extra=self.extra)
+        except InputValidationError as error:
+            job.error = error
+            return False
+        return True
+
+    def _write_log(self, jobs: list[Job], frame: Any, plain: list[Any]) -> None:
+        assert self._log is not None
+        now = time.perf_counter()
+        request_ids: list[str] = []
+        latency: list[float] = []
+        for job in jobs:
+            count = len(job.records)
+            request_ids.extend(repeat(job.request_id, count))
+            latency.extend(repeat((now - job.started) * 1000.0, count))
+        batch = PredictionBatch(
+            deployment=self.deployment, model=self.name, version=self.version, inputs=frame,
+            predictions=plain, request_ids=request_ids, latency_ms=latency, role=self.role,
+        )  # fmt: skip
+        try:
+            self._log.write(batch, timeout=LOG_TIMEOUT_SECONDS)
+        except Exception as error:
+            self._metrics.event("log_failure", version=self.label)
+            for job in jobs:
+                job.result, job.error = None, error
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.name, "version": self.version, "role": self.role,
+                "flavor": self.model.manifest.flavor}  # fmt: skip
