@@ -30,7 +30,7 @@ from shipyard.data import (
 from shipyard.data.profile import profile_table
 from shipyard.data.readers import read_table
 from shipyard.data.schema import DatasetSchema
-from shipyard.store.datasets import DatasetVersionRecord
+from shipyard.store.records import DatasetVersionRecord
 from shipyard.tracking import log_dataset
 
 app = typer.Typer(help="Version, validate and compare datasets.", no_args_is_help=True)

@@ -12,7 +12,7 @@ from shipyard.data.diff import DatasetDiff, diff_versions
 from shipyard.data.drift import DriftReport, Thresholds, compare
 from shipyard.data.errors import DataError
 from shipyard.data.versions import resolve
-from shipyard.store.datasets import DatasetVersionRecord
+from shipyard.store.records import DatasetVersionRecord
 from shipyard.store.workspace import Workspace, workspace_for
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from shipyard.data.drift import DriftReport, Thresholds, compare
 from shipyard.data.schema import DatasetSchema
-from shipyard.store.datasets import DatasetVersionRecord
+from shipyard.store.records import DatasetVersionRecord
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,8 @@ from shipyard.data.readers import open_source
 from shipyard.data.refs import DatasetRef, check_dataset_name, parse_dataset_ref
 from shipyard.data.report import ValidationReport
 from shipyard.data.validate import validate
-from shipyard.store.datasets import (
-    DatasetRepository,
-    DatasetVersionRecord,
-    NewVersion,
-    ValidationRecord,
-)
+from shipyard.store.datasets import DatasetRepository, NewVersion
+from shipyard.store.records import DatasetVersionRecord, ValidationRecord
 from shipyard.store.workspace import Workspace
 
 Format = Literal["pandas", "arrow", "polars"]

@@ -8,8 +8,7 @@ under a lock on the dataset row, so concurrent writers never share a number.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -19,90 +18,17 @@ from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.store.database import Database
+from shipyard.store.records import (
+    DatasetRecord,
+    DatasetVersionRecord,
+    RunUsage,
+    ValidationRecord,
+)
 from shipyard.store.tables import Dataset, DatasetVersion, Run, RunDataset, ValidationResult
 from shipyard.store.upsert import insert_ignore
 
 INPUT, OUTPUT = "input", "output"
 ROLES = (INPUT, OUTPUT)
-
-
-@dataclass(frozen=True)
-class DatasetRecord:
-    id: str
-    name: str
-    description: str | None
-    created_at: datetime
-    latest_version: int | None
-    versions: int
-    latest_rows: int | None
-    updated_at: datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        data["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
-        return data
-
-
-@dataclass(frozen=True)
-class DatasetVersionRecord:
-    id: str
-    dataset_name: str
-    version: int
-    content_hash: str
-    artifact_hash: str
-    uri: str
-    source: str | None
-    row_count: int
-    size: int
-    schema: dict[str, Any]
-    profile: dict[str, Any] | None
-    parents: tuple[str, ...]
-    created_by_run_id: str | None
-    created_at: datetime
-
-    @property
-    def ref(self) -> str:
-        return f"{self.dataset_name}@{self.version}"
-
-    def to_dict(self, *, profile: bool = True) -> dict[str, Any]:
-        data = asdict(self)
-        data["ref"] = self.ref
-        data["parents"] = list(self.parents)
-        data["created_at"] = self.created_at.isoformat()
-        if not profile:
-            del data["profile"]
-        return data
-
-
-@dataclass(frozen=True)
-class RunUsage:
-    """A run that read (``input``) or wrote (``output``) a dataset version."""
-
-    run_id: str
-    role: str
-    context: str | None
-    dataset_ref: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ValidationRecord:
-    id: str
-    dataset_ref: str
-    passed: bool
-    expectations_hash: str
-    report_hash: str | None
-    summary: dict[str, Any]
-    run_id: str | None
-    created_at: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        return data
 
 
 @dataclass(frozen=True)

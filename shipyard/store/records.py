@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+
+class Record:
+    """Base of the records: ``to_dict`` gives JSON-ready values (ISO times, lists)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: _plain(value) for key, value in asdict(cast(Any, self)).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Record):
     id: str
     project: str
     name: str
@@ -34,15 +49,9 @@ class RunRecord:
             return None
         return (self.end_time - self.start_time).total_seconds()
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["start_time"] = self.start_time.isoformat()
-        data["end_time"] = self.end_time.isoformat() if self.end_time else None
-        return data
-
 
 @dataclass(frozen=True)
-class MetricPoint:
+class MetricPoint(Record):
     key: str
     value: float
     step: int
@@ -50,7 +59,7 @@ class MetricPoint:
 
 
 @dataclass(frozen=True)
-class ArtifactRecord:
+class ArtifactRecord(Record):
     run_id: str
     name: str
     hash: str
@@ -59,14 +68,9 @@ class ArtifactRecord:
     kind: str
     created_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        return data
-
 
 @dataclass(frozen=True)
-class ModelRecord:
+class ModelRecord(Record):
     id: str
     name: str
     description: str | None
@@ -74,14 +78,9 @@ class ModelRecord:
     latest_version: int | None
     aliases: dict[str, int]
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        return data
-
 
 @dataclass(frozen=True)
-class ModelVersionRecord:
+class ModelVersionRecord(Record):
     id: str
     model_name: str
     version: int
@@ -98,15 +97,9 @@ class ModelVersionRecord:
     def ref(self) -> str:
         return f"{self.model_name}/{self.version}"
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created_at"] = self.created_at.isoformat()
-        data["aliases"] = list(self.aliases)
-        return data
-
 
 @dataclass(frozen=True)
-class AuditRecord:
+class AuditRecord(Record):
     id: int
     time: datetime
     actor: str
@@ -117,7 +110,65 @@ class AuditRecord:
     after: dict[str, Any] | None
     reason: str | None
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["time"] = self.time.isoformat()
+
+@dataclass(frozen=True)
+class DatasetRecord(Record):
+    id: str
+    name: str
+    description: str | None
+    created_at: datetime
+    latest_version: int | None
+    versions: int
+    latest_rows: int | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DatasetVersionRecord(Record):
+    id: str
+    dataset_name: str
+    version: int
+    content_hash: str
+    artifact_hash: str
+    uri: str
+    source: str | None
+    row_count: int
+    size: int
+    schema: dict[str, Any]
+    profile: dict[str, Any] | None
+    parents: tuple[str, ...]
+    created_by_run_id: str | None
+    created_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.dataset_name}@{self.version}"
+
+    def to_dict(self, *, profile: bool = True) -> dict[str, Any]:
+        data = super().to_dict()
+        data["ref"] = self.ref
+        if not profile:
+            del data["profile"]
         return data
+
+
+@dataclass(frozen=True)
+class RunUsage(Record):
+    """A run that read (``input``) or wrote (``output``) a dataset version."""
+
+    run_id: str
+    role: str
+    context: str | None
+    dataset_ref: str
+
+
+@dataclass(frozen=True)
+class ValidationRecord(Record):
+    id: str
+    dataset_ref: str
+    passed: bool
+    expectations_hash: str
+    report_hash: str | None
+    summary: dict[str, Any]
+    run_id: str | None
+    created_at: datetime

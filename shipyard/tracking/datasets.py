@@ -26,7 +26,8 @@ from shipyard.data import (
     validate_version,
 )
 from shipyard.data.errors import DataValidationError
-from shipyard.store.datasets import INPUT, OUTPUT, ROLES, DatasetVersionRecord
+from shipyard.store.datasets import INPUT, OUTPUT, ROLES
+from shipyard.store.records import DatasetVersionRecord
 from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking.fluent import active_run
 
