@@ -183,3 +183,31 @@ def test_bad_batches_are_refused() -> None:
         PredictionBatch("bad name", "m", 1, frame, [1, 2], ["r", "r"])
     with pytest.raises(UsageError, match="request id"):
         Feedback("d", "", 1)
+
+
+def test_array_predictions_and_ids_are_logged_as_the_same_json_as_plain_values() -> None:
+    """The batch path hands NumPy arrays over (one vectorised cast); what lands in the log is
+    the JSON a plain list would give, non-finite numbers included (null, never 'nan')."""
+    import json
+
+    import numpy as np
+    import pyarrow as pa
+
+    from shipyard.serving.prediction_log import PredictionBatch, predictions_table
+
+    inputs = pa.RecordBatch.from_pydict({"x": [1.0, 2.0, 3.0]})
+    cases = {
+        "float": (np.array([0.25, 1e-07, 3.0]), [0.25, 1e-07, 3.0]),
+        "int": (np.array([0, 1, 7]), [0, 1, 7]),
+        "bool": (np.array([True, False, True]), [True, False, True]),
+        "nan": (np.array([0.5, np.nan, np.inf]), [0.5, None, None]),
+        "text": (np.array(["a", "b\"", "c"], dtype=object), ["a", 'b"', "c"]),
+    }
+    for name, (values, expected) in cases.items():
+        batch = PredictionBatch(deployment="d", model="m", version=1, inputs=inputs,
+                                predictions=values, request_ids=np.array([10, 11, 12]),
+                                rows=np.zeros(3, np.int32))  # fmt: skip
+        table = predictions_table([batch])
+        assert [json.loads(v) for v in table.column("prediction").to_pylist()] == expected, name
+        assert table.column("request_id").to_pylist() == ["10", "11", "12"]
+        assert table.column("inputs").to_pylist() == [{"x": 1.0}, {"x": 2.0}, {"x": 3.0}]

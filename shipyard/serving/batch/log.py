@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shipyard.models import to_plain
-from shipyard.serving.prediction_log import PredictionBatch
-from shipyard.serving.prediction_log._layout import PREDICTIONS, partition_dir, predictions_table
+from shipyard.serving.prediction_log import (
+    PREDICTIONS,
+    PredictionBatch,
+    open_log_writer,
+    partition_dir,
+    predictions_table,
+)
 
 
 @dataclass(frozen=True)
@@ -44,21 +51,23 @@ class PartLog:
         self._writer: pq.ParquetWriter | None = None
         self._handle: Any = None
 
-    def write(self, inputs: pd.DataFrame, predictions: Any, row_ids: Any, seconds: float) -> None:
+    def write(
+        self, inputs: pd.DataFrame | pa.RecordBatch, predictions: Any, row_ids: Any, seconds: float
+    ) -> None:
         if len(inputs) == 0:
             return
         batch = PredictionBatch(
             deployment=self._target.deployment, model=self._target.model,
-            version=self._target.version, inputs=inputs.reset_index(drop=True),
-            predictions=to_plain(predictions), request_ids=[str(r) for r in row_ids.tolist()],
-            latency_ms=1000.0 * seconds / len(inputs), rows=[0] * len(inputs),
+            version=self._target.version, inputs=_plain_index(inputs),
+            predictions=_flat(predictions), request_ids=row_ids,
+            latency_ms=1000.0 * seconds / len(inputs), rows=np.zeros(len(inputs), np.int32),
             time=self._started,
         )  # fmt: skip
         table = predictions_table([batch])
         if self._writer is None:
             self._fs.makedirs(self.path.rpartition("/")[0], exist_ok=True)
             self._handle = self._fs.open(self.temporary, "wb")
-            self._writer = pq.ParquetWriter(self._handle, table.schema, compression="zstd")
+            self._writer = open_log_writer(self._handle, table.schema)
         self._writer.write_table(table.cast(self._writer.schema))
 
     def commit(self) -> None:
@@ -74,3 +83,17 @@ class PartLog:
             self._handle.close()
             if self._fs.exists(self.temporary):
                 self._fs.rm(self.temporary)
+
+
+def _plain_index(inputs: pd.DataFrame | pa.RecordBatch) -> pd.DataFrame | pa.RecordBatch:
+    return inputs.reset_index(drop=True) if isinstance(inputs, pd.DataFrame) else inputs
+
+
+def _flat(predictions: Any) -> Any:
+    """Predictions as the log takes them: a 1-D array as it is (cast to JSON text in one go),
+    anything else (a frame, a 2-D array) as plain values."""
+    if isinstance(predictions, pd.Series):
+        predictions = predictions.to_numpy()
+    if isinstance(predictions, np.ndarray) and predictions.ndim == 1:
+        return predictions
+    return to_plain(predictions)

@@ -22,7 +22,7 @@ _NUMERIC = {"integer", "float"}
 class Scored:
     output: pa.Table
     rejects: pa.Table | None
-    inputs: pd.DataFrame | None = None
+    inputs: pd.DataFrame | pa.RecordBatch | None = None
     """The validated rows that were scored, and their predictions (for the prediction log)."""
     predictions: Any = None
 
@@ -52,7 +52,28 @@ def score_batch(
     predictions = None if prepared is None else model.predict_array(prepared)
     output = _output(prepared, predictions, row_ids, version, schema)
     rejects = _rejects(batch, reasons, row_ids) if reasons else None
-    return Scored(output, rejects, prepared, predictions)
+    logged = None if prepared is None or text_input else _arrow_inputs(batch, prepared)
+    return Scored(output, rejects, prepared if logged is None else logged, predictions)
+
+
+def _arrow_inputs(batch: pa.RecordBatch, prepared: pd.DataFrame) -> pa.RecordBatch | None:
+    """The scored rows as Arrow, taken from the batch as read (converting the prepared frame
+    back would cost as much as reading it), with numbers in the types the model saw; None
+    when a column is neither a number nor text (the frame is logged instead)."""
+    columns = []
+    for name in prepared.columns:
+        column = batch.column(name)
+        dtype = prepared[name].dtype
+        if dtype.kind in "biuf":
+            wanted = pa.from_numpy_dtype(dtype)
+            column = column if column.type == wanted else column.cast(wanted)
+        elif not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return None
+        columns.append(column)
+    inputs = pa.RecordBatch.from_arrays(columns, names=list(prepared.columns))
+    if len(prepared) == batch.num_rows:
+        return inputs
+    return inputs.take(pa.array(prepared.index.to_numpy(), pa.int64()))
 
 
 def _split_valid(

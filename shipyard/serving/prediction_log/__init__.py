@@ -13,11 +13,20 @@ a thread writes the queue every flush interval, memory is bounded (a full queue 
 files with DuckDB and joins the feedback labels sent by request id.
 """
 
-from shipyard.serving.prediction_log._layout import Feedback, LogStats, PredictionBatch
+from shipyard.serving.prediction_log._layout import (
+    PREDICTIONS,
+    Feedback,
+    LogStats,
+    PredictionBatch,
+    open_log_writer,
+    partition_dir,
+    predictions_table,
+)
 from shipyard.serving.prediction_log._reader import PredictionLogReader, WriterReport
 from shipyard.serving.prediction_log._writer import PredictionLog, PredictionLogFullError
 
 __all__ = [
+    "PREDICTIONS",
     "Feedback",
     "LogStats",
     "PredictionBatch",
@@ -25,4 +34,7 @@ __all__ = [
     "PredictionLogFullError",
     "PredictionLogReader",
     "WriterReport",
+    "open_log_writer",
+    "partition_dir",
+    "predictions_table",
 ]

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from shipyard.core.errors import UsageError
 from shipyard.core.names import check_model_name
@@ -29,7 +32,8 @@ and the partition columns ``deployment``, ``model_version`` and ``date``."""
 class PredictionBatch:
     """Predictions made together for one deployment by one model version.
 
-    ``inputs`` is the validated frame the model saw (one row per prediction); ``predictions``
+    ``inputs`` is the validated frame the model saw (one row per prediction; an Arrow record
+    batch of the same columns is taken as it is, sparing a conversion); ``predictions``
     are plain JSON values, one per row; ``request_ids`` name the request of each row and
     ``rows`` its position in that request (0, 1, … per request when not given);
     ``latency_ms`` is one figure for all rows or one per row.
@@ -38,11 +42,11 @@ class PredictionBatch:
     deployment: str
     model: str
     version: int
-    inputs: pd.DataFrame
-    predictions: Sequence[Any]
-    request_ids: Sequence[str]
+    inputs: pd.DataFrame | pa.RecordBatch
+    predictions: Sequence[Any] | np.ndarray[Any, Any]
+    request_ids: Sequence[str] | np.ndarray[Any, Any]
     latency_ms: float | Sequence[float] = 0.0
-    rows: Sequence[int] | None = None
+    rows: Sequence[int] | np.ndarray[Any, Any] | None = None
     role: str = "serve"
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -118,45 +122,94 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _json(values: Sequence[Any]) -> list[str]:
+def _json(values: Sequence[Any] | np.ndarray[Any, Any]) -> list[str]:
     dumps = orjson.dumps
     return [dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode() for value in values]
 
 
+def json_array(values: Sequence[Any] | np.ndarray[Any, Any]) -> pa.Array:
+    """One JSON text per value. A numeric or boolean array whose values are all finite is
+    converted in one vectorised cast (its text is valid JSON); anything else value by value."""
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        array = pa.array(values)
+        if values.dtype.kind != "f" or bool(np.isfinite(values).all()):
+            return pc.cast(array, pa.string())
+    return pa.array(_json(values), pa.string())
+
+
+def _strings(values: Sequence[Any] | np.ndarray[Any, Any]) -> pa.Array:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return pc.cast(pa.array(values), pa.string())
+    return pa.array(values, pa.string())
+
+
+def _columns(batch: PredictionBatch) -> dict[str, pa.Array]:
+    """The non-input columns of one batch, built from arrays (no per-row Python objects on the
+    batch path, where request ids and predictions arrive as NumPy arrays)."""
+    n = len(batch)
+    latency = batch.latency_ms
+    rows = batch.rows if batch.rows is not None else _positions(batch.request_ids)
+    return {
+        "request_id": _strings(batch.request_ids),
+        "row": pa.array(rows, pa.int32()),
+        "time": pa.array(np.full(n, np.datetime64(_naive_utc(batch.time), "us"))),
+        "model": pa.repeat(pa.scalar(batch.model, pa.string()), n),
+        "role": pa.repeat(pa.scalar(batch.role, pa.string()), n),
+        "latency_ms": pa.array(
+            np.full(n, float(latency)) if isinstance(latency, int | float) else latency,
+            pa.float64(),
+        ),
+        "prediction": json_array(batch.predictions),
+    }
+
+
 def predictions_table(batches: Sequence[PredictionBatch]) -> pa.Table:
     """One table of every row of ``batches`` (same deployment and version), in order."""
-    frame = pd.concat([b.inputs for b in batches], ignore_index=True)
-    inputs = pa.RecordBatch.from_pandas(frame, preserve_index=False)
-    request_ids: list[str] = []
-    rows: list[int] = []
-    times: list[datetime] = []
-    latency: list[float] = []
-    predictions: list[Any] = []
-    for b in batches:
-        n = len(b)
-        request_ids.extend(b.request_ids)
-        rows.extend(b.rows if b.rows is not None else _positions(b.request_ids))
-        times.extend([_naive_utc(b.time)] * n)
-        latency.extend(
-            [float(b.latency_ms)] * n if isinstance(b.latency_ms, int | float) else b.latency_ms
-        )
-        predictions.extend(b.predictions)
-    first = batches[0]
-    return pa.table(
-        {
-            "request_id": pa.array(request_ids, pa.string()),
-            "row": pa.array(rows, pa.int32()),
-            "time": pa.array(times, pa.timestamp("us")),
-            "model": pa.array([first.model] * len(request_ids), pa.string()),
-            "role": pa.array([b.role for b in batches for _ in range(len(b))], pa.string()),
-            "latency_ms": pa.array(latency, pa.float64()),
-            "prediction": pa.array(_json(predictions), pa.string()),
-            "inputs": pa.StructArray.from_arrays(inputs.columns, names=inputs.schema.names),
-        }
-    )
+    inputs = _inputs([b.inputs for b in batches])
+    parts = [_columns(b) for b in batches]
+    columns = {name: pa.concat_arrays([p[name] for p in parts]) for name in PREDICTION_COLUMNS}
+    columns["inputs"] = pa.StructArray.from_arrays(inputs.columns, names=inputs.schema.names)
+    return pa.table(columns)
 
 
-def _positions(request_ids: Sequence[str]) -> list[int]:
+def _inputs(parts: list[pd.DataFrame | pa.RecordBatch]) -> pa.RecordBatch:
+    if len(parts) == 1 and isinstance(parts[0], pa.RecordBatch):
+        return parts[0]
+    frames = [p.to_pandas() if isinstance(p, pa.RecordBatch) else p for p in parts]
+    return pa.RecordBatch.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+
+
+def open_log_writer(sink: Any, schema: pa.Schema) -> pq.ParquetWriter:
+    """A Parquet writer for log files: zstd at a fast level, and dictionary pages only for
+    text and integer columns (real-valued features rarely repeat, and trying a dictionary on
+    them costs time for nothing)."""
+    return pq.ParquetWriter(
+        sink, schema, compression="zstd", compression_level=1,
+        use_dictionary=_discrete_columns(schema),
+    )  # fmt: skip
+
+
+def write_log_table(table: pa.Table, sink: Any) -> None:
+    with open_log_writer(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+_DISCRETE = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_boolean)
+
+
+def _discrete_columns(schema: pa.Schema | pa.StructType, prefix: str = "") -> list[str]:
+    names: list[str] = []
+    for member in schema:
+        path = f"{prefix}{member.name}"
+        kind = member.type
+        if pa.types.is_struct(kind):
+            names.extend(_discrete_columns(kind, f"{path}."))
+        elif any(test(kind) for test in _DISCRETE):
+            names.append(path)
+    return names
+
+
+def _positions(request_ids: Sequence[str] | np.ndarray[Any, Any]) -> list[int]:
     seen: dict[str, int] = {}
     positions = []
     for request_id in request_ids:

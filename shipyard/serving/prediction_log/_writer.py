@@ -25,7 +25,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from shipyard.core.errors import ShipyardError
@@ -41,6 +40,7 @@ from shipyard.serving.prediction_log._layout import (
     feedback_table,
     partition_dir,
     predictions_table,
+    write_log_table,
 )
 from shipyard.store.artifacts import ArtifactStore
 
@@ -186,7 +186,7 @@ class PredictionLog:
         stamp = datetime.now(UTC).strftime("%H%M%S%f")
         name = f"part-{stamp}-{self.writer_id[-12:]}-{new_id()[-8:]}.parquet"
         sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression="zstd")
+        write_log_table(table, sink)
         self._put_bytes(f"{directory}/{name}", sink.getvalue().to_pybytes())
 
     def _put_bytes(self, path: str, data: bytes) -> None:
