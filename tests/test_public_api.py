@@ -1,13 +1,46 @@
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 import shipyard
 
 
 def test_all_lists_exactly_the_public_names_sorted() -> None:
+    assert shipyard.__all__ == sorted(shipyard.__all__)
+    for name in shipyard.__all__:  # every name resolves (imported on first use)
+        assert getattr(shipyard, name) is not None
     public = {name for name in vars(shipyard) if not name.startswith("_")}
     modules = {name for name in public if type(getattr(shipyard, name)).__name__ == "module"}
     assert set(shipyard.__all__) == public - modules
-    assert shipyard.__all__ == sorted(shipyard.__all__)
+    assert set(shipyard.__all__) <= set(dir(shipyard))
+    with pytest.raises(AttributeError):
+        shipyard.not_a_public_name  # noqa: B018
+
+
+def test_type_checkers_see_the_same_names_as_the_lazy_table() -> None:
+    """The TYPE_CHECKING imports (what mypy and editors read) match the table of lazy names."""
+    tree = ast.parse(Path(shipyard.__file__).read_text())
+    guarded = next(node for node in tree.body if isinstance(node, ast.If))
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in guarded.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported == shipyard._EXPORTS
+
+
+def test_importing_shipyard_loads_no_heavy_library() -> None:
+    code = "import sys, shipyard; print(sorted(m for m in ('pandas', 'sqlalchemy', 'scipy', " \
+        "'sklearn', 'duckdb', 'httpx') if m in sys.modules))"  # fmt: skip
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()  # fmt: skip
+    assert loaded == "[]"
 
 
 def test_the_error_tree_has_one_root() -> None:

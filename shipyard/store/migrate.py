@@ -8,21 +8,29 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from shipyard.core.errors import MigrationRequiredError, StoreError
 from shipyard.store.database import Database, redact
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+HEAD = "0004"
+"""The newest schema revision this Shipyard knows (a test holds it equal to the newest file
+in ``migrations/versions``). Opening a store at this revision reads one row and never imports
+Alembic, which is slow to import."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x5348_4950  # "SHIP": one advisory lock for schema changes
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", _MIGRATIONS.as_posix())
     if connection is not None:
@@ -32,15 +40,30 @@ def _config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest schema revision this Shipyard knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD
+
+
+def script_head() -> str | None:
+    """The newest revision among the migration scripts (what ``HEAD`` must equal)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def current_revision(db: Database) -> str | None:
     """The store's schema revision, or None for a store that has no Shipyard tables yet."""
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        try:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        except DBAPIError:  # no version table: a fresh store
+            return None
+    return None if row is None else str(row[0])
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(_config(connection), "head")
 
 
 def upgrade(db: Database) -> tuple[str | None, str]:
@@ -49,7 +72,7 @@ def upgrade(db: Database) -> tuple[str | None, str]:
         before = current_revision(db)
         _check_known(db, before)
         with db.engine.begin() as connection:
-            command.upgrade(_config(connection), "head")
+            _upgrade_to_head(connection)
         return before, head_revision()
 
 
@@ -65,7 +88,7 @@ def ensure_schema(db: Database) -> None:
             return
         if revision is None and not _has_shipyard_tables(db):
             with db.engine.begin() as connection:
-                command.upgrade(_config(connection), "head")
+                _upgrade_to_head(connection)
             return
         _check_known(db, revision)
         raise MigrationRequiredError(
@@ -78,6 +101,8 @@ def ensure_schema(db: Database) -> None:
 def _check_known(db: Database, revision: str | None) -> None:
     if revision is None:
         return
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_config())
     known = {rev.revision for rev in script.walk_revisions()}
     if revision not in known:

@@ -49,3 +49,9 @@ def test_every_revision_downgrades_and_upgrades_cleanly(store_url: str) -> None:
         command.upgrade(_config(connection), "head")
     assert current_revision(db) == head_revision()
     db.close()
+
+
+def test_the_known_head_is_the_newest_migration_script() -> None:
+    from shipyard.store.migrate import HEAD, script_head
+
+    assert script_head() == HEAD

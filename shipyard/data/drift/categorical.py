@@ -9,12 +9,12 @@ category of its own, with a reference share of zero (and counts in ``unseen``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import chi2_contingency
 
 from shipyard.data.drift.numeric import psi
 
@@ -67,12 +67,12 @@ def statistics(reference: Mapping[Any, float], current: Mapping[Any, float]) -> 
     shares = table / totals
     result = {
         "psi": psi(shares[0], shares[1]),
-        "jensen_shannon": float(jensenshannon(shares[0], shares[1], base=2)),
+        "jensen_shannon": float(_scipy_stats().jensenshannon(shares[0], shares[1], base=2)),
         "unseen_share": unseen / float(totals[1, 0]),
     }
     if table.shape[1] < 2:
         return {**result, "chi_square": 0.0, "chi_square_pvalue": 1.0, "cramers_v": 0.0}
-    chi2, pvalue, _, _ = chi2_contingency(table, correction=False)
+    chi2, pvalue, _, _ = _scipy_stats().chi2_contingency(table, correction=False)
     return {
         **result,
         "chi_square": float(chi2),
@@ -84,3 +84,13 @@ def statistics(reference: Mapping[Any, float], current: Mapping[Any, float]) -> 
 def _key(value: Any) -> Any:
     """Values as stored in JSON: booleans and numbers stay, everything else is text."""
     return value if isinstance(value, str | bool | int | float) or value is None else str(value)
+
+
+@functools.cache
+def _scipy_stats() -> SimpleNamespace:
+    """The SciPy functions used here, imported on first use: scipy.stats takes over a second
+    to import, and most commands that import Shipyard never compare a categorical column."""
+    from scipy.spatial.distance import jensenshannon
+    from scipy.stats import chi2_contingency
+
+    return SimpleNamespace(jensenshannon=jensenshannon, chi2_contingency=chi2_contingency)

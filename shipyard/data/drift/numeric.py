@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import kolmogorov
 
 Floats = NDArray[np.float64]
 EPSILON = 1e-4
@@ -131,7 +130,7 @@ def statistics(reference: Reference, current: Current) -> dict[str, float]:
     return {
         "psi": psi(reference.shares, current.shares),
         "ks": ks,
-        "ks_pvalue": float(kolmogorov(ks * np.sqrt(effective))) if effective else 1.0,
+        "ks_pvalue": float(_kolmogorov(ks * np.sqrt(effective))) if effective else 1.0,
         "wasserstein": wasserstein,
         "wasserstein_norm": wasserstein / reference.std if reference.std > 0 else wasserstein,
     }
@@ -153,3 +152,11 @@ def _right_continuous(quantiles: Floats, probabilities: Floats) -> tuple[Floats,
     """Distinct quantile values with the CDF at each: the largest probability reaching it."""
     values, first = np.unique(quantiles[::-1], return_index=True)
     return values, probabilities[len(quantiles) - 1 - first]
+
+
+def _kolmogorov(statistic: float) -> float:
+    """The Kolmogorov distribution's survival function (SciPy, imported on first use: it is
+    slow to import and most commands never compare a numeric column)."""
+    from scipy.special import kolmogorov
+
+    return float(kolmogorov(statistic))
