@@ -1,6 +1,6 @@
 # Shipyard — the two commands a newcomer needs are `make demo` and `make test`.
 # Both create (or reuse) .venv and install what they need; `make test` also installs the
-# services the tests start (PostgreSQL from Debian packages).
+# services the tests start (PostgreSQL and Redis from Debian packages).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -55,7 +55,7 @@ test: lint typecheck imports unit
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) -e . -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) -e ".[kafka,redis]" -r benchmarks/requirements.txt
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

