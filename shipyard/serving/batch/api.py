@@ -16,7 +16,7 @@ from shipyard.registry import resolve, trust_for
 from shipyard.serving.batch.errors import BatchInputError
 from shipyard.serving.batch.inputs import find_inputs, input_columns, plan_parts
 from shipyard.serving.batch.job import JobFolder, JobIdentity
-from shipyard.serving.batch.local import run_local
+from shipyard.serving.batch.local import run_local, start_pool
 from shipyard.serving.batch.log import LogTarget
 from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import output_schema
@@ -83,62 +83,69 @@ def batch_score(
     version = resolve(model, workspace=ws)
     trusted = trust_for(trusted, ws)
     package_dir = fetch_package(version.package_hash, ws.artifacts, ws.cache_dir / "packages")
-    loaded = load_package(package_dir, trusted=trusted)
-    files = find_inputs(input)
-    if memory_budget_mb is not None:
-        batch_rows = rows_within_budget(
-            memory_budget_mb, max(workers, 1), len(loaded.signature.inputs)
-        )
-    for file in files:
-        _check_columns(file, loaded.signature.names)
-    example = orjson.loads((package_dir / (loaded.manifest.input_example or "")).read_bytes())
-    schema = output_schema(loaded, example)
-    identity = JobIdentity.of(version.model_name, version.version, version.package_hash,
-                              engine, rows_per_part, files)  # fmt: skip
-    folder = JobFolder.open(output, identity)
-    job = name or f"{version.model_name}-batch"
-    record = JobRecord.start(ws, job, version, config={
-        "input": input, "output": output, "engine": engine, "workers": workers,
-        "log_predictions": log_predictions,
-    })  # fmt: skip
-    log = LogTarget(ws.settings.resolved_artifacts_url, job, version.model_name,
-                    version.version) if log_predictions else None  # fmt: skip
-    parts = plan_parts(files, rows_per_part)
-    pending = [p for p in parts if not folder.done(p.id)]
     task_trust = True if trusted is True else tuple(sorted(trusted or ()))
-    tasks = [
-        PartTask(
-            part,
-            folder.root,
-            output,
-            str(package_dir),
-            task_trust,
-            version.version,
-            batch_rows,
-            schema,
-            threads_per_worker(workers) if engine == "local" else None,
-            log,
-        )
-        for part in pending
-    ]
-    known = [file.rows for file in files]
-    total = None if any(rows is None for rows in known) else sum(r or 0 for r in known)
-
-    def report(done: int, rejected: int) -> None:
-        if progress is not None:
-            progress(done, rejected, total)
-
-    report(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
+    threads = threads_per_worker(workers) if engine == "local" else None
+    # Workers start loading the model now, while this process plans the job.
+    pool = start_pool(workers, str(package_dir), task_trust, threads) if engine == "local" else None
     try:
-        if engine == "spark":
-            from shipyard.serving.batch.spark import run_spark
+        loaded = load_package(package_dir, trusted=trusted)
+        files = find_inputs(input)
+        if memory_budget_mb is not None:
+            batch_rows = rows_within_budget(
+                memory_budget_mb, max(workers, 1), len(loaded.signature.inputs)
+            )
+        for file in files:
+            _check_columns(file, loaded.signature.names)
+        example = orjson.loads((package_dir / (loaded.manifest.input_example or "")).read_bytes())
+        schema = output_schema(loaded, example)
+        identity = JobIdentity.of(version.model_name, version.version, version.package_hash,
+                                  engine, rows_per_part, files)  # fmt: skip
+        folder = JobFolder.open(output, identity)
+        job = name or f"{version.model_name}-batch"
+        record = JobRecord.start(ws, job, version, config={
+            "input": input, "output": output, "engine": engine, "workers": workers,
+            "log_predictions": log_predictions,
+        })  # fmt: skip
+        log = LogTarget(ws.settings.resolved_artifacts_url, job, version.model_name,
+                        version.version) if log_predictions else None  # fmt: skip
+        parts = plan_parts(files, rows_per_part)
+        pending = [p for p in parts if not folder.done(p.id)]
+        tasks = [
+            PartTask(
+                part,
+                folder.root,
+                output,
+                str(package_dir),
+                task_trust,
+                version.version,
+                batch_rows,
+                schema,
+                threads,
+                log,
+            )
+            for part in pending
+        ]
+        known = [file.rows for file in files]
+        total = None if any(rows is None for rows in known) else sum(r or 0 for r in known)
 
-            run_spark(tasks, folder, master=spark_master, progress=report)
-        else:
-            run_local(tasks, folder, workers=workers, progress=report)
-    except BaseException as exc:
-        record.fail(folder, exc)
-        raise
+        def report(done: int, rejected: int) -> None:
+            if progress is not None:
+                progress(done, rejected, total)
+
+        report(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
+        try:
+            if engine == "spark":
+                from shipyard.serving.batch.spark import run_spark
+
+                run_spark(tasks, folder, master=spark_master, progress=report)
+            else:
+                run_local(tasks, folder, pool=pool, workers=workers, progress=report)
+        except BaseException as exc:
+            record.fail(folder, exc)
+            raise
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     result = BatchResult(
         name=job,
         model=version.model_name, version=version.version, output=output, parts=len(parts),

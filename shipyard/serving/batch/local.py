@@ -1,26 +1,53 @@
 """The local engine: parts scored across worker processes, a bounded number in flight, each
-finished part recorded in the job manifest as soon as it is in place."""
+finished part recorded in the job manifest as soon as it is in place.
+
+The pool is started before the job is planned: worker processes spawn, import and load the
+model while the parent reads the inputs' footers, so a job's start-up is paid once, not twice.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from shipyard.core.errors import ShipyardError
 from shipyard.serving.batch.job import JobFolder
-from shipyard.serving.batch.worker import PartResult, PartTask, score_part
+from shipyard.serving.batch.worker import PartResult, PartTask, model_for, score_part
 
 Progress = Callable[[int, int], None]
 """Called with (input rows done so far, of which rejected) after each finished part."""
 
 
+def start_pool(
+    workers: int, package_dir: str, trusted: bool | tuple[str, ...], threads: int | None
+) -> ProcessPoolExecutor | None:
+    """Worker processes that load the model as they start; None for ``workers <= 1``
+    (scoring in this process). Shut it down when done (``shutdown(cancel_futures=True)``)."""
+    if workers <= 1:
+        return None
+    # spawn: workers start clean (no inherited threads or open database connections)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=model_for, initargs=(package_dir, trusted, threads),
+    )  # fmt: skip
+    for _ in range(workers):  # a pool spawns a process per submitted task, up to `workers`
+        pool.submit(os.getpid)
+    return pool
+
+
 def run_local(
-    tasks: list[PartTask], folder: JobFolder, *, workers: int, progress: Progress | None
+    tasks: list[PartTask],
+    folder: JobFolder,
+    *,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    progress: Progress | None,
 ) -> None:
-    """Score every task; ``workers <= 1`` scores in this process."""
-    results = _in_process(tasks) if workers <= 1 else _in_pool(tasks, workers)
+    """Score every task in ``pool`` (``workers`` processes), or in this process without one."""
+    results = _in_process(tasks) if pool is None else _in_pool(tasks, pool, workers)
     try:
         for result in results:
             folder.record(result.part_id, {"rows": result.rows, "rejected": result.rejected})
@@ -40,21 +67,20 @@ def _in_process(tasks: list[PartTask]) -> Iterator[PartResult]:
         yield score_part(task)
 
 
-def _in_pool(tasks: list[PartTask], workers: int) -> Iterator[PartResult]:
-    # spawn: workers start clean (no inherited threads or open database connections)
-    context = multiprocessing.get_context("spawn")
+def _in_pool(
+    tasks: list[PartTask], pool: ProcessPoolExecutor, workers: int
+) -> Iterator[PartResult]:
     window = workers * 2
     queue = iter(tasks)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        running: set[Future[PartResult]] = set()
-        for task in queue:
-            running.add(pool.submit(score_part, task))
-            if len(running) >= window:
-                break
-        while running:
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-                following = next(queue, None)
-                if following is not None:
-                    running.add(pool.submit(score_part, following))
+    running: set[Future[PartResult]] = set()
+    for task in queue:
+        running.add(pool.submit(score_part, task))
+        if len(running) >= window:
+            break
+    while running:
+        finished, running = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield future.result()
+            following = next(queue, None)
+            if following is not None:
+                running.add(pool.submit(score_part, following))
