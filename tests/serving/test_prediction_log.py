@@ -201,7 +201,7 @@ def test_array_predictions_and_ids_are_logged_as_the_same_json_as_plain_values()
         "int": (np.array([0, 1, 7]), [0, 1, 7]),
         "bool": (np.array([True, False, True]), [True, False, True]),
         "nan": (np.array([0.5, np.nan, np.inf]), [0.5, None, None]),
-        "text": (np.array(["a", "b\"", "c"], dtype=object), ["a", 'b"', "c"]),
+        "text": (np.array(["a", 'b"', "c"], dtype=object), ["a", 'b"', "c"]),
     }
     for name, (values, expected) in cases.items():
         batch = PredictionBatch(deployment="d", model="m", version=1, inputs=inputs,
