@@ -19,12 +19,12 @@ help:
 	@echo "make bench NAME=x   set up .venv-bench (peer tools) and run benchmarks/x.py"
 	@echo "make clean          remove virtual environments and caches"
 
-# The demo needs only Shipyard itself; the tests also need the dev tools, PostgreSQL's
-# driver, Spark and the linters.
+# The demo needs Shipyard and a Kafka client with a local broker binary (the demo extra); the
+# tests also need the dev tools, PostgreSQL's driver, Spark and the linters.
 $(RUNTIME_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[demo]"
 	@touch $(RUNTIME_STAMP)
 
 $(STAMP): $(RUNTIME_STAMP)

@@ -1,4 +1,6 @@
-"""The end-to-end demo behind `make demo`: train, track, register, promote, load, predict.
+"""The end-to-end demo behind `make demo`: data versions and validation, training, the
+registry, online, batch and stream serving, monitoring with alerts and retraining, and a
+`shipyard.yaml` pipeline with gates, promotion and reproduction.
 
 Everything runs on the embedded default: a SQLite file and a local artifact folder under
 .demo/, created fresh each time. No network, no server.
@@ -17,7 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from demo_data import run as data_steps
+from demo_monitoring import run as monitoring_steps
+from demo_pipeline import run as pipeline_steps
 from demo_serving import run as serving_steps
+from demo_streaming import run as streaming_steps
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -34,7 +39,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 13
+STEPS = 22
 
 
 def step(number: int, text: str) -> None:
@@ -149,6 +154,7 @@ def main() -> None:
     cli("rollback", "churn@production", "--reason", "demo of a rollback")
 
     n = serving_steps(step, n + 5)  # production is on version 1; version 2 exists
+    n = monitoring_steps(step, n)  # drift, alerts, a retrain whose candidate goes to staging
 
     step(n, "The audit log says who moved production, when, and why")
     cli("audit", "--model", "churn")
@@ -165,7 +171,11 @@ def main() -> None:
     print(f"  {len(rejects)} rejected, e.g. row {rejects['row_id'].iloc[0]}: "
           f"{rejects['reason'].iloc[0]}")  # fmt: skip
 
-    step(n + 2, "Everything is reproducible from the records")
+    n = streaming_steps(step, n + 2)
+    n = pipeline_steps(step, n)  # a shipyard.yaml project in .demo/credit
+
+    step(n, "Everything is recorded: any run can be traced and reproduced")
+    os.chdir(DEMO)
     cli("runs", "show", sy.resolve("churn/2").source_run_id or "")
     print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
 

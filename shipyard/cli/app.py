@@ -1,22 +1,122 @@
 """The ``shipyard`` command. Errors are mapped to messages and exit codes here, once:
 a :class:`ShipyardError` prints one sentence plus a hint and exits with its own code (1 for
-user errors, 2 for usage errors)."""
+user errors, 2 for usage errors).
+
+Subcommands load on demand: each is named here with the module and attribute that define it,
+and its module (with the libraries it needs: pandas, scikit-learn, uvicorn…) is imported only
+when that command runs, or when ``--help`` lists the commands with their help text. So
+``shipyard run`` pays for the pipeline's imports and nothing else.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
+from typer.models import CommandInfo, TyperInfo
 
-from shipyard.cli import batch, data, db, init, models, registry, runs, serve
 from shipyard.cli.output import print_error
 from shipyard.cli.state import CliState, parse_sets
 from shipyard.core.errors import ShipyardError
 
+#: Every subcommand, in the order ``--help`` lists them (commands, then groups): name ->
+#: "module:attribute" under ``shipyard.cli`` (a Typer app is a group; a function a command).
+SUBCOMMANDS: dict[str, str] = {
+    "init": "init:init",
+    "run": "pipeline:run",
+    "reproduce": "pipeline:reproduce",
+    "promote": "registry:promote",
+    "rollback": "registry:rollback",
+    "audit": "registry:audit",
+    "approve": "registry:approve",
+    "lineage": "lineage:lineage",
+    "batch": "batch:batch",
+    "serve": "serve:serve",
+    "stream": "stream:stream",
+    "runs": "runs:app",
+    "models": "models:app",
+    "data": "data:app",
+    "db": "db:app",
+    "deploy": "serve:deploy_app",
+    "deployments": "serve:deployments_app",
+    "monitor": "monitor:monitor_app",
+    "alerts": "monitor:alerts_app",
+}
+
+#: Commands defined in one module and mounted in another's group: (group module:attribute,
+#: command name, "module:attribute" of its function).
+MOUNTED = [("models:app", "policy", "registry:policy")]
+
+
+def _resolve(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    found = getattr(importlib.import_module(f"shipyard.cli.{module_name}"), attribute)
+    if isinstance(found, typer.Typer):
+        for group, name, command in MOUNTED:
+            if group == target and all(c.name != name for c in found.registered_commands):
+                found.command(name)(_resolve(command))
+    return found
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands: built from :data:`SUBCOMMANDS` on first lookup."""
+
+    def __init__(self, built: MutableMapping[str, Any], owner: typer.Typer) -> None:
+        self._built = dict(built)
+        self._owner = owner
+
+    def _build(self, name: str) -> Any:
+        found, owner = _resolve(SUBCOMMANDS[name]), self._owner
+        if isinstance(found, typer.Typer):
+            return get_group_from_info(
+                TyperInfo(found, name=name),
+                pretty_exceptions_short=owner.pretty_exceptions_short,
+                rich_markup_mode=owner.rich_markup_mode,
+                suggest_commands=owner.suggest_commands,
+            )
+        return get_command_from_info(
+            CommandInfo(name=name, callback=found),
+            pretty_exceptions_short=owner.pretty_exceptions_short,
+            rich_markup_mode=owner.rich_markup_mode,
+        )
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in SUBCOMMANDS:
+                raise KeyError(name)
+            self._built[name] = self._build(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from SUBCOMMANDS
+        yield from (name for name in self._built if name not in SUBCOMMANDS)
+
+    def __len__(self) -> int:
+        return len(set(SUBCOMMANDS) | set(self._built))
+
+    def __contains__(self, name: object) -> bool:
+        return name in SUBCOMMANDS or name in self._built
+
 
 class _Group(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyCommands(self.commands, app)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -63,20 +163,6 @@ def _root(
         overrides["home"] = home
     ctx.obj = CliState(overrides=overrides)
     ctx.call_on_close(ctx.obj.close)
-
-
-app.add_typer(runs.app, name="runs")
-app.add_typer(models.app, name="models")
-app.add_typer(data.app, name="data")
-app.add_typer(db.app, name="db")
-app.command("init")(init.init)
-app.command("promote")(registry.promote)
-app.command("rollback")(registry.rollback)
-app.command("audit")(registry.audit)
-app.command("batch")(batch.batch)
-app.command("serve")(serve.serve)
-app.add_typer(serve.deploy_app, name="deploy")
-app.add_typer(serve.deployments_app, name="deployments")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
+from shipyard.cli.registry import print_evaluation
 from shipyard.cli.state import state
 from shipyard.registry import parse_ref, resolve
 
@@ -49,8 +50,9 @@ def show_model(
         )  # fmt: skip
         return
     version = resolve(parsed, workspace=ws)
+    evaluation = ws.promotion.latest_evaluation(version.model_name, version.version)
     if as_json:
-        print_json(version.to_dict())
+        print_json({**version.to_dict(), "evaluation": evaluation and evaluation.to_dict()})
         return
     inputs = (version.signature or {}).get("inputs") or []
     print_fields(
@@ -63,3 +65,4 @@ def show_model(
             ("description", version.description),
         ],
     )  # fmt: skip
+    print_evaluation(evaluation)

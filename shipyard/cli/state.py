@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
-from shipyard.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shipyard.store.workspace import Workspace
 
 
 @dataclass
@@ -22,6 +24,8 @@ class CliState:
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
+            from shipyard.store.workspace import Workspace  # the store loads when used
+
             self._workspace = Workspace(self.settings())
         return self._workspace
 

@@ -11,6 +11,7 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     │   └── MigrationRequiredError                         the store schema is out of date
     ├── NotFoundError                   exit 1, HTTP 404   a run, model, version, alias … is unknown
     ├── ConflictError                   exit 1, HTTP 409   the operation clashes with current state
+    │   └── PolicyViolationError                           a version fails its alias's policy
     ├── ArtifactError                   exit 1, HTTP 500   an artifact cannot be written or read
     │   ├── ArtifactMissingError                           a blob is gone from the artifact store
     │   └── ArtifactIntegrityError                         a blob's content does not match its hash
@@ -144,3 +145,73 @@ class DataError(ShipyardError):
     unsupported dtype, or a schema that does not match."""
 
     http_status = 422
+
+
+class PolicyViolationError(ConflictError):
+    """A model version does not meet the promotion policy of the alias it would move to;
+    ``reasons`` says each thing that is missing (a failed gate, no evaluation, no approval)."""
+
+    def __init__(
+        self, message: str, *, reasons: Sequence[str] = (), hint: str | None = None
+    ) -> None:
+        self.reasons = list(reasons)
+        super().__init__(
+            message,
+            hint=hint
+            or "Approve it with `shipyard approve NAME/VERSION --alias ALIAS`, or "
+            'override the policy with --force --reason "..." (audited).',
+        )
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+class ConfigurationKeyError(ConfigurationError):
+    """One key of a configuration document holds a value Shipyard cannot use.
+
+    ``key_path`` says where, e.g. ``("evaluation", "gates", 2, "metric")``, so a caller holding
+    the YAML document can name the line; the message starts with the dotted key.
+    """
+
+    def __init__(
+        self, message: str, *, key_path: Sequence[str | int], hint: str | None = None
+    ) -> None:
+        self.key_path = tuple(key_path)
+        super().__init__(f"{self.key}: {message}", hint=hint)
+
+    @property
+    def key(self) -> str:
+        """The key path written as in YAML terms: ``evaluation.gates[2].metric``."""
+        text = ""
+        for part in self.key_path:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        return text
+
+
+# -- stream serving -------------------------------------------------------------------------
+
+
+class BrokerError(ShipyardError):
+    """A message broker (Kafka, Redis Streams) cannot be reached, or refused to take events."""
+
+    http_status = 503
+
+
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+class PipelineStepError(ShipyardError):
+    """A step of a pipeline run failed (the training function raised, say); ``step`` names it
+    and ``run_id`` is the step's run, which keeps the traceback."""
+
+    def __init__(
+        self, message: str, *, step: str, run_id: str | None = None, hint: str | None = None
+    ) -> None:
+        self.step = step
+        self.run_id = run_id
+        super().__init__(
+            message,
+            hint=hint
+            or (f"The traceback is recorded on run {run_id}: `shipyard runs show {run_id}`."
+                if run_id else None),
+        )  # fmt: skip

@@ -44,7 +44,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shipyard.core.hashing import sha256_bytes
-from shipyard.data.schema import LOGICAL_TYPES
+from shipyard.data.logical import LOGICAL_TYPES
 
 Bound = float | int | dt.datetime | dt.date
 Value = str | int | float | bool

@@ -21,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shipyard.data.schema import NUMERIC, logical_type
+from shipyard.data.logical import NUMERIC
+from shipyard.data.schema import logical_type
 from shipyard.data.sketch import Distribution, NumericSketch
 
 HISTOGRAM_BINS = 20

@@ -21,17 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any
 
 import pyarrow as pa
 
 from shipyard.data.errors import DataError
+from shipyard.data.logical import LOGICAL_TYPES as LOGICAL_TYPES, LogicalType
 
-LogicalType: TypeAlias = Literal[
-    "integer", "float", "decimal", "boolean", "string", "category", "datetime", "date", "null"
-]
-LOGICAL_TYPES: tuple[str, ...] = get_args(LogicalType)
-NUMERIC: frozenset[str] = frozenset({"integer", "float", "decimal"})
 MAX_LEVELS = 1000
 """Categorical levels kept in a schema; a column with more is still profiled, not listed."""
 

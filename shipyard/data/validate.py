@@ -16,9 +16,10 @@ import pyarrow.compute as pc
 
 from shipyard.core.errors import ConfigurationError
 from shipyard.data.expectations import Check, Column, Expectations
+from shipyard.data.logical import NUMERIC
 from shipyard.data.readers import open_source
 from shipyard.data.report import EXAMPLES, Failure, ValidationReport, plain
-from shipyard.data.schema import NUMERIC, logical_type
+from shipyard.data.schema import logical_type
 
 Bad: TypeAlias = Any  # a boolean pa.Array or pa.ChunkedArray: True marks a failing row
 

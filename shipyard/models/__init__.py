@@ -6,66 +6,85 @@ A model version is a directory with a manifest ``shipyard-model.json`` (DESIGN.m
 :class:`LoadedModel` validates input against the signature and predicts over a batch.
 """
 
-from shipyard.models.flavors import (
-    Flavor,
-    Prediction,
-    PythonFlavor,
-    SavedFlavor,
-    SklearnFlavor,
-    Trust,
-    available_flavors,
-    flavor_for,
-    get_flavor,
-    register_flavor,
-)
-from shipyard.models.loaded import LoadedModel
-from shipyard.models.manifest import (
-    FORMAT_VERSION,
-    MANIFEST_NAME,
-    FileEntry,
-    Manifest,
-    ModelVersionWarning,
-    Serialization,
-)
-from shipyard.models.package import load_package, save_package
-from shipyard.models.plain import to_plain
-from shipyard.models.signature import (
-    ColumnSpec,
-    DType,
-    ExtraPolicy,
-    OutputSpec,
-    Signature,
-    infer_signature,
-)
-from shipyard.models.storage import fetch_package, store_package
+import typing as _typing
 
-__all__ = [
-    "FORMAT_VERSION",
-    "MANIFEST_NAME",
-    "ColumnSpec",
-    "DType",
-    "ExtraPolicy",
-    "FileEntry",
-    "Flavor",
-    "LoadedModel",
-    "Manifest",
-    "ModelVersionWarning",
-    "OutputSpec",
-    "Prediction",
-    "PythonFlavor",
-    "SavedFlavor",
-    "Serialization",
-    "Signature",
-    "SklearnFlavor",
-    "Trust",
-    "available_flavors",
-    "fetch_package",
-    "flavor_for",
-    "get_flavor",
-    "infer_signature",
-    "load_package",
-    "register_flavor",
-    "save_package",
-    "store_package",
-    "to_plain",
-]
+from shipyard.core.lazy import attach as _attach
+
+if _typing.TYPE_CHECKING:
+    from shipyard.models.flavors import (
+        Flavor as Flavor,
+        Prediction as Prediction,
+        PythonFlavor as PythonFlavor,
+        SavedFlavor as SavedFlavor,
+        SklearnFlavor as SklearnFlavor,
+        Trust as Trust,
+        available_flavors as available_flavors,
+        flavor_for as flavor_for,
+        get_flavor as get_flavor,
+        register_flavor as register_flavor,
+    )
+    from shipyard.models.loaded import (
+        LoadedModel as LoadedModel,
+    )
+    from shipyard.models.manifest import (
+        FORMAT_VERSION as FORMAT_VERSION,
+        MANIFEST_NAME as MANIFEST_NAME,
+        FileEntry as FileEntry,
+        Manifest as Manifest,
+        ModelVersionWarning as ModelVersionWarning,
+        Serialization as Serialization,
+    )
+    from shipyard.models.package import (
+        load_package as load_package,
+        save_package as save_package,
+    )
+    from shipyard.models.plain import (
+        to_plain as to_plain,
+    )
+    from shipyard.models.signature import (
+        ColumnSpec as ColumnSpec,
+        DType as DType,
+        ExtraPolicy as ExtraPolicy,
+        OutputSpec as OutputSpec,
+        Signature as Signature,
+        infer_signature as infer_signature,
+    )
+    from shipyard.models.storage import (
+        fetch_package as fetch_package,
+        store_package as store_package,
+    )
+
+_EXPORTS = {
+    "ColumnSpec": "shipyard.models.signature",
+    "DType": "shipyard.models.signature",
+    "ExtraPolicy": "shipyard.models.signature",
+    "FORMAT_VERSION": "shipyard.models.manifest",
+    "FileEntry": "shipyard.models.manifest",
+    "Flavor": "shipyard.models.flavors",
+    "LoadedModel": "shipyard.models.loaded",
+    "MANIFEST_NAME": "shipyard.models.manifest",
+    "Manifest": "shipyard.models.manifest",
+    "ModelVersionWarning": "shipyard.models.manifest",
+    "OutputSpec": "shipyard.models.signature",
+    "Prediction": "shipyard.models.flavors",
+    "PythonFlavor": "shipyard.models.flavors",
+    "SavedFlavor": "shipyard.models.flavors",
+    "Serialization": "shipyard.models.manifest",
+    "Signature": "shipyard.models.signature",
+    "SklearnFlavor": "shipyard.models.flavors",
+    "Trust": "shipyard.models.flavors",
+    "available_flavors": "shipyard.models.flavors",
+    "fetch_package": "shipyard.models.storage",
+    "flavor_for": "shipyard.models.flavors",
+    "get_flavor": "shipyard.models.flavors",
+    "infer_signature": "shipyard.models.signature",
+    "load_package": "shipyard.models.package",
+    "register_flavor": "shipyard.models.flavors",
+    "save_package": "shipyard.models.package",
+    "store_package": "shipyard.models.storage",
+    "to_plain": "shipyard.models.plain",
+}
+"""Each public name and the module that defines it, imported on first use."""
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = _attach(__name__, _EXPORTS)

@@ -1,5 +1,17 @@
-"""The model registry: versions, aliases, promotion and rollback, all audited."""
+"""The model registry: versions, aliases, promotion policies, approvals, promotion and
+rollback, all audited."""
 
+from shipyard.registry.policies import (
+    PolicyVerdict,
+    approve,
+    check_policy,
+    delete_policy,
+    get_policy,
+    latest_evaluation,
+    list_policies,
+    record_evaluation,
+    set_policy,
+)
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.registry.registry import (
     alias_history,
@@ -13,12 +25,21 @@ from shipyard.registry.registry import (
 
 __all__ = [
     "ModelRef",
+    "PolicyVerdict",
     "alias_history",
+    "approve",
+    "check_policy",
     "delete_alias",
+    "delete_policy",
+    "get_policy",
+    "latest_evaluation",
+    "list_policies",
     "load_model",
     "parse_ref",
     "promote",
+    "record_evaluation",
     "resolve",
     "rollback",
+    "set_policy",
     "trust_for",
 ]

@@ -1,7 +1,8 @@
 """The registry: resolve references, load models by alias, promote, roll back.
 
 Promotion moves an alias atomically and writes an audit event in the same transaction
-(``shipyard.store.models``); rollback is a promotion back to the alias's previous target.
+(``shipyard.store.models``), once the alias's promotion policy holds (``policies``); rollback
+is a promotion back to the alias's previous target, never stopped by the policy.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from shipyard.core.errors import (
     ArtifactIntegrityError,
     ArtifactMissingError,
     ConflictError,
+    PolicyViolationError,
     UsageError,
 )
 from shipyard.core.settings import Settings
 from shipyard.models import LoadedModel, Trust, fetch_package, load_package
+from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.store.models import READY, AliasMove
 from shipyard.store.records import AuditRecord, ModelVersionRecord
@@ -83,22 +86,44 @@ def promote(
 ) -> AliasMove:
     """Point ``alias`` of model ``name`` at ``version``, atomically and audited.
 
-    A version that is not ready (rejected or archived) is refused unless ``force`` is set with a
-    ``reason``, which the audit log keeps.
+    When the alias has a promotion policy, a version that fails it (a required gate not passed
+    in its newest evaluation, no evaluation, not ready, or no approval when one is required) is
+    refused with :class:`PolicyViolationError`. Without a policy, a version that is not ready
+    (rejected or archived) is refused. Either refusal is overridden by ``force`` with a
+    ``reason``; the audit event keeps the reason and, for a policy, every unmet requirement.
     """
     ws = workspace or workspace_for()
-    target = ws.models.get_version(name, version)
-    if target.status != READY:
+    refusal = _refusal(check_policy(name, version, alias, workspace=ws))
+    note = reason
+    if refusal is not None:
         if not force:
-            raise ConflictError(
-                f"{target.ref} is {target.status}; it will not be promoted to {alias!r}.",
-                hint="Promote another version, or pass --force with --reason to override.",
-            )
+            raise refusal
         if not reason:
             raise UsageError("A forced promotion needs a reason.", hint='Add --reason "...".')
-    note = f"[forced] {reason}" if force and target.status != READY else reason
+        note = f"[forced] {reason}"
+        if isinstance(refusal, PolicyViolationError):
+            note += f" (policy not met: {'; '.join(refusal.reasons)})"
     return ws.models.move_alias(
         name, alias, version, actor=actor or ws.actor, reason=note, action=SET
+    )
+
+
+def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
+    """Why the move may not happen without force, or None when it may."""
+    ref, alias = f"{verdict.model}/{verdict.version}", verdict.alias
+    if verdict.policy is not None:
+        if verdict.allowed:
+            return None
+        return PolicyViolationError(
+            f"{ref} does not meet the promotion policy of {verdict.model}@{alias}: "
+            f"{'; '.join(verdict.reasons)}.",
+            reasons=verdict.reasons,
+        )
+    if verdict.status == READY:
+        return None
+    return ConflictError(
+        f"{ref} is {verdict.status}; it will not be promoted to {alias!r}.",
+        hint="Promote another version, or pass --force with --reason to override.",
     )
 
 
@@ -110,7 +135,11 @@ def rollback(
     actor: str | None = None,
     workspace: Workspace | None = None,
 ) -> AliasMove:
-    """Move ``alias`` back to the version it pointed at before its current one."""
+    """Move ``alias`` back to the version it pointed at before its current one.
+
+    Rollback is the emergency action, so the alias's promotion policy does not stop it (the
+    version was promoted to this alias before); when the version no longer meets the policy,
+    the audit event's reason says which requirements the rollback bypassed."""
     ws = workspace or workspace_for()
     stack = _target_stack(alias_history(name, alias, workspace=ws))
     current = ws.models.resolve_alias(name, alias).version
@@ -119,8 +148,13 @@ def rollback(
             f"{name}@{alias} has no earlier version to roll back to.",
             hint=f"See its history with `shipyard audit --model {name}`.",
         )
+    verdict = check_policy(name, stack[-2], alias, workspace=ws)
+    note = reason
+    if not verdict.allowed:  # an emergency move goes through; the log says what it bypassed
+        bypassed = f"policy not met: {'; '.join(verdict.reasons)}"
+        note = f"{reason} ({bypassed})" if reason else bypassed
     return ws.models.move_alias(
-        name, alias, stack[-2], actor=actor or ws.actor, reason=reason, action=ROLLBACK
+        name, alias, stack[-2], actor=actor or ws.actor, reason=note, action=ROLLBACK
     )
 
 

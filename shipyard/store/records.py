@@ -172,3 +172,61 @@ class ValidationRecord(Record):
     summary: dict[str, Any]
     run_id: str | None
     created_at: datetime
+
+
+# -- Registry: evaluations, promotion policies, approvals ----------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationRecord(Record):
+    """A version's evaluation. Each gate is ``{name, kind, passed, observed, threshold, margin,
+    message}``; ``report_hashes`` maps a report format (``markdown``, ``html``) to its blob."""
+
+    id: str
+    model_name: str
+    version: int
+    run_id: str | None
+    passed: bool
+    gates: tuple[dict[str, Any], ...]
+    metrics: dict[str, Any]
+    report_hashes: dict[str, str]
+    created_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model_name}/{self.version}"
+
+    @property
+    def failed_gates(self) -> tuple[dict[str, Any], ...]:
+        return tuple(gate for gate in self.gates if not gate.get("passed"))
+
+
+ALL_GATES = "*"
+
+
+@dataclass(frozen=True)
+class PolicyRecord(Record):
+    """What must hold before ``model_name@alias`` may move: ``gates`` passed (``("*",)`` for
+    every gate the evaluation has) and, with ``require_approval``, an approval."""
+
+    model_name: str
+    alias: str
+    gates: tuple[str, ...]
+    require_approval: bool
+    updated_at: datetime
+    updated_by: str
+
+    @property
+    def all_gates(self) -> bool:
+        return ALL_GATES in self.gates
+
+
+@dataclass(frozen=True)
+class ApprovalRecord(Record):
+    id: str
+    model_name: str
+    version: int
+    alias: str
+    actor: str
+    comment: str | None
+    created_at: datetime

@@ -232,3 +232,110 @@ class Deployment(Base):
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- Registry: evaluations, promotion policies, approvals (revision 0003) -------------------
+
+
+class Evaluation(Base):
+    """A model version's evaluation: each gate's outcome, the metrics, and the report's blobs.
+    A version may be evaluated more than once; promotion policies read the newest."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_version_created", "version_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    gates: Mapped[list[dict[str, Any]]] = mapped_column(JSONText())
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    report_hashes: Mapped[dict[str, str]] = mapped_column(JSONText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PromotionPolicy(Base):
+    """What must hold before an alias of a model may move: gates (names, or ``["*"]`` for
+    every gate) passed in the version's newest evaluation, and optionally an approval."""
+
+    __tablename__ = "promotion_policies"
+
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    gates: Mapped[list[str]] = mapped_column(JSONText())
+    require_approval: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class Approval(Base):
+    """A person's sign-off that a model version may go to an alias."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_version_alias", "version_id", "alias"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
+    alias: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- Monitoring: monitor results and alerts (revision 0004) ---------------------------------
+
+
+class MonitorResult(Base):
+    """One monitor window over a deployment's prediction log, compared with its reference:
+    per-feature drift, prediction drift, data quality, live performance and service health
+    (each a JSON document; ``summary`` holds the headline figures alert rules read)."""
+
+    __tablename__ = "monitor_results"
+    __table_args__ = (Index("ix_monitor_results_deployment_end", "deployment", "window_end"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    deployment: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    reference: Mapped[str | None] = mapped_column(String(300))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    feature_drift: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    prediction_drift: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    data_quality: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    performance: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    service_health: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Alert(Base):
+    """An alert raised by a rule for a deployment. While it is open or acknowledged its
+    ``active_key`` holds the dedup fingerprint (unique), so one condition is one alert; the
+    key is cleared when it resolves."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_deployment_state", "deployment", "state"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    deployment: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    active_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    result_id: Mapped[str | None] = mapped_column(ForeignKey("monitor_results.id"))
+    occurrences: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    retrain_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    triggered_run_id: Mapped[str | None] = mapped_column(String(32))
+    retrain_error: Mapped[str | None] = mapped_column(Text)
+    delivery_attempts: Mapped[int] = mapped_column(Integer)
+    delivery_failures: Mapped[int] = mapped_column(Integer)
+    deliveries: Mapped[dict[str, Any]] = mapped_column(JSONText())

@@ -21,6 +21,8 @@ from shipyard.store.datasets import DatasetRepository
 from shipyard.store.deployments import DeploymentRepository
 from shipyard.store.migrate import ensure_schema
 from shipyard.store.models import ModelRepository
+from shipyard.store.monitoring import MonitoringRepository
+from shipyard.store.promotion import PromotionRepository
 from shipyard.store.runs import RunRepository
 
 
@@ -42,6 +44,8 @@ class Workspace:
         self.audit = AuditRepository(self.db)
         self.datasets = DatasetRepository(self.db)
         self.deployments = DeploymentRepository(self.db)
+        self.promotion = PromotionRepository(self.db)
+        self.monitoring = MonitoringRepository(self.db)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

@@ -15,7 +15,6 @@ from typing import Any
 from shipyard.core.clock import now_millis
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.names import check_key, check_model_name
-from shipyard.models import save_package, store_package
 from shipyard.store.records import ArtifactRecord, ModelVersionRecord, RunRecord
 from shipyard.store.runs import FAILED, FINISHED, KILLED
 from shipyard.store.workspace import Workspace
@@ -139,6 +138,10 @@ class ActiveRun:
         description: str | None = None,
     ) -> ModelVersionRecord:
         """Package ``model``, store it, and register it as a new version of model ``name``."""
+        # Imported here: packaging needs pandas and NumPy, which a run that logs no model
+        # (and every cached pipeline step) should not pay for at start-up.
+        from shipyard.models import save_package, store_package
+
         self._check_open()
         check_model_name(name)
         with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:

@@ -41,10 +41,12 @@ def test_a_store_written_by_a_newer_shipyard_is_refused(tmp_path: Path) -> None:
 
 def test_init_scaffolds_a_project_and_refuses_to_overwrite(tmp_path: Path) -> None:
     runner = CliRunner()
-    created = runner.invoke(app, ["init", str(tmp_path / "proj"), "--model", "churn"])
+    created = runner.invoke(app, ["init", str(tmp_path / "proj"), "--rows", "800"])
     assert created.exit_code == 0, created.output
-    for name in ("shipyard.yaml", "train.py", "tests/test_model.py", "conftest.py"):
+    for name in ("shipyard.yaml", "train.py", "tests/test_model.py", "conftest.py",
+                 "data/applications.parquet"):  # fmt: skip
         assert (tmp_path / "proj" / name).is_file()
+    assert "name: credit-risk" in (tmp_path / "proj" / "shipyard.yaml").read_text()
     again = runner.invoke(app, ["init", str(tmp_path / "proj")])
     assert again.exit_code == 1 and "--force" in again.stderr
     bad = runner.invoke(app, ["init", str(tmp_path / "x"), "--model", "no spaces"])
@@ -52,22 +54,24 @@ def test_init_scaffolds_a_project_and_refuses_to_overwrite(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_the_scaffolded_project_trains_registers_and_passes_its_tests(tmp_path: Path) -> None:
-    project = tmp_path / "proj"
-    CliRunner().invoke(app, ["init", str(project), "--model", "churn"])
-    env_bin = Path(sys.executable).parent
-    trained = subprocess.run(
-        [sys.executable, "train.py"], cwd=project, capture_output=True, text=True, check=False
-    )
-    assert trained.returncode == 0, trained.stderr
-    assert "Registered churn/1" in trained.stdout
-    listed = subprocess.run(
-        [str(env_bin / "shipyard"), "models", "show", "churn@staging", "--json"],
+def test_the_scaffolded_project_runs_its_pipeline_and_passes_its_tests(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    CliRunner().invoke(app, ["init", str(project)])
+    shipyard = str(Path(sys.executable).parent / "shipyard")
+    ran = subprocess.run([shipyard, "run"], cwd=project, capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "PROMOTED credit-risk/1" in ran.stdout
+    assert (project / ".shipyard" / "shipyard.db").is_file()  # the store shipyard.yaml names
+    shown = subprocess.run(
+        [shipyard, "models", "show", "credit-risk@production", "--json"],
         cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert listed.returncode == 0, listed.stderr
-    assert json.loads(listed.stdout)["version"] == 1
-    assert (project / ".shipyard" / "shipyard.db").is_file()  # the store shipyard.yaml names
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["version"] == 1
+    weaker = subprocess.run([shipyard, "run", "--set", "train.params.features=[age,region]"],
+                            cwd=project, capture_output=True, text=True, check=False)  # fmt: skip
+    assert weaker.returncode == 1 and "REJECTED credit-risk/2" in weaker.stdout
     tested = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project, capture_output=True, text=True, check=False,

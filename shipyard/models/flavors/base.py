@@ -6,13 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeAlias
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from shipyard.core.errors import ModelError, UnsafeModelError
 from shipyard.models.manifest import SERIALIZATIONS, Manifest, Serialization
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 Prediction: TypeAlias = "np.ndarray[Any, Any] | pd.Series[Any] | pd.DataFrame"
 """What a flavor's ``predict`` returns for a batch: one row of output per input row."""

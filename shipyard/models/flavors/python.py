@@ -13,9 +13,7 @@ import importlib
 import inspect
 import pickle
 from pathlib import Path
-from typing import Any, cast
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, cast
 
 from shipyard.core.errors import ModelError, UnsafeModelError, UnsupportedModelError
 from shipyard.models.flavors.base import (
@@ -27,6 +25,9 @@ from shipyard.models.flavors.base import (
     refuse_untrusted_load,
 )
 from shipyard.models.manifest import Manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODEL_DIR = "model"
 PICKLE_FILE = "model.pkl"

@@ -19,10 +19,9 @@ import importlib
 import importlib.metadata
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from shipyard.core.errors import ModelError, UnsafeModelError
 from shipyard.models.flavors.base import (
@@ -34,6 +33,9 @@ from shipyard.models.flavors.base import (
     refuse_untrusted_load,
 )
 from shipyard.models.manifest import Manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FILES = {"skops": "model.skops", "joblib": "model.joblib", "pickle": "model.pkl"}
 

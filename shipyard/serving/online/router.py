@@ -17,38 +17,20 @@ import random
 import time
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
 from shipyard.core.logging import get_logger
 from shipyard.models import LoadedModel
 from shipyard.models.flavors.base import Trust
 from shipyard.registry import load_model
-from shipyard.serving.deploy import deployments_of
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.variant import Variant
+from shipyard.serving.plans import RETRY_SECONDS, Plan, read_plan
 from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 
 MakeVariant = Callable[[LoadedModel, str], Variant]
-RETRY_SECONDS = 60.0
-"""How long a plan whose versions failed to load waits before it is tried again."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What should be served: versions with weights, and shadow versions."""
-
-    model: str
-    routes: tuple[tuple[int, float], ...]
-    shadows: tuple[int, ...]
-
-    def describe(self) -> dict[str, Any]:
-        return {"model": self.model,
-                "routes": [{"version": v, "weight": w} for v, w in self.routes],
-                "shadows": list(self.shadows)}  # fmt: skip
 
 
 class RouteTable:
@@ -97,19 +79,7 @@ class Router:
 
     def plan(self) -> Plan:
         """Read the deployment and resolve its aliases now (blocking: call in a thread)."""
-        record = deployments_of(self._workspace).get(self.deployment)
-        routes = []
-        for route in record.routes:
-            if "alias" in route:
-                target = self._workspace.models.resolve_alias(record.model_name, route["alias"])
-                routes.append((target.version, float(route["weight"])))
-            else:
-                routes.append((int(route["version"]), float(route["weight"])))
-        merged: dict[int, float] = {}
-        for version, weight in routes:  # two routes to one version share one variant
-            merged[version] = merged.get(version, 0.0) + weight
-        shadows = tuple(v for v in record.shadows if v not in merged)
-        return Plan(record.model_name, tuple(merged.items()), shadows)
+        return read_plan(self.deployment, self._workspace)
 
     async def start(self) -> None:
         """Load the deployment's versions; raises if any cannot be loaded."""

@@ -14,6 +14,7 @@ files with DuckDB and joins the feedback labels sent by request id.
 """
 
 from shipyard.serving.prediction_log._layout import (
+    FEEDBACK,
     PREDICTIONS,
     Feedback,
     LogStats,
@@ -26,6 +27,7 @@ from shipyard.serving.prediction_log._reader import PredictionLogReader, WriterR
 from shipyard.serving.prediction_log._writer import PredictionLog, PredictionLogFullError
 
 __all__ = [
+    "FEEDBACK",
     "PREDICTIONS",
     "Feedback",
     "LogStats",

@@ -1,0 +1,391 @@
+"""The ``evaluation:`` section of ``shipyard.yaml``: metrics, slices and gates.
+
+::
+
+    evaluation:
+      task: classification          # or regression
+      label: default                # the label column of the evaluation data
+      positive_label: 1             # binary tasks; default: the second of the sorted classes
+      metrics: [roc_auc, f1, accuracy]
+      slices: [region]              # per-slice metrics in the report
+      gates:
+        - {kind: threshold, metric: roc_auc, min: 0.75}
+        - {kind: no_regression, metric: roc_auc, against: production, tolerance: 0.01}
+        - {kind: slice, column: region, metric: recall, min: 0.6, min_rows: 50}
+        - {kind: fairness, sensitive: sex, constraint: demographic_parity, measure: ratio,
+           min: 0.8}
+        - {kind: invariance, columns: [applicant_id], max_changed: 0.0}
+        - {kind: directional, column: income, factor: 1.5, expect: decrease, min_share: 0.9}
+        - kind: minimum_functionality
+          cases:
+            - {input: {income: 250000, debt: 0}, expect: 0}
+
+Each gate has a ``name`` that promotion policies refer to. Left out, it is derived from what
+the gate checks (``threshold:roc_auc``, ``fairness:sex:demographic_parity_ratio``) and made
+unique with ``#2``, ``#3`` … when two gates would share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shipyard.core.errors import ConfigurationKeyError
+from shipyard.evaluation.metrics import DEFAULT_METRICS, METRICS, Task, metric_names
+
+NUMERIC_DTYPES = frozenset({"integer", "float", "decimal", "number", "boolean"})
+
+KeyPath = tuple[str | int, ...]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Bounds(_Model):
+    """A value must lie within [min, max]; at least one bound is given."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> _Bounds:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class _Gate(_Model):
+    name: str | None = Field(default=None, description="Unique name; derived when left out.")
+
+    def derived_name(self) -> str:
+        raise NotImplementedError
+
+    def metric_refs(self) -> list[tuple[str, str]]:
+        """(key, metric) pairs this gate uses."""
+        return []
+
+    def column_refs(self) -> list[tuple[KeyPath, str]]:
+        """(key path within the gate, column) pairs this gate reads."""
+        return []
+
+
+class ThresholdGate(_Gate, _Bounds):
+    """A metric over the whole evaluation set must lie within bounds."""
+
+    kind: Literal["threshold"]
+    metric: str
+
+    def derived_name(self) -> str:
+        return f"threshold:{self.metric}"
+
+    def metric_refs(self) -> list[tuple[str, str]]:
+        return [("metric", self.metric)]
+
+
+class NoRegressionGate(_Gate):
+    """A metric must not be worse than the version behind an alias by more than ``tolerance``."""
+
+    kind: Literal["no_regression"]
+    metric: str
+    against: str = "production"
+    tolerance: float = Field(default=0.0, ge=0.0)
+
+    def derived_name(self) -> str:
+        return f"no_regression:{self.metric}@{self.against}"
+
+    def metric_refs(self) -> list[tuple[str, str]]:
+        return [("metric", self.metric)]
+
+
+class SliceGate(_Gate, _Bounds):
+    """A metric must lie within bounds on every value of a column with at least ``min_rows``."""
+
+    kind: Literal["slice"]
+    column: str
+    metric: str
+    min_rows: int = Field(default=30, ge=1)
+
+    def derived_name(self) -> str:
+        return f"slice:{self.column}:{self.metric}"
+
+    def metric_refs(self) -> list[tuple[str, str]]:
+        return [("metric", self.metric)]
+
+    def column_refs(self) -> list[tuple[KeyPath, str]]:
+        return [(("column",), self.column)]
+
+
+class FairnessGate(_Gate):
+    """Demographic parity or equalized odds over a sensitive column, as fairlearn computes it.
+
+    A difference is bounded by ``max`` (default 0.1), a ratio by ``min`` (default 0.8, the
+    four-fifths rule).
+    """
+
+    kind: Literal["fairness"]
+    sensitive: str
+    constraint: Literal["demographic_parity", "equalized_odds"]
+    measure: Literal["difference", "ratio"] = "difference"
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _default_bound(self) -> FairnessGate:
+        if self.min is None and self.max is None:
+            if self.measure == "difference":
+                self.max = 0.1
+            else:
+                self.min = 0.8
+        return self
+
+    @property
+    def statistic(self) -> str:
+        """fairlearn's name for the number: ``demographic_parity_difference`` …"""
+        return f"{self.constraint}_{self.measure}"
+
+    def derived_name(self) -> str:
+        return f"fairness:{self.sensitive}:{self.statistic}"
+
+    def column_refs(self) -> list[tuple[KeyPath, str]]:
+        return [(("sensitive",), self.sensitive)]
+
+
+class InvarianceGate(_Gate):
+    """Perturbing ``columns`` must change at most ``max_changed`` of the predictions.
+
+    ``perturb: resample`` gives every row another value observed in that column; ``noise``
+    adds Gaussian noise of ``noise`` standard deviations to a numeric column. A regression
+    prediction counts as changed when it moves by more than ``tolerance``.
+    """
+
+    kind: Literal["invariance"]
+    columns: list[str] = Field(min_length=1)
+    perturb: Literal["resample", "noise"] = "resample"
+    noise: float = Field(default=0.1, gt=0.0)
+    max_changed: float = Field(default=0.0, ge=0.0, le=1.0)
+    tolerance: float = Field(default=0.0, ge=0.0)
+    seed: int = 0
+
+    def derived_name(self) -> str:
+        return f"invariance:{','.join(self.columns)}"
+
+    def column_refs(self) -> list[tuple[KeyPath, str]]:
+        return [(("columns", i), column) for i, column in enumerate(self.columns)]
+
+
+class DirectionalGate(_Gate):
+    """Changing a numeric column by ``delta`` (added) or ``factor`` (multiplied) must move the
+    score in the ``expect``-ed direction, or leave it unchanged, for at least ``min_share`` of
+    the rows (``strict: true``: it must move). The score is the probability of ``score_of``
+    (default: the positive label) for a classifier, the prediction for a regressor.
+    """
+
+    kind: Literal["directional"]
+    column: str
+    delta: float | None = None
+    factor: float | None = None
+    expect: Literal["increase", "decrease"]
+    min_share: float = Field(default=0.95, ge=0.0, le=1.0)
+    strict: bool = False
+    score_of: Any = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> DirectionalGate:
+        if (self.delta is None) == (self.factor is None):
+            raise ValueError("give exactly one of `delta` (added) or `factor` (multiplied)")
+        return self
+
+    def derived_name(self) -> str:
+        return f"directional:{self.column}:{self.expect}"
+
+    def column_refs(self) -> list[tuple[KeyPath, str]]:
+        return [(("column",), self.column)]
+
+
+class Case(_Model):
+    """One input row and what the model must answer for it.
+
+    Columns left out of ``input`` take a typical value of the evaluation data (the median of a
+    number, the most frequent value otherwise). ``expect`` is the label that must be predicted;
+    ``min``/``max`` bound the score (the positive-label probability, or the regression value).
+    """
+
+    name: str | None = None
+    input: dict[str, Any]
+    expect: Any = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _an_expectation(self) -> Case:
+        if self.expect is None and self.min is None and self.max is None:
+            raise ValueError("give `expect` (a label), `min`/`max` (a score range), or both")
+        return self
+
+
+class MinimumFunctionalityGate(_Gate):
+    """Explicit cases the model must get right; at least ``min_pass`` of them (default all)."""
+
+    kind: Literal["minimum_functionality"]
+    cases: list[Case] = Field(min_length=1)
+    min_pass: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    def derived_name(self) -> str:
+        return "minimum_functionality"
+
+    def column_refs(self) -> list[tuple[KeyPath, str]]:
+        return [
+            (("cases", i, "input", column), column)
+            for i, case in enumerate(self.cases)
+            for column in case.input
+        ]
+
+
+Gate = Annotated[
+    ThresholdGate
+    | NoRegressionGate
+    | SliceGate
+    | FairnessGate
+    | InvarianceGate
+    | DirectionalGate
+    | MinimumFunctionalityGate,
+    Field(discriminator="kind"),
+]
+
+BEHAVIOURAL_KINDS = frozenset({"invariance", "directional", "minimum_functionality"})
+
+
+class EvaluationSpec(_Model):
+    """What to measure on the evaluation data, and the gates a candidate model must pass."""
+
+    task: Task
+    label: str
+    positive_label: Any = None
+    metrics: list[str] = Field(default_factory=list)
+    slices: list[str] = Field(default_factory=list)
+    gates: list[Gate] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _defaults_and_names(self) -> EvaluationSpec:
+        if not self.metrics:
+            self.metrics = list(DEFAULT_METRICS[self.task])
+        explicit = [gate.name for gate in self.gates if gate.name is not None]
+        duplicated = sorted({name for name in explicit if explicit.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"gate names must be unique; used twice: {', '.join(duplicated)}")
+        taken = set(explicit)
+        for gate in self.gates:
+            if gate.name is None:
+                base = candidate = gate.derived_name()
+                ordinal = 1
+                while candidate in taken:
+                    ordinal += 1
+                    candidate = f"{base}#{ordinal}"
+                gate.name = candidate
+                taken.add(candidate)
+        return self
+
+    @property
+    def gate_names(self) -> list[str]:
+        """Every gate's name, in order."""
+        return [str(gate.name) for gate in self.gates]
+
+    def metrics_needed(self) -> list[str]:
+        """The declared metrics, then those only gates use, without repeats."""
+        names = list(self.metrics)
+        for gate in self.gates:
+            names += [metric for _, metric in gate.metric_refs() if metric not in names]
+        return names
+
+
+def check_spec(
+    spec: EvaluationSpec,
+    columns: Mapping[str, str],
+    *,
+    prefix: Sequence[str | int] = ("evaluation",),
+) -> None:
+    """Check ``spec`` against the evaluation data's ``columns`` (name -> logical dtype).
+
+    Raises ConfigurationKeyError (a ConfigurationError) at the first unknown metric, metric
+    that does not fit the task, unknown column, or gate that cannot apply to the task or to
+    the column's type; its ``key_path`` is the YAML position (``evaluation.gates[2].metric``)
+    and its message names the gate.
+    """
+    root = tuple(prefix)
+    known = set(columns)
+    if spec.label not in known:
+        _fail((*root, "label"), f"the label column {spec.label!r} is not in the data", columns)
+    for i, metric in enumerate(spec.metrics):
+        _check_metric(metric, spec.task, (*root, "metrics", i), "")
+    for i, column in enumerate(spec.slices):
+        if column not in known:
+            _fail((*root, "slices", i), f"unknown slice column {column!r}", columns)
+    for i, gate in enumerate(spec.gates):
+        where = (*root, "gates", i)
+        about = f" in gate {gate.name!r}"
+        for key, metric in gate.metric_refs():
+            _check_metric(metric, spec.task, (*where, key), about)
+        for key_path, column in gate.column_refs():
+            if column not in known:
+                _fail(where + key_path, f"unknown column {column!r}{about}", columns)
+            if column == spec.label:
+                raise ConfigurationKeyError(
+                    f"gate {gate.name!r} uses the label column {spec.label!r} as an input.",
+                    key_path=where + key_path,
+                    hint="Perturb, slice or fix only feature columns.",
+                )
+        _check_gate_fits(gate, spec.task, columns, where)
+
+
+def _check_metric(metric: str, task: Task, key_path: KeyPath, about: str) -> None:
+    info = METRICS.get(metric)
+    if info is None:
+        raise ConfigurationKeyError(
+            f"unknown metric {metric!r}{about} (known for {task}: "
+            f"{', '.join(metric_names(task))}).",
+            key_path=key_path,
+            hint="Use one of the known metric names.",
+        )
+    if info.task != task:
+        raise ConfigurationKeyError(
+            f"metric {metric!r}{about} is a {info.task} metric but the task is {task} "
+            f"(known for {task}: {', '.join(metric_names(task))}).",
+            key_path=key_path,
+            hint="Pick a metric for the task, or correct `evaluation.task`.",
+        )
+
+
+def _check_gate_fits(gate: Any, task: Task, columns: Mapping[str, str], where: KeyPath) -> None:
+    if isinstance(gate, FairnessGate) and task != "classification":
+        raise ConfigurationKeyError(
+            f"fairness gate {gate.name!r} needs a classification task "
+            "(demographic parity and equalized odds compare predicted labels).",
+            key_path=(*where, "kind"),
+            hint="Use a slice gate to bound a regression metric per group.",
+        )
+    numeric_only: list[tuple[KeyPath, str]] = []
+    if isinstance(gate, DirectionalGate):
+        numeric_only = [(("column",), gate.column)]
+    elif isinstance(gate, InvarianceGate) and gate.perturb == "noise":
+        numeric_only = gate.column_refs()
+    for key_path, column in numeric_only:
+        dtype = columns.get(column)
+        if dtype not in NUMERIC_DTYPES - {"boolean"}:
+            raise ConfigurationKeyError(
+                f"gate {gate.name!r} changes {column!r} arithmetically, but it is a "
+                f"{dtype} column.",
+                key_path=where + key_path,
+                hint="Use a numeric column, or `perturb: resample` for other columns.",
+            )
+
+
+def _fail(key_path: KeyPath, message: str, columns: Mapping[str, str]) -> None:
+    shown = ", ".join(sorted(columns)[:30])
+    raise ConfigurationKeyError(
+        f"{message} (columns: {shown}).", key_path=key_path, hint="Check the column's spelling."
+    )

@@ -1,0 +1,63 @@
+"""What the steps of one pipeline run hand each other (:class:`State`), and the helpers
+several steps share: a dataset version's entry in the step outputs, a trained model back
+from its package.
+
+Each step lives in its own module (``data_steps``, ``train_step``, ``evaluate_step``,
+``registry_steps``): its ``compute`` runs inside its own tracked run and returns its outputs
+as plain JSON values; its ``key`` says what the outputs depend on (None: never cached); its
+``verify`` checks that cached outputs still point at existing records and blobs. Heavy
+libraries (pandas, scikit-learn, the evaluation package) are imported only when a step
+actually computes, so a fully cached run stays light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipyard.pipeline.config import PipelineConfig
+from shipyard.store.records import DatasetVersionRecord
+from shipyard.store.workspace import Workspace
+
+
+@dataclass
+class State:
+    """What the steps of one pipeline run hand each other."""
+
+    config: PipelineConfig
+    workspace: Workspace
+    code_hash: str = ""
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model: Any = None
+    package: dict[str, Any] = field(default_factory=dict)
+    evaluation: Any = None
+    evaluation_outputs: dict[str, Any] = field(default_factory=dict)
+    evaluation_run_id: str | None = None
+    version: int | None = None
+    status: str | None = None
+
+    def frame(self, role: str, *, context: str | None) -> Any:
+        """The stored dataset version of ``role`` as a DataFrame (hash verified), recorded as
+        an input of the active run."""
+        from shipyard.tracking import load_dataset
+
+        return load_dataset(self.datasets[role]["ref"], context=context, workspace=self.workspace)
+
+
+def dataset_entry(record: DatasetVersionRecord) -> dict[str, Any]:
+    columns = {str(c["name"]): str(c["dtype"]) for c in record.schema.get("columns", [])}
+    return {
+        "id": record.id, "name": record.dataset_name, "version": record.version,
+        "ref": record.ref, "content_hash": record.content_hash, "columns": columns,
+    }  # fmt: skip
+
+
+def load_packaged_model(state: State, package_hash: str) -> Any:
+    """A trained model back from its package (hashes verified), for a step that needs it
+    when training was taken from cache."""
+    from shipyard.models import fetch_package, load_package
+    from shipyard.registry import trust_for
+
+    ws = state.workspace
+    directory = fetch_package(package_hash, ws.artifacts, ws.cache_dir / "packages")
+    return load_package(directory, trusted=trust_for(state.config.model.trusted, ws), warm=False)

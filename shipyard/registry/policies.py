@@ -1,0 +1,191 @@
+"""Promotion policies: which evaluation gates must hold, and whether a person must approve,
+before an alias of a model may move to a version.
+
+A policy belongs to one alias (``churn@production``). ``check_policy`` judges a version
+against it from what the store records: the version's status, its newest evaluation and its
+approvals for that alias. With no policy for an alias, anything ready may be promoted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shipyard.core.errors import UsageError
+from shipyard.models import to_plain
+from shipyard.store.models import READY
+from shipyard.store.promotion import PromotionState
+from shipyard.store.records import (
+    ApprovalRecord,
+    EvaluationRecord,
+    PolicyRecord,
+)
+from shipyard.store.workspace import Workspace, workspace_for
+
+
+@dataclass(frozen=True)
+class PolicyVerdict:
+    """Whether ``model/version`` may go to ``alias``, and if not, every reason why not."""
+
+    allowed: bool
+    reasons: tuple[str, ...]
+    model: str = ""
+    version: int = 0
+    alias: str = ""
+    status: str = ""
+    policy: PolicyRecord | None = None
+    evaluation: EvaluationRecord | None = None
+    approvals: tuple[ApprovalRecord, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed, "reasons": list(self.reasons), "model": self.model,
+            "version": self.version, "alias": self.alias, "status": self.status,
+            "policy": None if self.policy is None else self.policy.to_dict(),
+            "evaluation": None if self.evaluation is None else self.evaluation.to_dict(),
+            "approvals": [approval.to_dict() for approval in self.approvals],
+        }  # fmt: skip
+
+
+def record_evaluation(
+    name: str,
+    version: int,
+    *,
+    passed: bool,
+    gates: Sequence[Any],
+    metrics: Mapping[str, Any],
+    report_hashes: Mapping[str, str],
+    run_id: str | None,
+    actor: str | None = None,
+    workspace: Workspace | None = None,
+) -> EvaluationRecord:
+    """Store the evaluation of ``name/version``: each gate's outcome (a mapping, or an object
+    with ``to_dict()``, with at least ``name`` and ``passed``), the metrics, the report blobs
+    (``{"markdown": hash, "html": hash}``) and the run that evaluated it."""
+    ws = workspace or workspace_for()
+    return ws.promotion.record_evaluation(
+        name, version, passed=passed, gates=[_gate_dict(gate) for gate in gates],
+        metrics=to_plain(dict(metrics)), report_hashes=report_hashes, run_id=run_id,
+        actor=actor or ws.actor,
+    )  # fmt: skip
+
+
+def latest_evaluation(
+    name: str, version: int, *, workspace: Workspace | None = None
+) -> EvaluationRecord | None:
+    """The newest evaluation of ``name/version``, or None when it was never evaluated."""
+    return (workspace or workspace_for()).promotion.latest_evaluation(name, version)
+
+
+def set_policy(
+    name: str,
+    alias: str,
+    *,
+    gates: Sequence[str],
+    require_approval: bool = False,
+    actor: str | None = None,
+    workspace: Workspace | None = None,
+) -> PolicyRecord:
+    """Require ``gates`` (names, or ``["*"]`` for every gate) to have passed in a version's
+    newest evaluation, and with ``require_approval`` an approval, before ``name@alias`` may
+    move to it. Setting the same policy again changes nothing."""
+    ws = workspace or workspace_for()
+    return ws.promotion.set_policy(
+        name, alias, gates=gates, require_approval=require_approval, actor=actor or ws.actor
+    )
+
+
+def get_policy(name: str, alias: str, *, workspace: Workspace | None = None) -> PolicyRecord | None:
+    """The policy of ``name@alias``, or None when promotion to it is unrestricted."""
+    return (workspace or workspace_for()).promotion.get_policy(name, alias)
+
+
+def list_policies(name: str, *, workspace: Workspace | None = None) -> list[PolicyRecord]:
+    """Every alias policy of model ``name``, by alias."""
+    return (workspace or workspace_for()).promotion.list_policies(name)
+
+
+def delete_policy(
+    name: str, alias: str, *, actor: str | None = None, workspace: Workspace | None = None
+) -> bool:
+    """Lift the policy of ``name@alias``; returns whether there was one."""
+    ws = workspace or workspace_for()
+    return ws.promotion.delete_policy(name, alias, actor=actor or ws.actor)
+
+
+def approve(
+    name: str,
+    version: int,
+    alias: str,
+    *,
+    comment: str | None = None,
+    actor: str | None = None,
+    workspace: Workspace | None = None,
+) -> ApprovalRecord:
+    """Record ``actor``'s approval of ``name/version`` for ``alias`` (audited)."""
+    ws = workspace or workspace_for()
+    return ws.promotion.approve(name, version, alias, actor=actor or ws.actor, comment=comment)
+
+
+def check_policy(
+    name: str, version: int, alias: str, *, workspace: Workspace | None = None
+) -> PolicyVerdict:
+    """Judge ``name/version`` against the policy of ``name@alias``."""
+    ws = workspace or workspace_for()
+    return judge(ws.promotion.promotion_state(name, version, alias))
+
+
+def judge(state: PromotionState) -> PolicyVerdict:
+    """The verdict on what the store records: every unmet requirement is one reason."""
+    policy, evaluation, ref = state.policy, state.evaluation, state.version.ref
+    reasons: list[str] = []
+    if policy is not None:
+        if state.version.status != READY:
+            reasons.append(f"{ref} is {state.version.status}")
+        if policy.gates:
+            reasons.extend(_gate_reasons(policy, evaluation, ref))
+        if policy.require_approval and not state.approvals:
+            reasons.append(f"{ref} has no approval for {state.alias!r}")
+    return PolicyVerdict(
+        allowed=not reasons, reasons=tuple(reasons), model=state.version.model_name,
+        version=state.version.version, alias=state.alias, status=state.version.status,
+        policy=policy, evaluation=evaluation,
+        approvals=state.approvals,
+    )  # fmt: skip
+
+
+def _gate_reasons(policy: PolicyRecord, evaluation: EvaluationRecord | None, ref: str) -> list[str]:
+    if evaluation is None:
+        return [f"no evaluation is recorded for {ref}"]
+    outcomes = {str(gate["name"]): gate for gate in evaluation.gates}
+    required = list(outcomes) if policy.all_gates else list(policy.gates)
+    reasons: list[str] = []
+    for name in required:
+        outcome = outcomes.get(name)
+        if outcome is None:
+            reasons.append(f"gate {name!r} was not evaluated")
+        elif not outcome.get("passed"):
+            message = outcome.get("message")
+            reasons.append(f"gate {name!r} failed" + (f": {message}" if message else ""))
+    if policy.all_gates and not evaluation.passed and not reasons:
+        reasons.append(f"the evaluation of {ref} did not pass")
+    return reasons
+
+
+def _gate_dict(gate: Any) -> dict[str, Any]:
+    """A gate outcome as plain JSON values, whatever shape the evaluation gave it."""
+    if isinstance(gate, Mapping):
+        raw = dict(gate)
+    elif callable(getattr(gate, "to_dict", None)):
+        raw = gate.to_dict()
+    elif dataclasses.is_dataclass(gate) and not isinstance(gate, type):
+        raw = dataclasses.asdict(gate)
+    else:
+        raise UsageError(
+            f"A gate outcome is a {type(gate).__name__}, not a mapping.",
+            hint="Pass dicts with name, kind, passed, observed, threshold, margin, message.",
+        )
+    plain: dict[str, Any] = to_plain(raw)
+    return plain

@@ -1,0 +1,198 @@
+"""``stream``: the one call behind ``shipyard stream``."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+import threadpoolctl
+
+from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.logging import get_logger
+from shipyard.registry import resolve, trust_for
+from shipyard.serving.deploy import deployments_of, parse_route
+from shipyard.serving.prediction_log import PredictionLog
+from shipyard.serving.stream.delivery import Sink, Source
+from shipyard.serving.stream.endpoints import Endpoint
+from shipyard.serving.stream.follow import ModelFollower
+from shipyard.serving.stream.kafka import KafkaSink, KafkaSource
+from shipyard.serving.stream.metrics import MetricsServer, StreamMetrics
+from shipyard.serving.stream.options import StreamOptions
+from shipyard.serving.stream.redis import RedisSink, RedisSource
+from shipyard.serving.stream.worker import StreamSummary, StreamWorker
+from shipyard.store.deployments import DeploymentRecord
+from shipyard.store.workspace import Workspace, open_workspace
+
+log = get_logger(__name__)
+_FIELDS = {f.name for f in dataclasses.fields(StreamOptions)}
+
+
+def stream(
+    target: str,
+    *,
+    source: str,
+    sink: str,
+    group: str,
+    name: str | None = None,
+    workspace: Workspace | None = None,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[StreamWorker], None] | None = None,
+    **options: Any,
+) -> StreamSummary:
+    """Score the events of ``source`` with ``target`` (``NAME@ALIAS`` or ``NAME/VERSION``) and
+    write the results to ``sink``, until SIGTERM/SIGINT (or ``stop`` is set); then drain.
+
+    Several workers started with the same ``group`` share the events. Keyword arguments are
+    :class:`StreamOptions` fields (``dead_letter``, ``metrics_port``, ``max_batch``, …). The
+    worker is recorded as the stream deployment ``name`` (default ``NAME-stream``), which
+    follows the alias: when it moves, the new version is loaded, warmed and swapped in between
+    batches. ``on_ready`` is called once the worker is about to read its first batch.
+    """
+    unknown = sorted(set(options) - _FIELDS)
+    if unknown:
+        raise UsageError(f"Unknown stream option(s): {', '.join(unknown)}.",
+                         hint=f"Known: {', '.join(sorted(_FIELDS))}.")  # fmt: skip
+    resolved = StreamOptions(source=source, sink=sink, group=group, **options)
+    ws = workspace or open_workspace()
+    try:
+        record = record_stream(target, name, resolved, ws)
+        return _run(record, resolved, ws, stop or threading.Event(), on_ready)
+    finally:
+        if workspace is None:
+            ws.close()
+
+
+def record_stream(
+    target: str, name: str | None, options: StreamOptions, workspace: Workspace
+) -> DeploymentRecord:
+    """The stream deployment (mode ``stream``) that follows ``target``; audited when created or
+    changed."""
+    model, route = parse_route(target)
+    if "alias" not in route and "version" not in route:
+        raise UsageError(f"{target!r} does not say which version.",
+                         hint="Write NAME@ALIAS or NAME/VERSION.")  # fmt: skip
+    resolve(target, workspace=workspace)  # an unknown model, alias or version fails clearly
+    route["weight"] = 100
+    deployment = name or f"{model}-stream"
+    repository = deployments_of(workspace)
+    existing = repository.find(deployment)
+    if existing is not None and existing.mode != "stream":
+        raise ConflictError(
+            f"Deployment {deployment!r} is a {existing.mode} deployment.",
+            hint="Give the stream its own name with --name.",
+        )
+    return repository.apply(deployment, model=model, routes=[route], mode="stream",
+                            config=options.config(), actor=workspace.actor,
+                            reason=f"shipyard stream {target}")  # fmt: skip
+
+
+def _clients(
+    options: StreamOptions, before_revoke: Callable[[], None]
+) -> tuple[Source, dict[Endpoint, Sink]]:
+    source_at, results_at, dead_at = options.endpoints()
+    source: Source
+    if source_at.scheme == "kafka":
+        source = KafkaSource(source_at, options.group, start=options.start,
+                             options=options.consumer_options,
+                             before_revoke=before_revoke)  # fmt: skip
+    else:
+        source = RedisSource(source_at, options.group, start=options.start,
+                             claim_idle_ms=options.claim_idle_ms,
+                             connect_timeout=options.connect_timeout)  # fmt: skip
+    by_broker: dict[Any, Sink] = {}
+    sinks: dict[Endpoint, Sink] = {}
+    for endpoint in (results_at, dead_at):
+        sink = by_broker.get(endpoint.broker)
+        if sink is None:
+            sink = by_broker[endpoint.broker] = (
+                KafkaSink(endpoint, options.producer_options)
+                if endpoint.scheme == "kafka"
+                else RedisSink(endpoint, connect_timeout=options.connect_timeout)
+            )
+        sinks[endpoint] = sink
+    return source, sinks
+
+
+@contextlib.contextmanager
+def _signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop`` (only the main thread can install handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: draining", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(
+    record: DeploymentRecord,
+    options: StreamOptions,
+    workspace: Workspace,
+    stop: threading.Event,
+    on_ready: Callable[[StreamWorker], None] | None,
+) -> StreamSummary:
+    repository = deployments_of(workspace)
+    metrics = StreamMetrics(str(options.endpoints()[0]))
+    trust = True if options.trusted else trust_for(options.trusted_types, workspace)
+    worker: StreamWorker | None = None
+    source, sinks = _clients(options, lambda: worker.deliver_in_flight() if worker else None)
+    closing: list[Callable[[], None]] = []
+    try:
+        source.check(options.connect_timeout)
+        closing.append(source.close)
+        for sink in {id(s): s for s in sinks.values()}.values():
+            sink.check(options.connect_timeout)
+            closing.append(sink.close)
+        follower = ModelFollower(record.name, workspace, metrics,
+                                 poll_interval=options.poll_interval,
+                                 unknown_categories=options.unknown_categories,
+                                 trusted=trust)  # fmt: skip
+        threadpoolctl.threadpool_limits(limits=1)  # small batches: one native thread is fastest
+        prediction_log = None
+        if options.log_predictions:
+            prediction_log = PredictionLog(workspace.artifacts,
+                                           flush_interval=options.log_flush_interval)  # fmt: skip
+            closing.append(prediction_log.close)
+            metrics.gauges["shipyard_prediction_log_pending_rows"] = lambda: (
+                prediction_log.stats.pending if prediction_log else 0
+            )
+        worker = StreamWorker(record.name, options, source=source, sinks=sinks,
+                              follower=follower, metrics=metrics,
+                              prediction_log=prediction_log, stop=stop)  # fmt: skip
+        running = worker
+        if options.metrics_port is not None:
+            server = MetricsServer(metrics, options.metrics_port, lambda: running.ready)
+            server.start()
+            closing.append(server.close)
+            worker.metrics_port = server.port
+            log.info("metrics on http://127.0.0.1:%d/metrics", server.port)
+        follower.start()
+        closing.append(follower.close)
+        repository.set_status(record.name, "serving", actor=workspace.actor,
+                              reason=f"stream worker, group {options.group}")  # fmt: skip
+        if on_ready is not None:
+            on_ready(worker)
+        with _signals(stop):
+            summary = worker.run()
+        repository.update_stats(record.name, summary.to_dict())
+        return summary
+    finally:
+        for close in reversed(closing):
+            try:
+                close()
+            except Exception:
+                log.exception("closing the stream worker failed")
+        repository.set_status(record.name, "stopped", actor=workspace.actor)

@@ -1,0 +1,296 @@
+"""The worker loop: read a batch, validate it against the signature, predict in one call, send
+the results (keyed like their events) and the dead letters, and acknowledge the batch once all
+of that is delivered. Results of several batches may be on their way at once; batches are
+acknowledged in the order they were read (see ``delivery``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from shipyard.core.errors import InputValidationError
+from shipyard.core.logging import get_logger
+from shipyard.models import to_plain
+from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+from shipyard.serving.stream.delivery import InFlight, Sink, Source, Ticket
+from shipyard.serving.stream.endpoints import Endpoint
+from shipyard.serving.stream.events import (
+    PREDICTION,
+    Batch,
+    DeadLetter,
+    columns,
+    dead_letter_headers,
+    decode,
+    invalid,
+    result_value,
+    rows_of,
+)
+from shipyard.serving.stream.follow import ModelFollower, Scorer
+from shipyard.serving.stream.metrics import StreamMetrics
+from shipyard.serving.stream.options import StreamOptions
+
+log = get_logger(__name__)
+T = TypeVar("T")
+LOG_TIMEOUT_SECONDS = 60.0
+"""How long a batch waits for room in a full prediction log before the worker stops."""
+LAG_EVERY_SECONDS = 1.0
+LATENCY_SAMPLE = 64
+"""Events of a batch whose end-to-end latency is observed (each standing for its share)."""
+
+
+@dataclass
+class StreamSummary:
+    """What one worker did, returned when it stops."""
+
+    deployment: str
+    events_in: int = 0
+    events_out: int = 0
+    dead_letters: int = 0
+    versions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def bisect(
+    count: int,
+    attempt: Callable[[int, int], T],
+    failed: Callable[[int, Exception], None],
+    errors: type[Exception] | tuple[type[Exception], ...],
+) -> list[tuple[int, int, T]]:
+    """``attempt(0, count)``; when it raises one of ``errors``, the halves, and so on down to
+    single items, each reported to ``failed``. Clean batches pay one call; k bad items cost
+    about k·log2(n) calls. Returns the ranges that succeeded, in order, with their results."""
+    done: list[tuple[int, int, T]] = []
+
+    def run(low: int, high: int) -> None:
+        try:
+            done.append((low, high, attempt(low, high)))
+        except errors as error:
+            if high - low == 1:
+                failed(low, error)
+                return
+            middle = (low + high) // 2
+            run(low, middle)
+            run(middle, high)
+
+    if count:
+        run(0, count)
+    return done
+
+
+class StreamWorker:
+    def __init__(
+        self,
+        deployment: str,
+        options: StreamOptions,
+        *,
+        source: Source,
+        sinks: dict[Endpoint, Sink],
+        follower: ModelFollower,
+        metrics: StreamMetrics,
+        prediction_log: PredictionLog | None,
+        stop: threading.Event,
+    ) -> None:
+        self.deployment = deployment
+        self.options = options
+        self.source = source
+        _, self._results, self._dead = options.endpoints()
+        self._result_sink = sinks[self._results]
+        self._dead_sink = sinks[self._dead]
+        self._sinks = list({id(sink): sink for sink in sinks.values()}.values())
+        self.follower = follower
+        self.metrics = metrics
+        self.prediction_log = prediction_log
+        self.stop = stop
+        self.in_flight = InFlight(source.ack)
+        self.summary = StreamSummary(deployment)
+        self.ready = False
+        self.metrics_port: int | None = None
+        """Where ``/metrics`` is served (None: not served)."""
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> StreamSummary:
+        """Process batches until ``stop`` is set, then drain: deliver, acknowledge, close."""
+        started = time.monotonic()
+        wait = self.options.max_wait_ms / 1000
+        next_lag = 0.0
+        self.ready = True
+        try:
+            while not self.stop.is_set():
+                batch = self.source.poll(self.options.max_batch, wait)
+                if batch is not None:
+                    self.process(batch)
+                self._settle()
+                while len(self.in_flight) >= self.options.max_in_flight:
+                    time.sleep(0.001)
+                    self._settle()
+                now = time.monotonic()
+                if now >= next_lag:
+                    self.metrics.lag, next_lag = self.source.lag(), now + LAG_EVERY_SECONDS
+            self.deliver_in_flight(self.options.drain_timeout)
+        finally:
+            self.ready = False
+            self.summary.seconds = round(time.monotonic() - started, 3)
+        return self.summary
+
+    def _settle(self) -> None:
+        for sink in self._sinks:
+            sink.push()
+        done = self.in_flight.settle()
+        if done:
+            self.metrics.acknowledged[self.metrics.source] += done
+
+    def deliver_in_flight(self, timeout: float = 30.0) -> None:
+        """Wait for every result sent so far and acknowledge its batch (before a rebalance
+        hands the partitions over, and when draining)."""
+        for sink in self._sinks:
+            sink.flush(timeout)
+        self._settle()
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def process(self, batch: Batch) -> None:
+        started = time.perf_counter()
+        scorer = self.follower.current
+        count = len(batch)
+        self.metrics.received(count, batch.redelivered)
+        records, positions, dead = decode(batch)
+        frame, rows = self._validate(scorer, records, positions, batch, dead)
+        ticket = Ticket()
+        predicted = 0
+        if frame is not None and rows:
+            frame, rows, raw, predictions = self._predict(scorer, frame, rows, batch, dead)
+            predicted = len(rows)
+            latency_ms = (time.perf_counter() - started) * 1000.0
+            request_ids = batch.request_ids
+            if len(rows) < count:
+                request_ids = [request_ids[r] for r in rows]
+            self._send_results(scorer, batch.keys, rows, request_ids, predictions, latency_ms,
+                               ticket)  # fmt: skip
+            if self.prediction_log is not None and predicted:
+                self._log(scorer, frame, predictions if raw is None else raw, request_ids,
+                          latency_ms)  # fmt: skip
+        for letter in dead:
+            headers = dead_letter_headers(letter, self.source.description, scorer.name,
+                                          scorer.version)  # fmt: skip
+            self._dead_sink.send(self._dead.name, letter.event.key, letter.event.value or b"",
+                                 headers, ticket)  # fmt: skip
+            self.metrics.dead(letter.kind)
+        self.in_flight.add(ticket, batch)
+        self._observe(batch.stamps, scorer, predicted, time.perf_counter() - started)
+        self.summary.events_in += count
+        self.summary.events_out += predicted
+        self.summary.dead_letters += len(dead)
+        if predicted and (not self.summary.versions or self.summary.versions[-1] != scorer.label):
+            self.summary.versions.append(scorer.label)
+
+    def _validate(
+        self,
+        scorer: Scorer,
+        records: list[dict[str, Any]],
+        positions: list[int],
+        batch: Batch,
+        dead: list[DeadLetter],
+    ) -> tuple[pd.DataFrame | None, list[int]]:
+        """The valid records as one prepared frame, with their event positions."""
+        extra = self.options.extra
+        signature = scorer.signature
+        data = columns(records, scorer.names, extra)
+
+        def failed(index: int, error: Exception) -> None:
+            assert isinstance(error, InputValidationError)
+            dead.append(invalid(batch.event(positions[index]), error))
+
+        def attempt(low: int, high: int) -> pd.DataFrame:
+            part = data if high - low == len(records) else rows_of(data, low, high)
+            return signature.prepare(part, extra=extra)
+
+        good = bisect(len(records), attempt, failed, InputValidationError)
+        if not good:
+            return None, []
+        if len(good) == 1 and good[0][1] - good[0][0] == len(records):
+            return good[0][2], positions
+        frame = pd.concat([part for _, _, part in good], ignore_index=True)
+        return frame, [positions[i] for low, high, _ in good for i in range(low, high)]
+
+    def _predict(
+        self,
+        scorer: Scorer,
+        frame: Any,
+        rows: list[int],
+        batch: Batch,
+        dead: list[DeadLetter],
+    ) -> tuple[pd.DataFrame, list[int], np.ndarray[Any, Any] | None, list[Any]]:
+        """Predict in one call; when the model refuses the batch, find the events it refuses.
+        Returns the frame and positions kept, the model's own 1-D array when the whole batch
+        was predicted (the prediction log converts it in one pass), and plain values."""
+
+        def failed(index: int, error: Exception) -> None:
+            message = f"the model could not predict it: {type(error).__name__}: {error}"
+            dead.append(DeadLetter(batch.event(rows[index]), PREDICTION, message))
+
+        def attempt(low: int, high: int) -> Any:
+            return scorer.model.predict_array(frame if high - low == len(frame) else
+                                              frame.iloc[low:high])  # fmt: skip
+
+        done = bisect(len(rows), attempt, failed, Exception)
+        if len(done) == 1 and done[0][1] - done[0][0] == len(rows):
+            output = done[0][2]
+            whole = output if isinstance(output, np.ndarray) and output.ndim == 1 else None
+            return frame, rows, whole, to_plain(output)
+        kept = [i for low, high, _ in done for i in range(low, high)]
+        predictions = [value for _, _, part in done for value in to_plain(part)]
+        return frame.iloc[kept].reset_index(drop=True), [rows[i] for i in kept], None, predictions
+
+    def _send_results(
+        self,
+        scorer: Scorer,
+        keys: list[bytes | None],
+        rows: list[int],
+        request_ids: list[str],
+        predictions: list[Any],
+        latency_ms: float,
+        ticket: Ticket,
+    ) -> None:
+        headers = scorer.headers(latency_ms)
+        send, name = self._result_sink.send, self._results.name
+        model, version = scorer.name, scorer.version
+        for row, request_id, prediction in zip(rows, request_ids, predictions, strict=True):
+            value = result_value(request_id, model, version, prediction)
+            send(name, keys[row], value, headers, ticket)
+
+    def _log(self, scorer: Scorer, frame: pd.DataFrame, predictions: Any,
+             request_ids: list[str], latency_ms: float) -> None:  # fmt: skip
+        assert self.prediction_log is not None
+        batch = PredictionBatch(
+            deployment=self.deployment, model=scorer.name, version=scorer.version,
+            inputs=frame, predictions=predictions, request_ids=request_ids,
+            latency_ms=latency_ms,
+        )  # fmt: skip
+        self.prediction_log.write(batch, timeout=LOG_TIMEOUT_SECONDS)
+
+    def _observe(self, stamps: list[float | None], scorer: Scorer, predicted: int,
+                 seconds: float) -> None:  # fmt: skip
+        self.metrics.scored(scorer.label, predicted, seconds)
+        now_ms = time.time() * 1000.0
+        histogram, labels = self.metrics.end_to_end, self.metrics.source
+        count = len(stamps)
+        picks: list[tuple[float | None, int]]
+        if count <= LATENCY_SAMPLE:
+            picks = [(stamp, 1) for stamp in stamps]
+        else:  # evenly spaced events stand for their neighbours: the counts stay exact
+            edges = [i * count // LATENCY_SAMPLE for i in range(LATENCY_SAMPLE + 1)]
+            picks = [(stamps[edges[i]], edges[i + 1] - edges[i]) for i in range(LATENCY_SAMPLE)]
+        for stamp, weight in picks:
+            if stamp is not None:
+                histogram.observe(labels, max(0.0, (now_ms - stamp) / 1000.0), weight)
