@@ -5,6 +5,7 @@ import importlib
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,7 +17,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
     for name in shipyard.__all__:  # every name resolves (imported on first use)
         assert getattr(shipyard, name) is not None
     public = {name for name in vars(shipyard) if not name.startswith("_")}
-    modules = {name for name in public if type(getattr(shipyard, name)).__name__ == "module"}
+    modules = {name for name in public if isinstance(getattr(shipyard, name), ModuleType)}
     assert set(shipyard.__all__) == public - modules
     assert set(shipyard.__all__) <= set(dir(shipyard))
     with pytest.raises(AttributeError):
@@ -24,7 +25,7 @@ def test_all_lists_exactly_the_public_names_sorted() -> None:
 
 
 LAZY_PACKAGES = ["shipyard", "shipyard.data", "shipyard.models", "shipyard.evaluation",
-                 "shipyard.tracking"]  # fmt: skip
+                 "shipyard.pipeline", "shipyard.tracking"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)
@@ -64,3 +65,15 @@ def test_the_error_tree_has_one_root() -> None:
     assert shipyard.UsageError.exit_code == 2 and shipyard.NotFoundError.exit_code == 1
     assert shipyard.NotFoundError.http_status == 404
     assert shipyard.InputValidationError.http_status == 422
+
+
+def test_a_public_name_shared_with_its_module_stays_the_export() -> None:
+    """Importing ``shipyard.data.validate`` (the module) leaves ``shipyard.data.validate`` the
+    function, as an eager ``__init__`` would."""
+    code = (
+        "import types, shipyard.data.validate, shipyard.data as d; "
+        "print(callable(d.validate) and not isinstance(d.validate, types.ModuleType))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.strip()  # fmt: skip
+    assert shown == "True"

@@ -10,8 +10,26 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
+
+
+class _LazyPackage(types.ModuleType):
+    """A package module that keeps its public names bound to what they export.
+
+    Importing a submodule binds it as an attribute of its package; when a public name is also
+    a submodule's name (``validate`` in ``validate.py``), that would hide the export behind the
+    module. Here the export wins, as it does when an eager ``__init__`` imports it.
+    """
+
+    _exports: Mapping[str, str]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        exports = self.__dict__.get("_exports", {})
+        if isinstance(value, types.ModuleType) and exports.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
 
 
 def attach(
@@ -31,4 +49,7 @@ def attach(
     def __dir__() -> list[str]:
         return sorted(set(vars(sys.modules[package])) | set(exports))
 
+    module = sys.modules[package]
+    module.__class__ = _LazyPackage
+    module.__dict__["_exports"] = exports
     return __getattr__, __dir__

@@ -18,14 +18,14 @@ import typing as _typing
 from shipyard.core.lazy import attach as _attach
 
 if _typing.TYPE_CHECKING:
-    from shipyard.evaluation.evaluate import (
-        evaluate as evaluate,
-    )
-    from shipyard.evaluation.metrics import (
+    from shipyard.evaluation.catalog import (
         DEFAULT_METRICS as DEFAULT_METRICS,
         METRICS as METRICS,
         MetricInfo as MetricInfo,
         metric_names as metric_names,
+    )
+    from shipyard.evaluation.evaluate import (
+        evaluate as evaluate,
     )
     from shipyard.evaluation.report import (
         render_html as render_html,
@@ -54,7 +54,7 @@ if _typing.TYPE_CHECKING:
 _EXPORTS = {
     "Baseline": "shipyard.evaluation.result",
     "Case": "shipyard.evaluation.spec",
-    "DEFAULT_METRICS": "shipyard.evaluation.metrics",
+    "DEFAULT_METRICS": "shipyard.evaluation.catalog",
     "DirectionalGate": "shipyard.evaluation.spec",
     "EvaluationResult": "shipyard.evaluation.result",
     "EvaluationSpec": "shipyard.evaluation.spec",
@@ -62,15 +62,15 @@ _EXPORTS = {
     "Gate": "shipyard.evaluation.spec",
     "GateOutcome": "shipyard.evaluation.result",
     "InvarianceGate": "shipyard.evaluation.spec",
-    "METRICS": "shipyard.evaluation.metrics",
-    "MetricInfo": "shipyard.evaluation.metrics",
+    "METRICS": "shipyard.evaluation.catalog",
+    "MetricInfo": "shipyard.evaluation.catalog",
     "MinimumFunctionalityGate": "shipyard.evaluation.spec",
     "NoRegressionGate": "shipyard.evaluation.spec",
     "SliceGate": "shipyard.evaluation.spec",
     "ThresholdGate": "shipyard.evaluation.spec",
     "check_spec": "shipyard.evaluation.spec",
     "evaluate": "shipyard.evaluation.evaluate",
-    "metric_names": "shipyard.evaluation.metrics",
+    "metric_names": "shipyard.evaluation.catalog",
     "render_html": "shipyard.evaluation.report",
     "render_markdown": "shipyard.evaluation.report",
     "write_report": "shipyard.evaluation.report",

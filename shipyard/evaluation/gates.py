@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from shipyard.evaluation.metrics import METRICS
+from shipyard.evaluation.catalog import METRICS
 from shipyard.evaluation.result import GateOutcome
 from shipyard.evaluation.spec import NoRegressionGate, SliceGate, ThresholdGate
 

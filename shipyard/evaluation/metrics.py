@@ -17,65 +17,18 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-Task = Literal["classification", "regression"]
-TASKS: tuple[Task, ...] = ("classification", "regression")
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """One metric: its task, whether higher is better, and whether it needs scores."""
-
-    name: str
-    task: Task
-    higher_is_better: bool
-    needs_scores: bool
-    description: str
-
-    @property
-    def direction(self) -> Literal["higher", "lower"]:
-        return "higher" if self.higher_is_better else "lower"
-
-    def better(self, observed: float, reference: float) -> float:
-        """How much better ``observed`` is than ``reference`` (negative when worse)."""
-        return observed - reference if self.higher_is_better else reference - observed
-
-
-def _info(name: str, task: Task, higher: bool, scores: bool, description: str) -> MetricInfo:
-    return MetricInfo(name, task, higher, scores, description)
-
-
-METRICS: dict[str, MetricInfo] = {
-    m.name: m
-    for m in (
-        _info("accuracy", "classification", True, False, "share of correct labels"),
-        _info("balanced_accuracy", "classification", True, False, "mean recall over classes"),
-        _info("precision", "classification", True, False, "precision of the positive label"),
-        _info("recall", "classification", True, False, "recall of the positive label"),
-        _info("f1", "classification", True, False, "harmonic mean of precision and recall"),
-        _info("roc_auc", "classification", True, True, "area under the ROC curve"),
-        _info("average_precision", "classification", True, True, "area under the PR curve"),
-        _info("log_loss", "classification", False, True, "cross-entropy of the probabilities"),
-        _info("brier", "classification", False, True, "mean squared probability error"),
-        _info("rmse", "regression", False, False, "root mean squared error"),
-        _info("mae", "regression", False, False, "mean absolute error"),
-        _info("r2", "regression", True, False, "coefficient of determination"),
-        _info("mape", "regression", False, False, "mean absolute percentage error"),
-    )
-}
-
-DEFAULT_METRICS: dict[Task, tuple[str, ...]] = {
-    "classification": ("accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss"),
-    "regression": ("rmse", "mae", "r2"),
-}
-
-
-def metric_names(task: Task) -> list[str]:
-    """The metrics known for ``task``, in registry order."""
-    return [name for name, info in METRICS.items() if info.task == task]
+from shipyard.evaluation.catalog import (
+    DEFAULT_METRICS as DEFAULT_METRICS,
+    METRICS as METRICS,
+    TASKS as TASKS,
+    MetricInfo as MetricInfo,
+    Task as Task,
+    metric_names as metric_names,
+)
 
 
 @dataclass(frozen=True)

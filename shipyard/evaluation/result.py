@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shipyard.models.plain import to_plain
-
 
 @dataclass(frozen=True)
 class Baseline:
@@ -44,6 +42,8 @@ class GateOutcome:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from shipyard.models.plain import to_plain  # pandas: only when a result is written
+
         data = asdict(self)
         data["details"] = to_plain(self.details)
         for key in ("observed", "threshold", "margin"):
@@ -116,6 +116,8 @@ class EvaluationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (NaN as None)."""
+        from shipyard.models.plain import to_plain  # pandas: only when a result is written
+
         return {
             "task": self.task,
             "label": self.label,
@@ -159,6 +161,8 @@ class EvaluationResult:
 
 
 def _finite(value: Any) -> Any:
+    from shipyard.models.plain import to_plain
+
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return to_plain(value)

@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipyard.core.errors import ConfigurationKeyError
-from shipyard.evaluation.metrics import DEFAULT_METRICS, METRICS, Task, metric_names
+from shipyard.evaluation.catalog import DEFAULT_METRICS, METRICS, Task, metric_names
 
 NUMERIC_DTYPES = frozenset({"integer", "float", "decimal", "number", "boolean"})
 

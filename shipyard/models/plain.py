@@ -5,27 +5,36 @@ datetimes ISO 8601 strings, and NaN (or any other null) ``None``. A 1-D output b
 scalars, a 2-D one a list of lists, a DataFrame a list of records. Whole arrays are converted
 with ``tolist()``; only object arrays (mixed Python and NumPy values) are walked element by
 element.
+
+NumPy and pandas are never imported here: a value can only be a NumPy or pandas object when
+that library is already loaded, so the checks look the modules up in ``sys.modules`` (which
+keeps ``import shipyard`` and every command that only reads JSON free of them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = ["to_plain", "to_plain_scalar"]
 
 
 def to_plain(predictions: Any) -> Any:
     """``predictions`` as plain Python values; arrays, Series and frames become lists."""
-    if isinstance(predictions, pd.DataFrame):
-        return _frame(predictions)
-    if isinstance(predictions, pd.Series | pd.Index):
-        return _array(predictions.to_numpy())
-    if isinstance(predictions, np.ndarray):
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        if isinstance(predictions, pandas.DataFrame):
+            return _frame(predictions)
+        if isinstance(predictions, pandas.Series | pandas.Index):
+            return _array(predictions.to_numpy())
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(predictions, numpy.ndarray):
         return _array(predictions)
     if isinstance(predictions, list | tuple):
         return [to_plain(item) for item in predictions]
@@ -36,13 +45,15 @@ def to_plain(predictions: Any) -> Any:
 
 def to_plain_scalar(value: Any) -> Any:
     """One value as a plain Python scalar (``None`` for any null)."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return None
-    if isinstance(value, np.generic):
-        if isinstance(value, np.datetime64):
-            return None if np.isnat(value) else _iso(pd.Timestamp(value))
-        if isinstance(value, np.timedelta64):
-            return None if np.isnat(value) else pd.Timedelta(value).total_seconds()
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
+        return None
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.generic):
+        if isinstance(value, numpy.datetime64 | numpy.timedelta64):
+            return _moment(value)
         value = value.item()
     if isinstance(value, float):
         return None if math.isnan(value) else value
@@ -50,9 +61,26 @@ def to_plain_scalar(value: Any) -> Any:
         return _iso(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
-    if isinstance(value, list | tuple | np.ndarray | dict | pd.Series | pd.DataFrame):
+    if isinstance(value, list | tuple | dict) or _is_array_like(value, numpy, pandas):
         return to_plain(value)
     return value
+
+
+def _is_array_like(value: Any, numpy: Any, pandas: Any) -> bool:
+    return (numpy is not None and isinstance(value, numpy.ndarray)) or (
+        pandas is not None and isinstance(value, pandas.Series | pandas.DataFrame)
+    )
+
+
+def _moment(value: np.datetime64 | np.timedelta64) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if np.isnat(value):
+        return None
+    if isinstance(value, np.datetime64):
+        return _iso(pd.Timestamp(value))
+    return pd.Timedelta(value).total_seconds()
 
 
 def _iso(value: dt.date) -> str:
@@ -60,6 +88,8 @@ def _iso(value: dt.date) -> str:
 
 
 def _array(array: np.ndarray[Any, Any]) -> list[Any]:
+    import numpy as np
+
     kind = array.dtype.kind
     if kind == "f":
         nulls = np.isnan(array)
@@ -74,6 +104,8 @@ def _array(array: np.ndarray[Any, Any]) -> list[Any]:
         result = array.tolist()
         return result
     if kind == "M":
+        import pandas as pd
+
         stamps = pd.DatetimeIndex(array.ravel())
         flat = [None if pd.isna(stamp) else stamp.isoformat() for stamp in stamps]
         return np.array(flat, dtype=object).reshape(array.shape).tolist()  # type: ignore[no-any-return]

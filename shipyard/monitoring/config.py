@@ -39,7 +39,7 @@ from shipyard.core.errors import ConfigurationError
 from shipyard.core.settings import find_config_file
 from shipyard.core.yamlfile import Locate, dotted, load_yaml, where
 from shipyard.data.drift import CATEGORICAL_STATISTICS, NUMERIC_STATISTICS
-from shipyard.evaluation.metrics import METRICS
+from shipyard.evaluation.catalog import METRICS
 
 SECTION = "monitoring"
 FEATURE_METRICS = ("drift", *sorted({*NUMERIC_STATISTICS, *CATEGORICAL_STATISTICS}),

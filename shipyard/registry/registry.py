@@ -8,7 +8,7 @@ is a promotion back to the alias's previous target, never stopped by the policy.
 from __future__ import annotations
 
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.core.errors import (
     ArtifactIntegrityError,
@@ -18,12 +18,15 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.settings import Settings
-from shipyard.models import LoadedModel, Trust, fetch_package, load_package
+from shipyard.models import Trust, fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.store.models import READY, AliasMove
 from shipyard.store.records import AuditRecord, ModelVersionRecord
 from shipyard.store.workspace import Workspace, workspace_for
+
+if TYPE_CHECKING:
+    from shipyard.models import LoadedModel
 
 SET, ROLLBACK, DELETE = "alias.set", "alias.rollback", "alias.delete"
 
@@ -57,6 +60,8 @@ def load_model(
     """Load a registered model: every file's hash is verified, then the input example is run
     once. ``trusted=True`` allows formats that can run code (pickle, joblib); a list of type
     names trusts just those (added to the workspace's ``trusted_types`` setting)."""
+    from shipyard.models import load_package  # the ML stack loads only when a model does
+
     ws = workspace or workspace_for(settings)
     trusted = trust_for(trusted, ws)
     version = resolve(ref, workspace=ws)

@@ -128,20 +128,22 @@ def free_port() -> int:
 
 class Receiver:
     """An HTTP server on 127.0.0.1 that records JSON POSTs; the first ``fail`` requests (or
-    all, with ``fail=-1``) are answered 500, each after ``delay`` seconds."""
+    all, with ``fail=-1``) are answered 500. With ``hold``, every answer waits until
+    :meth:`stop` (a webhook that hangs)."""
 
-    def __init__(self, *, fail: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, *, fail: int = 0, hold: bool = False) -> None:
         self.bodies: list[bytes] = []
         self.requests = 0
-        self.fail, self.delay = fail, delay
+        self.fail, self.hold = fail, hold
+        self.released = threading.Event()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests += 1
-                if receiver.delay:
-                    threading.Event().wait(receiver.delay)
+                if receiver.hold:
+                    receiver.released.wait(60)
                 failing = receiver.fail < 0 or receiver.requests <= receiver.fail
                 if not failing:
                     receiver.bodies.append(body)
@@ -158,6 +160,7 @@ class Receiver:
         self.thread.start()
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
