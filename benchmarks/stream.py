@@ -2,12 +2,18 @@
 hand, on Kafka (the tansu broker) and on Redis Streams, for a LogisticRegression pipeline and a
 HistGradientBoosting model.
 
-The floor is a minimal consume -> predict -> produce loop: auto-commit (Kafka) or NOACK (Redis),
-no validation, no dead letters, no prediction log. Shipyard runs with its defaults: offsets
-stored only after delivery, every event validated against the signature, predictions logged.
+The floor is a minimal consume -> predict -> produce loop, the naive one a user writes by hand:
+auto-commit (Kafka) or NOACK (Redis), no validation, no dead letters, no prediction log, and
+every read asks for a fixed batch of the worker's default ``max_batch`` events. Shipyard runs
+with its defaults: offsets stored only after delivery, every event validated against the
+signature, predictions logged, dead letters sent, hot swap between batches; its reads start at
+``max_batch`` events too, and grow (doubling, up to ``batch_growth`` times ``max_batch``)
+while they come back full, as they do when the source is backlogged at saturation, then shrink
+back once they come back short, as they do at half load.
 
-Both loops read batches of the worker's default size with the same wait, on the same events,
-with one native (BLAS/OpenMP) thread each, as the worker runs. Figures per (broker, model, loop):
+Both loops wait at most the worker's default ``max_wait_ms`` for a batch, read the same events,
+and run with one native (BLAS/OpenMP) thread each, as the worker does. Figures per (broker,
+model, loop):
 - events/s at saturation: the source is filled first, then the loop drains it; the clock starts
   once the first batch is in (start-up, group join, model load excluded); after a short warm-up
   run, the median of ``--repeats`` runs, the two loops taking turns;
@@ -54,10 +60,14 @@ loop's)."""
 
 def _worker_defaults() -> tuple[int, float]:
     """The worker's default batch size and wait, which the floor uses too (a fair loop)."""
+    defaults = _worker_option_defaults()
+    return int(defaults["max_batch"]), float(defaults["max_wait_ms"]) / 1000
+
+
+def _worker_option_defaults() -> dict[str, Any]:
     from shipyard.serving.stream import StreamOptions
 
-    defaults = {f.name: f.default for f in dataclasses.fields(StreamOptions)}
-    return int(defaults["max_batch"]), float(defaults["max_wait_ms"]) / 1000
+    return {f.name: f.default for f in dataclasses.fields(StreamOptions)}
 
 
 class Progress:
@@ -336,9 +346,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="Saturation runs (median kept).")
     args = parser.parse_args()
     batch, wait = _worker_defaults()
+    growth = _worker_option_defaults()["batch_growth"]
     print(f"Stream scoring benchmark — {environment_line()}, {args.events:,} events, "
           f"median of {args.repeats}; both loops read batches of {batch} waiting "
-          f"{wait * 1000:.0f} ms, with one native thread (a worker per core)")  # fmt: skip
+          f"{wait * 1000:.0f} ms (the worker's grow up to {growth}x while backlogged), with one "
+          f"native thread (a worker per core)")  # fmt: skip
     threadpoolctl.threadpool_limits(limits=1)  # as the worker does: the same for both loops
     import shipyard as sy
 

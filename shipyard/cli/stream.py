@@ -33,6 +33,14 @@ def stream(
         str | None, typer.Option(help="The stream deployment's name (default MODEL-stream).")
     ] = None,
     max_batch: Annotated[int, typer.Option(min=1, help="Most events scored together.")] = 500,
+    batch_growth: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="While the source is backlogged, batches grow up to this many "
+            "times --max-batch (1: never); they shrink back once it keeps up.",
+        ),
+    ] = 4,
     max_wait_ms: Annotated[
         float, typer.Option(min=0, help="Longest wait for a batch to fill (ms).")
     ] = 20.0,
@@ -80,6 +88,7 @@ def stream(
     summary = run_stream(
         target, source=source, sink=sink, group=group, dead_letter=dead_letter,
         metrics_port=metrics_port, name=name, max_batch=max_batch, max_wait_ms=max_wait_ms,
+        batch_growth=batch_growth,
         start=start, extra=extra, poll_interval=poll_interval, claim_idle_ms=claim_idle_ms,
         consumer_options=_pairs(consumer_option, "--consumer-option"),
         producer_options=_pairs(producer_option, "--producer-option"),

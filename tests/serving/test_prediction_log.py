@@ -211,3 +211,34 @@ def test_array_predictions_and_ids_are_logged_as_the_same_json_as_plain_values()
         assert [json.loads(v) for v in table.column("prediction").to_pylist()] == expected, name
         assert table.column("request_id").to_pylist() == ["10", "11", "12"]
         assert table.column("inputs").to_pylist() == [{"x": 1.0}, {"x": 2.0}, {"x": 3.0}]
+
+
+def test_record_batches_of_one_flush_are_joined_in_order_whatever_their_types() -> None:
+    """Stream workers hand their inputs over as Arrow record batches; a flush joins them in
+    Arrow when their types agree, through pandas when they do not (a column all null in one
+    batch), and mixes them with pandas frames (online serving) just as well."""
+    import pyarrow as pa
+
+    from shipyard.serving.prediction_log import PredictionBatch, predictions_table
+
+    def batch(inputs: pd.DataFrame | pa.RecordBatch, first: int) -> PredictionBatch:
+        ids = [f"r{first + i}" for i in range(len(inputs))]
+        return PredictionBatch(deployment="d", model="m", version=1, inputs=inputs,
+                               predictions=[0] * len(ids), request_ids=ids)  # fmt: skip
+
+    one = pa.RecordBatch.from_pydict({"plan": ["pro", "free"], "age": [30, 40]})
+    two = pa.RecordBatch.from_pydict({"plan": ["team"], "age": [50]})
+    nulls = pa.RecordBatch.from_pydict({"plan": [None], "age": [60]})
+    frame = pd.DataFrame({"plan": ["pro"], "age": [70]})
+    expected = [{"plan": "pro", "age": 30}, {"plan": "free", "age": 40},
+                {"plan": "team", "age": 50}]  # fmt: skip
+
+    joined = predictions_table([batch(one, 0), batch(two, 2)])
+    assert joined.column("inputs").to_pylist() == expected
+    assert joined.column("request_id").to_pylist() == ["r0", "r1", "r2"]
+    assert joined.schema.field("inputs").type == pa.struct(one.schema)
+
+    mixed = predictions_table([batch(one, 0), batch(two, 2), batch(nulls, 3), batch(frame, 4)])
+    assert mixed.column("inputs").to_pylist() == [
+        *expected, {"plan": None, "age": 60}, {"plan": "pro", "age": 70},
+    ]  # fmt: skip

@@ -173,8 +173,13 @@ def predictions_table(batches: Sequence[PredictionBatch]) -> pa.Table:
 
 
 def _inputs(parts: list[pd.DataFrame | pa.RecordBatch]) -> pa.RecordBatch:
-    if len(parts) == 1 and isinstance(parts[0], pa.RecordBatch):
-        return parts[0]
+    """The inputs of several batches as one record batch: record batches of one schema are
+    joined in Arrow; frames (or record batches whose types differ) go through pandas."""
+    first = parts[0]
+    if isinstance(first, pa.RecordBatch) and all(
+        isinstance(p, pa.RecordBatch) and p.schema.equals(first.schema) for p in parts
+    ):
+        return first if len(parts) == 1 else pa.concat_batches(parts)
     frames = [p.to_pandas() if isinstance(p, pa.RecordBatch) else p for p in parts]
     return pa.RecordBatch.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
 

@@ -56,6 +56,10 @@ class Sink(Protocol):
     def send(self, name: str, key: bytes | None, value: bytes, headers: Headers,
              ticket: Ticket) -> None: ...  # fmt: skip
 
+    def send_many(self, name: str, keys: list[bytes | None], values: list[bytes],
+                  headers: Headers, ticket: Ticket) -> None:  # fmt: skip
+        """``send`` each (key, value) of one batch, all with the same headers."""
+
     def push(self) -> None:
         """Hand what was sent to the broker now (do not wait for the acknowledgements)."""
 

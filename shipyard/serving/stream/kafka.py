@@ -104,27 +104,22 @@ class KafkaSource:
         messages = self._consumer.consume(max_events, timeout)
         if not messages:
             return None
-        keys: list[bytes | None] = []
-        values: list[bytes | None] = []
-        request_ids: list[str] = []
-        stamps: list[float | None] = []
-        last: dict[tuple[str, int], int] = {}
-        prefixes: dict[tuple[str, int], str] = {}
-        for message in messages:
-            if message.error() is not None:
-                self._on_error(message.error())
-                continue
-            where, offset = (message.topic(), message.partition()), message.offset()
-            prefix = prefixes.get(where)
-            if prefix is None:
-                prefix = prefixes[where] = f"{where[0]}/{where[1]}/"
-            stamp_type, stamp = message.timestamp()
-            keys.append(message.key())
-            values.append(message.value())
-            request_ids.append(f"{prefix}{offset}")
-            stamps.append(float(stamp) if stamp_type else None)
-            last[where] = offset
-        return Batch(keys, values, request_ids, stamps, last) if values else None
+        if not all(message.error() is None for message in messages):  # rare: errors, EOFs
+            for message in messages:
+                if message.error() is not None:
+                    self._on_error(message.error())
+            messages = [message for message in messages if message.error() is None]
+            if not messages:
+                return None
+        # column by column, one comprehension each: the per-event cost of a batch
+        where = [(m.topic(), m.partition(), m.offset()) for m in messages]
+        request_ids = [f"{topic}/{partition}/{offset}" for topic, partition, offset in where]
+        stamps = [float(stamp) if kind else None
+                  for kind, stamp in [m.timestamp() for m in messages]]  # fmt: skip
+        last = {(topic, partition): offset for topic, partition, offset in where}
+        keys: list[bytes | None] = [m.key() for m in messages]
+        values: list[bytes | None] = [m.value() for m in messages]
+        return Batch(keys, values, request_ids, stamps, last)
 
     def _on_error(self, error: Any) -> None:
         if error.fatal():
@@ -192,6 +187,18 @@ class KafkaSink:
                 return
             except BufferError:  # the local queue is full: let deliveries drain it
                 self._producer.poll(0.05)
+
+    def send_many(self, name: str, keys: list[bytes | None], values: list[bytes],
+                  headers: Headers, ticket: Ticket) -> None:  # fmt: skip
+        """``send`` for each (key, value), with one delivery callback object for them all."""
+        ticket.outstanding += len(values)
+        produce, delivered = self._producer.produce, ticket.delivered
+        for key, value in zip(keys, values, strict=True):
+            try:
+                produce(name, value, key, headers=headers, on_delivery=delivered)
+            except BufferError:  # the local queue is full: let deliveries drain it, then retry
+                ticket.outstanding -= 1
+                self.send(name, key, value, headers, ticket)
 
     def push(self) -> None:
         self._producer.poll(0)

@@ -18,9 +18,13 @@ class StreamOptions:
     next to the sink). ``group`` is the consumer group: workers of one group share the work.
 
     ``max_batch`` events are read, validated and predicted together, waiting at most
-    ``max_wait_ms`` for them. ``poll_interval`` is how often the registry is asked whether the
-    alias moved. ``extra`` is what happens to event fields the signature does not name
-    (ignored by default: events often carry ids and timestamps). ``start`` is where a new
+    ``max_wait_ms`` for them. While the source is backlogged (reads come back full) batches
+    grow, doubling, up to ``batch_growth`` × ``max_batch`` events, which spreads the model's
+    fixed cost per call over more events; they shrink back as soon as reads come back short,
+    so a source that keeps up sees ``max_batch`` at most (``batch_growth=1``: never grow).
+    ``poll_interval`` is how often the registry is asked whether the alias moved. ``extra`` is
+    what happens to event fields the signature does not name (ignored by default: events
+    often carry ids and timestamps). ``start`` is where a new
     group begins: the ``earliest`` event kept, or only events arriving from now (``latest``).
     ``claim_idle_ms``: Redis events left pending that long by a dead worker are taken over.
     ``consumer_options``/``producer_options`` go to librdkafka as they are (security, timeouts).
@@ -35,6 +39,7 @@ class StreamOptions:
     dead_letter: str | None = None
     max_batch: int = 500
     max_wait_ms: float = 20.0
+    batch_growth: int = 4
     poll_interval: float = 2.0
     extra: Literal["reject", "ignore"] = "ignore"
     unknown_categories: Literal["reject", "allow"] = "reject"
@@ -55,8 +60,8 @@ class StreamOptions:
         problems = []
         if not self.group or not self.group.strip():
             problems.append("group must name the consumer group")
-        if self.max_batch < 1:
-            problems.append("max_batch must be at least 1")
+        if self.max_batch < 1 or self.batch_growth < 1:
+            problems.append("max_batch and batch_growth must be at least 1")
         if self.max_wait_ms < 0 or self.poll_interval <= 0 or self.log_flush_interval <= 0:
             problems.append("max_wait_ms must not be negative, poll_interval and "
                             "log_flush_interval must be positive")  # fmt: skip
@@ -93,5 +98,6 @@ class StreamOptions:
         """What the deployment record keeps (no secrets: passwords and client options out)."""
         source, sink, dead = self.endpoints()
         return {"source": str(source), "sink": str(sink), "dead_letter": str(dead),
-                "group": self.group, "max_batch": self.max_batch, "extra": self.extra,
+                "group": self.group, "max_batch": self.max_batch,
+                "batch_growth": self.batch_growth, "extra": self.extra,
                 "start": self.start}  # fmt: skip

@@ -211,6 +211,11 @@ class RedisSink:
         ticket.outstanding += 1
         self._tickets.append(ticket)
 
+    def send_many(self, name: str, keys: list[bytes | None], values: list[bytes],
+                  headers: Headers, ticket: Ticket) -> None:  # fmt: skip
+        for key, value in zip(keys, values, strict=True):
+            self.send(name, key, value, headers, ticket)
+
     def push(self) -> None:
         """Write what was sent in one round trip; each entry is delivered once XADD answers."""
         if not self._tickets:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from shipyard.core.errors import InputValidationError
 from shipyard.core.logging import get_logger
@@ -53,6 +54,8 @@ class StreamSummary:
     events_in: int = 0
     events_out: int = 0
     dead_letters: int = 0
+    largest_batch: int = 0
+    """The most events read in one batch (more than ``max_batch`` while backlogged)."""
     versions: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -85,6 +88,29 @@ def bisect(
     if count:
         run(0, count)
     return done
+
+
+def next_batch_size(size: int, read: int, smallest: int, largest: int) -> int:
+    """The size of the next read after one of ``size`` that got ``read`` events: a full read
+    means a backlog, so double (up to ``largest``); a read under half full means the source
+    keeps up, so halve (down to ``smallest``, the configured ``max_batch``)."""
+    if read >= size:
+        return min(size * 2, largest)
+    if read * 2 < size:
+        return max(size // 2, smallest)
+    return size
+
+
+def arrow_inputs(frame: pd.DataFrame) -> pa.RecordBatch:
+    """The validated frame as an Arrow record batch, built column by column here, so that the
+    prediction log joins a flush's batches in Arrow instead of going back through pandas."""
+    arrays = [
+        pa.array(values.to_numpy(), from_pandas=True)  # NumPy-backed: NaN/NaT become nulls
+        if isinstance(values.dtype, np.dtype)
+        else pa.array(values)  # a pandas extension type (nullable Int64, boolean, …)
+        for _, values in frame.items()
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=[str(name) for name in frame.columns])
 
 
 class StreamWorker:
@@ -123,11 +149,15 @@ class StreamWorker:
         """Process batches until ``stop`` is set, then drain: deliver, acknowledge, close."""
         started = time.monotonic()
         wait = self.options.max_wait_ms / 1000
+        smallest = size = self.options.max_batch
+        largest = smallest * self.options.batch_growth
         next_lag = 0.0
         self.ready = True
         try:
             while not self.stop.is_set():
-                batch = self.source.poll(self.options.max_batch, wait)
+                batch = self.source.poll(size, wait)
+                size = next_batch_size(size, 0 if batch is None else len(batch), smallest,
+                                       largest)  # fmt: skip
                 if batch is not None:
                     self.process(batch)
                 self._settle()
@@ -189,6 +219,7 @@ class StreamWorker:
         self.in_flight.add(ticket, batch)
         self._observe(batch.stamps, scorer, predicted, time.perf_counter() - started)
         self.summary.events_in += count
+        self.summary.largest_batch = max(self.summary.largest_batch, count)
         self.summary.events_out += predicted
         self.summary.dead_letters += len(dead)
         if predicted and (not self.summary.versions or self.summary.versions[-1] != scorer.label):
@@ -262,20 +293,21 @@ class StreamWorker:
         latency_ms: float,
         ticket: Ticket,
     ) -> None:
-        headers = scorer.headers(latency_ms)
-        send, name = self._result_sink.send, self._results.name
         model, version = scorer.name, scorer.version
-        for row, request_id, prediction in zip(rows, request_ids, predictions, strict=True):
-            value = result_value(request_id, model, version, prediction)
-            send(name, keys[row], value, headers, ticket)
+        pairs = zip(request_ids, predictions, strict=True)
+        values = [result_value(request_id, model, version, value) for request_id, value in pairs]
+        if len(rows) < len(keys):
+            keys = [keys[row] for row in rows]
+        self._result_sink.send_many(self._results.name, keys, values,
+                                    scorer.headers(latency_ms), ticket)  # fmt: skip
 
     def _log(self, scorer: Scorer, frame: pd.DataFrame, predictions: Any,
              request_ids: list[str], latency_ms: float) -> None:  # fmt: skip
         assert self.prediction_log is not None
         batch = PredictionBatch(
             deployment=self.deployment, model=scorer.name, version=scorer.version,
-            inputs=frame, predictions=predictions, request_ids=request_ids,
-            latency_ms=latency_ms,
+            inputs=arrow_inputs(frame), predictions=predictions, request_ids=request_ids,
+            latency_ms=latency_ms, rows=np.zeros(len(request_ids), np.int32),
         )  # fmt: skip
         self.prediction_log.write(batch, timeout=LOG_TIMEOUT_SECONDS)
 
