@@ -8,14 +8,19 @@ server notices that an alias moved or the routes changed.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard.core.logging import get_logger
 from shipyard.serving.deploy import deployments_of
 from shipyard.store.workspace import Workspace
 
 RETRY_SECONDS = 60.0
 """How long a plan whose versions failed to load waits before it is tried again."""
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,42 @@ def read_plan(deployment: str, workspace: Workspace) -> Plan:
         merged[version] = merged.get(version, 0.0) + weight
     shadows = tuple(v for v in record.shadows if v not in merged)
     return Plan(record.model_name, tuple(merged.items()), shadows)
+
+
+class FollowFailures:
+    """What went wrong while following a deployment, for the server that follows it.
+
+    A target (a plan, a version) that failed to load is tried again only after
+    :data:`RETRY_SECONDS`; each distinct error is logged once however often it repeats, and
+    every failure is counted under its event name (``poll_failure``, ``swap_failure``).
+    """
+
+    def __init__(self, deployment: str, count: Callable[[str], None]) -> None:
+        self.deployment = deployment
+        self.last_error: str | None = None
+        self._count = count
+        self._failed: tuple[Hashable, float] | None = None
+
+    def recently_failed(self, target: Hashable) -> bool:
+        return (
+            self._failed is not None
+            and self._failed[0] == target
+            and time.monotonic() - self._failed[1] < RETRY_SECONDS
+        )
+
+    def poll_failed(self, exc: Exception) -> None:
+        self._report(f"cannot read the deployment: {exc}", "poll_failure")
+
+    def load_failed(self, target: Hashable, what: object, exc: Exception) -> None:
+        self._failed = (target, time.monotonic())
+        self._report(f"cannot load {what}: {exc}", "swap_failure")
+
+    def clear(self) -> None:
+        """A swap succeeded: forget the last failure."""
+        self._failed, self.last_error = None, None
+
+    def _report(self, message: str, event: str) -> None:
+        if message != self.last_error:
+            log.error(message, extra={"deployment": self.deployment})
+        self.last_error = message
+        self._count(event)

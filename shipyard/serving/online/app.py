@@ -217,5 +217,5 @@ class ServingApp:
             "serving": [] if table is None else [v.describe() for v in table.routes],
             "shadows": [] if table is None else [v.describe() for v in table.shadows],
             "weights": [] if table is None else table.weights,
-            "last_error": None if self._router is None else self._router.last_error,
+            "last_error": None if self._router is None else self._router.failures.last_error,
         }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import time
 from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
@@ -25,7 +24,7 @@ from shipyard.models.flavors.base import Trust
 from shipyard.registry import load_model
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.variant import Variant
-from shipyard.serving.plans import RETRY_SECONDS, Plan, read_plan
+from shipyard.serving.plans import FollowFailures, Plan, read_plan
 from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
@@ -73,8 +72,7 @@ class Router:
         self._metrics = metrics
         self._trusted = trusted
         self.table: RouteTable | None = None
-        self.last_error: str | None = None
-        self._failed: tuple[Plan, float] | None = None
+        self.failures = FollowFailures(deployment, metrics.event)
         self._lock = asyncio.Lock()
 
     def plan(self) -> Plan:
@@ -93,38 +91,24 @@ class Router:
             try:
                 plan = await asyncio.to_thread(self.plan)
             except Exception as exc:
-                self._report(f"cannot read the deployment: {exc}", "poll_failure")
+                self.failures.poll_failed(exc)
                 return False
             current = self.table
-            if current is None or plan == current.plan or self._recently_failed(plan):
+            if current is None or plan == current.plan or self.failures.recently_failed(plan):
                 return False
             try:
                 table = await self._build(plan, current.variants)
             except Exception as exc:
-                self._failed = (plan, time.monotonic())
-                self._report(f"cannot load {plan.describe()}: {exc}", "swap_failure")
+                self.failures.load_failed(plan, plan.describe(), exc)
                 return False
-            self.table, self._failed, self.last_error = table, None, None
+            self.table = table
+            self.failures.clear()
             self._metrics.event("swap")
             log.info("swapped to %s", plan.describe(), extra={"deployment": self.deployment})
             retired = [v for key, v in current.variants.items() if key not in table.variants]
             for variant in retired:
                 await variant.batcher.close()
             return True
-
-    def _recently_failed(self, plan: Plan) -> bool:
-        """A plan that failed to load is retried only after RETRY_SECONDS."""
-        return (
-            self._failed is not None
-            and self._failed[0] == plan
-            and time.monotonic() - self._failed[1] < RETRY_SECONDS
-        )
-
-    def _report(self, message: str, event: str) -> None:
-        if message != self.last_error:
-            log.error(message, extra={"deployment": self.deployment})
-        self.last_error = message
-        self._metrics.event(event)
 
     async def _build(self, plan: Plan, existing: dict[tuple[int, str], Variant]) -> RouteTable:
         wanted = [(v, "serve") for v, _ in plan.routes] + [(v, "shadow") for v in plan.shadows]

@@ -11,14 +11,13 @@ and is tried again after ``RETRY_SECONDS``.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 from shipyard.core.logging import get_logger
 from shipyard.models import LoadedModel, Signature, Trust
 from shipyard.registry import load_model
 from shipyard.serving.online.variant import policy_signature
-from shipyard.serving.plans import RETRY_SECONDS, Plan, read_plan
+from shipyard.serving.plans import FollowFailures, Plan, read_plan
 from shipyard.serving.stream.events import Headers, result_headers
 from shipyard.serving.stream.metrics import StreamMetrics
 from shipyard.store.workspace import Workspace
@@ -70,10 +69,9 @@ class ModelFollower:
         self._interval = poll_interval
         self._unknown_categories = unknown_categories
         self._trusted = trusted
-        self._failed: tuple[int, float] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
+        self.failures = FollowFailures(deployment, metrics.event)
         plan = read_plan(deployment, workspace)
         self.model_name = plan.model
         self.current = self._load(primary_version(plan))
@@ -92,18 +90,17 @@ class ModelFollower:
         try:
             version = primary_version(read_plan(self.deployment, self._workspace))
         except Exception as exc:
-            self._report(f"cannot read the deployment: {exc}", "poll_failure")
+            self.failures.poll_failed(exc)
             return False
-        if version == self.current.version or self._recently_failed(version):
+        if version == self.current.version or self.failures.recently_failed(version):
             return False
         try:
             scorer = self._load(version)
         except Exception as exc:
-            self._failed = (version, time.monotonic())
-            self._report(f"cannot load {self.model_name}/{version}: {exc}", "swap_failure")
+            self.failures.load_failed(version, f"{self.model_name}/{version}", exc)
             return False
         before, self.current = self.current, scorer
-        self._failed, self.last_error = None, None
+        self.failures.clear()
         self._metrics.event("swap")
         log.info("swapped %s -> %s", before.label, scorer.label,
                  extra={"deployment": self.deployment})  # fmt: skip
@@ -114,19 +111,6 @@ class ModelFollower:
                            trusted=self._trusted, warm=True)  # fmt: skip
         signature = policy_signature(model.signature, self._unknown_categories)
         return Scorer(model, self.model_name, version, signature)
-
-    def _recently_failed(self, version: int) -> bool:
-        return (
-            self._failed is not None
-            and self._failed[0] == version
-            and time.monotonic() - self._failed[1] < RETRY_SECONDS
-        )
-
-    def _report(self, message: str, event: str) -> None:
-        if message != self.last_error:
-            log.error(message, extra={"deployment": self.deployment})
-        self.last_error = message
-        self._metrics.event(event)
 
     def close(self) -> None:
         self._stop.set()
