@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from typer.main import get_command_from_info, get_group_from_info
 from typer.models import CommandInfo, TyperInfo
 
+from shipyard.cli import launch
 from shipyard.cli.output import print_error
 from shipyard.cli.state import CliState, parse_sets
 from shipyard.core.errors import ShipyardError
@@ -116,6 +117,11 @@ class _Group(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        found = super().resolve_command(ctx, args)  # imports the command's module
+        launch.command_ready()
+        return found
 
     def invoke(self, ctx: Any) -> Any:
         try:

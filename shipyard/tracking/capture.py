@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import socket
@@ -92,13 +93,50 @@ def environment() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=1)
-def package_lock() -> bytes:
-    """Installed distributions as a sorted ``name==version`` lock file."""
+@lru_cache(maxsize=4)
+def package_lock(cache_dir: Path | None = None) -> bytes:
+    """Installed distributions as a sorted ``name==version`` lock file.
+
+    Reading every distribution's metadata takes a few tenths of a second; with ``cache_dir``
+    the lock is kept there, one file per interpreter, stamped with the modification times of
+    the folders on ``sys.path`` (installing, upgrading or removing a distribution changes its
+    folder), so a later process in an unchanged environment reads it back instead.
+    """
+    interpreter = _digest(sys.executable, sys.prefix)
+    cached = cache_dir / "package-locks" / f"{interpreter}.txt" if cache_dir else None
+    stamp = f"# {_digest(*_path_times())}\n".encode()
+    if cached is not None and cached.is_file():
+        content = cached.read_bytes()
+        if content.startswith(stamp):
+            return content[len(stamp) :]
     seen: dict[str, str] = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
         if name and name.lower() not in seen:
             seen[name.lower()] = f"{name}=={dist.version}"
     lines = [seen[key] for key in sorted(seen)]
-    return ("\n".join(lines) + "\n").encode()
+    lock = ("\n".join(lines) + "\n").encode()
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.partial")
+            partial.write_bytes(stamp + lock)
+            partial.replace(cached)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+    return lock
+
+
+def _path_times() -> list[str]:
+    """Each folder on ``sys.path`` with its modification time."""
+    times = []
+    for entry in sys.path:
+        try:
+            times.append(f"{entry}:{Path(entry or '.').stat().st_mtime_ns}")
+        except OSError:
+            times.append(f"{entry}:-")
+    return times
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

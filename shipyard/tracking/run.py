@@ -65,7 +65,8 @@ class ActiveRun:
                     if git.diff:
                         found["git_diff_hash"] = self.workspace.artifacts.put_bytes(git.diff).hash
             if settings.capture_packages:
-                lock = self.workspace.artifacts.put_bytes(capture.package_lock())
+                lock_file = capture.package_lock(self.workspace.cache_dir)
+                lock = self.workspace.artifacts.put_bytes(lock_file)
                 found["environment_lock_hash"] = lock.hash
         except Exception as exc:  # capture is best effort; the run itself must not fail
             found["environment"] = {**found["environment"], "capture_error": str(exc)}

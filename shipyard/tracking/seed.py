@@ -7,8 +7,6 @@ import importlib.util
 import os
 import random
 
-import numpy as np
-
 # Frameworks seeded when installed: (module, attribute path of the seeding function).
 _FRAMEWORKS = (
     ("torch", "manual_seed"),
@@ -20,6 +18,8 @@ def seed_generators(seed: int) -> list[str]:
     """Seed Python, NumPy and installed frameworks; returns what was seeded."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32), not {seed!r}")
+    import numpy as np  # here, not at import: a run that never seeds need not load NumPy
+
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses this run starts

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,30 @@ def test_an_unreachable_store_is_reported_with_a_hint(command: list[str]) -> Non
     assert "Cannot connect to the metadata store" in result.stderr
     assert "Hint:" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_console_script_collects_garbage_while_the_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from shipyard.cli import launch
+
+    seen: list[bool] = []
+    ready = launch.command_ready
+
+    def watched() -> None:
+        seen.append(gc.isenabled())
+        ready()
+        seen.append(gc.isenabled())
+
+    monkeypatch.setattr(launch, "command_ready", watched)
+    monkeypatch.setattr("sys.argv", ["shipyard", "--home", str(tmp_path), "runs", "list"])
+    try:
+        with pytest.raises(SystemExit) as exited:
+            launch.main()
+        assert exited.value.code == 0
+        assert seen[:2] == [False, True]  # paused while loading, on for the command
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -60,3 +60,29 @@ def test_a_cached_step_whose_outputs_are_gone_is_computed_again(
     Path(sqlite_workspace.artifacts.uri(package.hash)).unlink()  # lost from the artifact store
     second = run_pipeline(path, workspace=sqlite_workspace)
     assert "train" not in second.cached_steps and "version" in second.cached_steps
+
+
+def test_a_fully_cached_run_loads_no_data_or_model_library(tmp_path: Path) -> None:
+    """What keeps `shipyard run` on an unchanged project quick: deciding that every step is
+    cached needs the store, never pandas, NumPy, pyarrow or scikit-learn."""
+    import subprocess
+    import sys
+
+    make_project(tmp_path)
+    heavy = ("pandas", "numpy", "pyarrow", "sklearn", "scipy", "matplotlib")
+    code = (
+        "import sys\n"
+        "from shipyard.pipeline import run_pipeline\n"
+        "result = run_pipeline()\n"
+        f"print(result.verdict, len(result.cached_steps), [m for m in {heavy} if m in sys.modules])"
+    )
+    env = {"SHIPYARD_CAPTURE_GIT": "false", "PATH": "/usr/bin:/bin"}
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run().startswith("promoted 0 ")  # computed: the libraries load
+    assert run() == "promoted 5 []"

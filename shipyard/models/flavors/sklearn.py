@@ -21,8 +21,6 @@ import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from shipyard.core.errors import ModelError, UnsafeModelError
 from shipyard.models.flavors.base import (
     Flavor,
@@ -110,6 +108,8 @@ class SklearnFlavor(Flavor):
         if getattr(model, "feature_names_in_", None) is not None:
             predictions: Prediction = model.predict(frame)
         else:  # fitted on an array: pass one (row-major, as arrays usually are), not names
+            import numpy as np  # loaded by then: the frame is pandas
+
             predictions = model.predict(np.ascontiguousarray(frame.to_numpy()))
         return predictions
 
