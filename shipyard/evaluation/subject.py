@@ -99,10 +99,9 @@ class Subject:
         self, features: pd.DataFrame, *, task: str, classes: tuple[Any, ...] | None, positive: Any
     ) -> Outputs:
         """Labels and scores for ``features``; binary scores are the positive column."""
-        labels = self.predict(features)
         if task != "classification":
-            return Outputs(labels.astype(float))
-        probabilities = self.proba(features)
+            return Outputs(self.predict(features).astype(float))
+        labels, probabilities = self._labels_and_probabilities(features)
         scores: np.ndarray | None = None
         if probabilities is not None and classes is not None:
             if probabilities.shape[1] != len(classes):
@@ -114,6 +113,32 @@ class Subject:
             if len(classes) == 2:
                 scores = probabilities[:, classes.index(positive)]
         return Outputs(labels, scores, classes, positive)
+
+    def _labels_and_probabilities(
+        self, features: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``predict`` and ``predict_proba``, side by side on two threads when the estimator
+        allows it (see :func:`predicts_concurrently`): a model whose prediction runs on one
+        core then takes the time of the slower call, not of both."""
+        if not self.has_proba or not predicts_concurrently(self._estimator):
+            return self.predict(features), self.proba(features)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="shipyard-proba") as pool:
+            probabilities = pool.submit(self.proba, features)
+            labels = self.predict(features)
+            return labels, probabilities.result()
+
+
+def predicts_concurrently(model: Any) -> bool:
+    """Whether ``predict`` and ``predict_proba`` may run at once on two threads: scikit-learn's
+    own estimators, whose prediction only reads the fitted state (and whose heavy loops release
+    the interpreter lock). A wrapper says so for the model it wraps with a
+    ``predicts_concurrently`` attribute. Other models are asked one call at a time."""
+    declared = getattr(model, "predicts_concurrently", None)
+    if isinstance(declared, bool):
+        return declared
+    return type(model).__module__.split(".")[0] == "sklearn"
 
 
 def _model_input(model: Any, features: pd.DataFrame) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shipyard.pipeline.cache import dataset_exists
-from shipyard.pipeline.sources import fingerprint, source_argument, split_frame
+from shipyard.pipeline.sources import fingerprint, source_argument, split_table
 from shipyard.pipeline.state import State, dataset_entry
 from shipyard.store.records import DatasetVersionRecord
 
@@ -31,7 +31,7 @@ def version_key(state: State) -> dict[str, Any] | None:
 
 
 def version_compute(state: State, run: ActiveRun) -> dict[str, Any]:
-    from shipyard.data import convert, read_version
+    from shipyard.data import read_version
     from shipyard.tracking import log_dataset
 
     config, ws = state.config, state.workspace
@@ -40,14 +40,15 @@ def version_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     if data.source is not None and data.split is not None:
         source = log_dataset(source_argument(data.source, base), name, context="source",
                              workspace=ws)  # fmt: skip
-        frame = convert(read_version(ws, source), "pandas")
-        train, evaluation = split_frame(frame, data.split, label=config.evaluation.label)
+        train, evaluation = split_table(read_version(ws, source), data.split,
+                                        label=config.evaluation.label)  # fmt: skip
         records["source"] = source
         for role, part in (("train", train), ("eval", evaluation)):
             records[role] = log_dataset(
                 part, f"{name}-{role}", parents=[source.ref], role="output", context=role,
                 workspace=ws,
             )  # fmt: skip
+            state.tables[role] = part  # what was stored, kept for the steps of this run
     else:
         for role, src in (("train", data.train), ("eval", data.eval)):
             assert src is not None

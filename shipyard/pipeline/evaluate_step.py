@@ -6,6 +6,7 @@ what ``key``, ``compute`` and ``verify`` mean."""
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,8 +122,12 @@ class RememberedPredictions:
     KEEP = 4
 
     def __init__(self, model: Any) -> None:
+        from shipyard.evaluation.subject import predicts_concurrently
+
         self.model = model
+        self.predicts_concurrently = predicts_concurrently(model)
         self._answers: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self.model, name)
@@ -141,11 +146,15 @@ class RememberedPredictions:
             return call(features)
         hashed = pd.util.hash_pandas_object(features, index=True).to_numpy()
         key = (method, sha256_bytes(hashed.tobytes() + repr(list(features.columns)).encode()))
-        if key not in self._answers:
+        with self._lock:
+            if key in self._answers:
+                return self._answers[key]
+        answer = call(features)  # unlocked: predict and predict_proba may run side by side
+        with self._lock:
             if len(self._answers) >= self.KEEP:
                 del self._answers[next(iter(self._answers))]
-            self._answers[key] = call(features)
-        return self._answers[key]
+            self._answers[key] = answer
+        return answer
 
 
 def evaluate_verify(state: State, outputs: dict[str, Any]) -> bool:

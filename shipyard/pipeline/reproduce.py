@@ -260,13 +260,13 @@ def _frames(state: State, data: DataChoice) -> tuple[dict[str, Any], dict[str, d
 
 def _current_frames(state: State) -> dict[str, Any]:
     from shipyard.data import read_table
-    from shipyard.pipeline.sources import source_argument, split_frame
+    from shipyard.pipeline.sources import source_argument, split_table
 
     data, base = state.config.data, state.config.base_dir
     if data.source is not None and data.split is not None:
-        frame = read_table(source_argument(data.source, base)).to_pandas()
-        train, evaluation = split_frame(frame, data.split, label=state.config.evaluation.label)
-        return {"train": train, "eval": evaluation}
+        table = read_table(source_argument(data.source, base))
+        parts = split_table(table, data.split, label=state.config.evaluation.label)
+        return {"train": parts[0].to_pandas(), "eval": parts[1].to_pandas()}
     assert data.train is not None and data.eval is not None
     return {role: read_table(source_argument(src, base)).to_pandas()
             for role, src in (("train", data.train), ("eval", data.eval))}  # fmt: skip

@@ -12,6 +12,7 @@ from shipyard.pipeline.config import Source, SplitSpec, SqlSource
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 def source_argument(source: Source, base_dir: Path) -> Any:
@@ -53,42 +54,53 @@ def _glob(path: Path) -> list[Path]:
     return list(anchor.glob(str(relative))) if any(c in str(path) for c in "*?[") else [path]
 
 
-def split_frame(
-    frame: pd.DataFrame, split: SplitSpec, *, label: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``frame`` cut into a training and an evaluation part as ``split`` says (deterministic
-    for a given seed; the row order of each part follows the source)."""
+def split_table(table: pa.Table, split: SplitSpec, *, label: str) -> tuple[pa.Table, pa.Table]:
+    """``table`` cut into a training and an evaluation part as ``split`` says (deterministic
+    for a given seed; the row order of each part follows the source). Only the column the
+    split looks at is converted; the parts are Arrow tables with the source's schema."""
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
 
+    column = split.column or label
+    if split.strategy != "random" and column not in table.column_names:
+        raise ConfigurationError(
+            f"data.split: the data has no column {column!r}.",
+            hint=f"Its columns: {', '.join(table.column_names)}.",
+        )
     if split.strategy == "time":
-        column = str(split.column)
-        stamps = pd.to_datetime(frame[column])
-        if split.cutoff is not None:
-            cutoff = pd.Timestamp(split.cutoff)
-            if stamps.dt.tz is not None and cutoff.tz is None:
-                cutoff = cutoff.tz_localize(stamps.dt.tz)
-        else:
-            cutoff = pd.Timestamp(
-                stamps.sort_values().iloc[int(len(stamps) * (1 - split.test_size))]
-            )
-        is_eval = (stamps >= cutoff).to_numpy()
+        is_eval = _after_cutoff(table.column(column).to_pandas(), split)
     else:
         from sklearn.model_selection import train_test_split
 
         stratify = None
         if split.strategy == "stratified":
-            stratify = frame[split.column or label]
-        positions = np.arange(len(frame))
+            stratify = table.column(column).to_numpy(zero_copy_only=False)
+        positions = np.arange(table.num_rows)
         _, eval_positions = train_test_split(
             positions, test_size=split.test_size, random_state=split.seed, stratify=stratify
         )
-        is_eval = np.zeros(len(frame), dtype=bool)
+        is_eval = np.zeros(table.num_rows, dtype=bool)
         is_eval[eval_positions] = True
-    train, evaluation = frame[~is_eval], frame[is_eval]
-    if len(train) == 0 or len(evaluation) == 0:
+    train, evaluation = table.filter(pa.array(~is_eval)), table.filter(pa.array(is_eval))
+    if train.num_rows == 0 or evaluation.num_rows == 0:
         raise ConfigurationError(
-            f"data.split leaves the {'training' if len(train) == 0 else 'evaluation'} set empty.",
+            f"data.split leaves the {'training' if train.num_rows == 0 else 'evaluation'} set "
+            "empty.",
             hint="Move the cutoff or change test_size.",
         )
-    return train.reset_index(drop=True), evaluation.reset_index(drop=True)
+    return train, evaluation
+
+
+def _after_cutoff(values: pd.Series, split: SplitSpec) -> Any:
+    """Which rows fall at or after the time split's cutoff (the given one, or the one that
+    leaves ``test_size`` of the rows after it)."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(values)
+    if split.cutoff is not None:
+        cutoff = pd.Timestamp(split.cutoff)
+        if stamps.dt.tz is not None and cutoff.tz is None:
+            cutoff = cutoff.tz_localize(stamps.dt.tz)
+    else:
+        cutoff = pd.Timestamp(stamps.sort_values().iloc[int(len(stamps) * (1 - split.test_size))])
+    return (stamps >= cutoff).to_numpy()

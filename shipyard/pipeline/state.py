@@ -35,13 +35,24 @@ class State:
     evaluation_run_id: str | None = None
     version: int | None = None
     status: str | None = None
+    tables: dict[str, Any] = field(default_factory=dict)
+    """Arrow tables of dataset versions this run stored, by role: read back from memory."""
 
     def frame(self, role: str, *, context: str | None) -> Any:
-        """The stored dataset version of ``role`` as a DataFrame (hash verified), recorded as
-        an input of the active run."""
-        from shipyard.tracking import load_dataset
+        """The dataset version of ``role`` as a new DataFrame, recorded as an input of the
+        active run: converted from the table this run stored it from, or read from the store
+        (hash verified)."""
+        from shipyard.tracking import active_run, load_dataset
 
-        return load_dataset(self.datasets[role]["ref"], context=context, workspace=self.workspace)
+        table = self.tables.get(role)
+        if table is None:
+            ref = self.datasets[role]["ref"]
+            return load_dataset(ref, context=context, workspace=self.workspace)
+        run = active_run()
+        if run is not None:
+            self.workspace.datasets.record_usage(run.id, self.datasets[role]["id"], "input",
+                                                 context)  # fmt: skip
+        return table.to_pandas()
 
 
 def dataset_entry(record: DatasetVersionRecord) -> dict[str, Any]:
