@@ -13,23 +13,25 @@ In ``shipyard.yaml`` the project name is the top-level ``project`` key and setti
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shipyard.core.errors import ConfigurationError
 
 CONFIG_FILE = "shipyard.yaml"
+ENV_PREFIX = "SHIPYARD_"
 
 
-class Settings(BaseSettings):
-    """Where Shipyard keeps its records and how it behaves."""
+class Settings(BaseModel):
+    """Where Shipyard keeps its records and how it behaves (resolve with
+    :func:`load_settings`)."""
 
-    model_config = SettingsConfigDict(env_prefix="SHIPYARD_", extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     home: Path = Field(
         default=Path(".shipyard"),
@@ -105,31 +107,6 @@ class Settings(BaseSettings):
             return self.artifacts_url
         return (self.home / "artifacts").as_posix()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlSource(settings_cls))
-
-
-class _YamlSource(PydanticBaseSettingsSource):
-    """Reads the ``project`` key and the ``settings`` section of ``shipyard.yaml``."""
-
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
-        super().__init__(settings_cls)
-        self._values = _read_yaml_settings(find_config_file())
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._values)
-
 
 def find_config_file(start: Path | None = None) -> Path | None:
     """``shipyard.yaml`` in ``start`` (default: the working directory), if there is one."""
@@ -188,9 +165,11 @@ def load_settings(**overrides: Any) -> Settings:
 
     Raises :class:`ConfigurationError` naming the bad key when a value is invalid.
     """
-    clean = {key: value for key, value in overrides.items() if value is not None}
+    values = _read_yaml_settings(find_config_file())
+    values.update(_environment_settings())
+    values.update({key: value for key, value in overrides.items() if value is not None})
     try:
-        return Settings(**clean)
+        return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
@@ -200,3 +179,30 @@ def load_settings(**overrides: Any) -> Settings:
             f"Invalid settings: {problems}.",
             hint="Check SHIPYARD_* environment variables, shipyard.yaml and options.",
         ) from exc
+
+
+_LIST_SETTINGS = {"trusted_types"}
+"""Settings whose environment variable holds a JSON list."""
+
+
+def _environment_settings() -> dict[str, Any]:
+    """``SHIPYARD_<NAME>`` variables (any case) of the settings there are; the value is given
+    to the setting as text (a JSON list for list settings), to be validated with the rest."""
+    found: dict[str, Any] = {}
+    for variable, text in os.environ.items():
+        if not variable.upper().startswith(ENV_PREFIX):
+            continue
+        name = variable[len(ENV_PREFIX) :].lower()
+        if name not in Settings.model_fields:
+            continue
+        if name in _LIST_SETTINGS:
+            try:
+                found[name] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigurationError(
+                    f"{variable} is not a JSON list: {exc.msg}.",
+                    hint=f'Write it as {variable}=\'["first", "second"]\'.',
+                ) from None
+        else:
+            found[name] = text
+    return found

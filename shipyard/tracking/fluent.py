@@ -50,7 +50,7 @@ def start_run(
         parent_run_id=parent.id if isinstance(parent, ActiveRun) else parent,
         entrypoint=capture.entrypoint(),
     )
-    run = ActiveRun(ws, record)
+    run = ActiveRun(ws, record, parent=parent if isinstance(parent, ActiveRun) else None)
     try:
         if params:
             run.log_params(params)

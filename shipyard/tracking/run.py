@@ -27,7 +27,9 @@ class ActiveRun:
     """A run in progress. Use it as a context manager (``with sy.start_run() as run:``); an
     exception inside the block ends the run as failed, with the error recorded."""
 
-    def __init__(self, workspace: Workspace, record: RunRecord) -> None:
+    def __init__(
+        self, workspace: Workspace, record: RunRecord, *, parent: ActiveRun | None = None
+    ) -> None:
         self.workspace = workspace
         self.id = record.id
         self.name = record.name
@@ -43,6 +45,9 @@ class ActiveRun:
             max_pending=settings.metric_buffer_size,
         )
         self._capture: dict[str, Any] = {}
+        self._capture_from = (
+            parent if parent is not None and parent.workspace is workspace else None
+        )
         self._capture_thread = threading.Thread(
             target=self._capture_context, name="shipyard-capture", daemon=True
         )
@@ -55,6 +60,13 @@ class ActiveRun:
     # -- context captured off the caller's thread ------------------------------------------
 
     def _capture_context(self) -> None:
+        """Git state, environment and package lock, off the caller's thread. A child run of
+        a run active in this process records what its parent captured: same checkout, same
+        interpreter, and no second round of ``git`` processes."""
+        if self._capture_from is not None:
+            self._capture_from._capture_thread.join()
+            self._capture = dict(self._capture_from._capture)
+            return
         settings = self.workspace.settings
         found: dict[str, Any] = {"environment": capture.environment()}
         try:

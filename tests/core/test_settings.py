@@ -54,3 +54,18 @@ def test_a_broken_config_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "shipyard.yaml").write_text("settings:\n  colour: blue\n")
     with pytest.raises(ConfigurationError, match="colour"):
         load_settings()
+
+
+def test_environment_values_are_typed_like_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPYARD_CAPTURE_GIT", "false")
+    monkeypatch.setenv("SHIPYARD_SERVE_MAX_BATCH_SIZE", "128")
+    monkeypatch.setenv("shipyard_home", "elsewhere")  # any case, as shells allow
+    monkeypatch.setenv("SHIPYARD_TRUSTED_TYPES", '["pkg.module.Type"]')
+    monkeypatch.setenv("SHIPYARD_NOT_A_SETTING", "ignored")
+    settings = load_settings()
+    assert settings.capture_git is False and settings.serve_max_batch_size == 128
+    assert settings.home == Path("elsewhere")
+    assert settings.trusted_types == ("pkg.module.Type",)
+    monkeypatch.setenv("SHIPYARD_TRUSTED_TYPES", "pkg.module.Type")
+    with pytest.raises(ConfigurationError, match="SHIPYARD_TRUSTED_TYPES is not a JSON list"):
+        load_settings()

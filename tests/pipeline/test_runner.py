@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.core.errors import PipelineStepError
+from shipyard.core.errors import ConfigurationError, PipelineStepError
 from shipyard.data import DataValidationError
 from shipyard.pipeline import StepEvent, retrain, run_pipeline
 from shipyard.pipeline.result import STEPS
@@ -85,6 +85,15 @@ def test_data_failing_its_expectations_stops_before_training(
     assert not caught.value.report.passed
     names = {run.name for run in sqlite_workspace.runs.list(limit=20)}
     assert "validate" in names and "train" not in names
+
+
+def test_a_split_on_a_column_the_data_lacks_names_it(
+    tmp_path: Path, sqlite_workspace: Workspace
+) -> None:
+    config = CONFIG.replace("strategy: stratified,", "strategy: stratified, column: segment,")
+    with pytest.raises(ConfigurationError, match=r"data\.split: the data has no column 'segment'"):
+        run_pipeline(make_project(tmp_path, config=config), workspace=sqlite_workspace)
+    assert sqlite_workspace.models.list_models() == []
 
 
 def test_retrain_reruns_on_the_newest_data_and_is_tagged(

@@ -137,9 +137,15 @@ def test_git_state_environment_and_packages_are_captured(
     monkeypatch.chdir(repo)
 
     workspace = Workspace(sy.load_settings(home=tmp_path / "home"))
-    with sy.start_run(workspace=workspace) as run:
+    with sy.start_run(workspace=workspace) as run, sy.start_run("step") as child:
         pass
     record = workspace.runs.get(run.id)
+    nested = workspace.runs.get(child.id)  # a child run records what its parent captured
+    assert nested.parent_run_id == run.id
+    assert (nested.git_commit, nested.git_dirty, nested.git_diff_hash) == (
+        record.git_commit, record.git_dirty, record.git_diff_hash)  # fmt: skip
+    assert nested.environment == record.environment
+    assert nested.environment_lock_hash == record.environment_lock_hash
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     assert record.git_commit == head
