@@ -38,7 +38,6 @@ from shipyard.pipeline.result import (
     Verdict,
 )
 from shipyard.pipeline.state import State
-from shipyard.store.runs import FINISHED
 from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking.fluent import start_run
 from shipyard.tracking.run import ActiveRun
@@ -246,25 +245,16 @@ class PipelineRun:
         """A finished step run standing for the cached one: same outputs, same inputs."""
         ws = self.workspace
         assert self._run is not None
-        record = ws.runs.create(project=self._run.project, name=name, kind=STEP_KIND,
-                                parent_run_id=self._run.id)  # fmt: skip
-        ws.runs.set_tags(
-            record.id,
-            {
-                STEP_TAG: name,
-                PIPELINE_TAG: self._run.id,
-                CACHE_KEY_TAG: key_hash,
-                CACHED_FROM_TAG: hit.run_id,
-            },
-        )
-        artifact = hit.artifact
-        ws.runs.add_artifact(record.id, name=artifact.name, hash=artifact.hash, uri=artifact.uri,
-                             size=artifact.size)  # fmt: skip
+        run_id = ws.runs.create_finished(
+            project=self._run.project, name=name, kind=STEP_KIND, parent_run_id=self._run.id,
+            tags={STEP_TAG: name, PIPELINE_TAG: self._run.id, CACHE_KEY_TAG: key_hash,
+                  CACHED_FROM_TAG: hit.run_id},
+            artifacts=[hit.artifact],
+        )  # fmt: skip
         contexts = {"train": ("train", "eval"), "evaluate": ("eval",)}.get(name, ())
         for role in contexts:
-            ws.datasets.record_usage(record.id, self.state.datasets[role]["id"], "input", role)
-        ws.runs.finish(record.id, FINISHED)
-        return record.id
+            ws.datasets.record_usage(run_id, self.state.datasets[role]["id"], "input", role)
+        return run_id
 
     def _emit(
         self, step: str, status: Any, seconds: float | None = None, detail: str | None = None

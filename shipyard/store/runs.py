@@ -66,6 +66,34 @@ class RunRepository:
             session.flush()
             return _run_record(row, {}, {})
 
+    def create_finished(
+        self,
+        *,
+        project: str,
+        name: str,
+        kind: str,
+        parent_run_id: str,
+        tags: Mapping[str, str],
+        artifacts: Sequence[ArtifactRecord],
+    ) -> str:
+        """Record a run that is over as it starts (what a pipeline records for a step taken
+        from an earlier run's results), with its tags and artifacts, in one transaction;
+        returns its id."""
+        run_id, now = new_id(), utcnow()
+        with self._db.write() as session:
+            _get_row(session, parent_run_id)
+            session.add(Run(id=run_id, project=project, name=name, kind=kind, status=FINISHED,
+                            start_time=now, end_time=now, parent_run_id=parent_run_id))  # fmt: skip
+            session.flush()
+            rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+            insert_ignore(session, _table(Tag), rows)
+            insert_ignore(session, _table(Artifact), [
+                {"run_id": run_id, "name": a.name, "hash": a.hash, "uri": a.uri, "size": a.size,
+                 "kind": a.kind, "created_at": now}
+                for a in artifacts
+            ])  # fmt: skip
+        return run_id
+
     def record_capture(self, run_id: str, **fields: Any) -> None:
         """Store captured context: git commit/dirty/diff hash, environment, lock hash, seed."""
         _check_capture_fields(fields)

@@ -24,6 +24,10 @@ def test_an_unchanged_pipeline_is_taken_from_cache_and_no_cache_recomputes(
     record = workspace.runs.get(train.run_id)
     assert record.tags["shipyard.cached_from"] and record.tags["shipyard.cache_key"]
     assert record.status == "finished" and record.parent_run_id == second.run_id
+    assert record.kind == "step" and record.end_time is not None
+    assert [a.name for a in workspace.runs.artifacts(train.run_id)] == ["step-outputs.json"]
+    usage = workspace.datasets.run_datasets(train.run_id)
+    assert sorted(u.context for u in usage) == ["eval", "train"]
     fresh = run_pipeline(path, workspace=workspace, no_cache=True)
     assert fresh.cached_steps == []
     assert len(workspace.models.list_versions("credit")) == 2  # a new package: a new version
