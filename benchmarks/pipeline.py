@@ -11,8 +11,9 @@ validation, the same training function, the model package, evaluation with one t
 (no slice, fairness or behavioural gates: the plain script computes none of them) and its
 report, registration and promotion. The cached run changes nothing, so every step is taken
 from cache. Each side runs in a fresh process (interpreter start and imports included), plain,
-cold, cached in turn, ``--repeats`` times; the median is quoted, of wall seconds and of CPU
-seconds (user + system of the child).
+cold, cached in turn, ``--repeats`` times (default 5: a shared machine's speed drifts by a
+third within a minute, and a median of three jumps with it); the median is quoted, of wall
+seconds and of CPU seconds (user + system of the child).
 
 Native thread pools (OpenMP, OpenBLAS) get ``--threads`` threads (default 1) on both sides. The
 gradient boosting's OpenMP loop waits at a barrier for every thread after each split: on a
@@ -137,7 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--iterations", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="native threads, both sides")
     args = parser.parse_args()
     python = sys.executable
