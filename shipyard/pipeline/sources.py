@@ -74,7 +74,7 @@ def split_table(table: pa.Table, split: SplitSpec, *, label: str) -> tuple[pa.Ta
 
         stratify = None
         if split.strategy == "stratified":
-            stratify = table.column(column).to_numpy(zero_copy_only=False)
+            stratify = table.column(column).to_pandas()  # as pandas holds it: nulls as NaN
         positions = np.arange(table.num_rows)
         _, eval_positions = train_test_split(
             positions, test_size=split.test_size, random_state=split.seed, stratify=stratify
