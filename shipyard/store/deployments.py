@@ -130,16 +130,38 @@ class DeploymentRepository:
             raise UsageError(f"Status {status!r} is not one of {', '.join(STATUSES)}.")
         with self._db.write() as session:
             row = _require(session, _lock(session, name), name)
-            model = _model_name(session, row.model_id)
-            if row.status != status:
-                before = row.status
-                row.status, row.updated_at = status, utcnow()
-                record_event(session, actor=actor, action="deployment.status",
-                             target_type="deployment", target=name,
-                             before={"status": before}, after={"status": status},
-                             reason=reason)  # fmt: skip
-                session.flush()
-            return _record(row, model)
+            _change_status(session, row, status, actor=actor, reason=reason)
+            return _record(row, _model_name(session, row.model_id))
+
+    def worker_started(
+        self, name: str, worker: str, about: Mapping[str, Any], *, actor: str, reason: str
+    ) -> DeploymentRecord:
+        """Record that worker ``worker`` (``about`` it: host, pid…) now serves the deployment,
+        which is then ``serving``. Several workers may serve one deployment (a stream consumer
+        group); each is listed under ``stats["workers"]``."""
+        with self._db.write() as session:
+            row = _require(session, _lock(session, name), name)
+            workers = dict((row.stats or {}).get("workers") or {})
+            workers[worker] = {**dict(about), "since": utcnow().isoformat()}
+            row.stats = {**(row.stats or {}), "workers": workers}
+            _change_status(session, row, "serving", actor=actor, reason=reason)
+            row.updated_at = utcnow()
+            return _record(row, _model_name(session, row.model_id))
+
+    def worker_stopped(self, name: str, worker: str, *, actor: str) -> DeploymentRecord:
+        """Record that ``worker`` stopped; the deployment is ``stopped`` once no worker is
+        left. A worker that was killed never says so: its entry stays until it is restarted
+        under the same name or the deployment is stopped by hand."""
+        with self._db.write() as session:
+            row = _require(session, _lock(session, name), name)
+            workers = dict((row.stats or {}).get("workers") or {})
+            workers.pop(worker, None)
+            row.stats = {**(row.stats or {}), "workers": workers}
+            if not workers:
+                _change_status(session, row, "stopped", actor=actor,
+                               reason=f"last worker {worker} stopped")  # fmt: skip
+            row.updated_at = utcnow()
+            return _record(row, _model_name(session, row.model_id))
 
     def update_stats(self, name: str, stats: Mapping[str, Any]) -> DeploymentRecord:
         """Merge counters into the deployment's ``stats`` (not audited: they are measurements)."""
@@ -234,6 +256,20 @@ def _check_target(session: Session, model: Model, route: Mapping[str, Any]) -> N
     ).first()
     if found is None:
         raise NotFoundError(f"Model {model.name!r} has no version {route['version']}.")
+
+
+def _change_status(
+    session: Session, row: Deployment, status: str, *, actor: str, reason: str | None
+) -> None:
+    """Set the status, with an audit event when it changes."""
+    if row.status == status:
+        return
+    before = row.status
+    row.status, row.updated_at = status, utcnow()
+    record_event(session, actor=actor, action="deployment.status", target_type="deployment",
+                 target=row.name, before={"status": before}, after={"status": status},
+                 reason=reason)  # fmt: skip
+    session.flush()
 
 
 def _lock(session: Session, name: str) -> Deployment | None:

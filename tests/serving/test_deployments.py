@@ -79,6 +79,24 @@ def test_status_stats_list_and_find(repo: DeploymentRepository, workspace: Works
     assert repo.get("a-fraud").to_dict()["model"] == "fraud"
 
 
+def test_a_deployment_served_by_several_workers_stops_with_the_last(
+    repo: DeploymentRepository, workspace: Workspace
+) -> None:
+    repo.apply(
+        "churn-stream", model="churn", routes=[{"alias": "production"}], mode="stream", actor="a"
+    )
+    repo.worker_started("churn-stream", "w1", {"pid": 1}, actor="ops", reason="group g")
+    both = repo.worker_started("churn-stream", "w2", {"pid": 2}, actor="ops", reason="group g")
+    assert both.status == "serving" and set(both.stats["workers"]) == {"w1", "w2"}  # type: ignore[index]
+    assert both.stats["workers"]["w2"]["pid"] == 2  # type: ignore[index]
+    one = repo.worker_stopped("churn-stream", "w1", actor="ops")
+    assert one.status == "serving" and set(one.stats["workers"]) == {"w2"}  # type: ignore[index]
+    none = repo.worker_stopped("churn-stream", "w2", actor="ops")
+    assert none.status == "stopped" and none.stats["workers"] == {}  # type: ignore[index]
+    moves = [(e.before, e.after) for e in workspace.audit.list(action="deployment.status")]
+    assert sorted(m[1]["status"] for m in moves) == ["serving", "stopped"]  # once each
+
+
 @pytest.mark.parametrize(
     ("routes", "shadows", "error", "message"),
     [

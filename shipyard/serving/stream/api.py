@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -13,6 +15,7 @@ from typing import Any
 import threadpoolctl
 
 from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
 from shipyard.registry import resolve, trust_for
 from shipyard.serving.deploy import deployments_of, parse_route
@@ -145,6 +148,7 @@ def _run(
     on_ready: Callable[[StreamWorker], None] | None,
 ) -> StreamSummary:
     repository = deployments_of(workspace)
+    worker_id = new_id()  # the deployment is stopped when its last worker stops
     metrics = StreamMetrics(str(options.endpoints()[0]))
     trust = True if options.trusted else trust_for(options.trusted_types, workspace)
     worker: StreamWorker | None = None
@@ -181,8 +185,9 @@ def _run(
             log.info("metrics on http://127.0.0.1:%d/metrics", server.port)
         follower.start()
         closing.append(follower.close)
-        repository.set_status(record.name, "serving", actor=workspace.actor,
-                              reason=f"stream worker, group {options.group}")  # fmt: skip
+        about = {"host": socket.gethostname(), "pid": os.getpid(), "group": options.group}
+        repository.worker_started(record.name, worker_id, about, actor=workspace.actor,
+                                  reason=f"stream worker, group {options.group}")  # fmt: skip
         if on_ready is not None:
             on_ready(worker)
         with _signals(stop):
@@ -195,4 +200,4 @@ def _run(
                 close()
             except Exception:
                 log.exception("closing the stream worker failed")
-        repository.set_status(record.name, "stopped", actor=workspace.actor)
+        repository.worker_stopped(record.name, worker_id, actor=workspace.actor)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.brokers import Broker
+from tests.serving.conftest import home_workspace
 from tests.serving.stream.streams import (
     Names,
     good_events,
@@ -68,7 +69,19 @@ def test_sigterm_drains_and_a_second_worker_of_the_group_shares_the_work(
         write(names, good_events(first_event, 50))
         time.sleep(0.1)
     results = read(names, names.sink, at_least=400, timeout=60)
-    assert stop_process(first) == 0 and stop_process(second) == 0, log.read_text()
+    workspace = home_workspace(home)
+    try:
+        serving = workspace.deployments.get("churn-stream")
+        assert stop_process(first) == 0, log.read_text()
+        one_left = workspace.deployments.get("churn-stream")  # still served by the second
+        assert stop_process(second) == 0, log.read_text()
+        stopped = workspace.deployments.get("churn-stream")
+    finally:
+        workspace.close()
+    assert serving.status == "serving" and serving.stats is not None
+    assert len(serving.stats["workers"]) == 2
+    assert one_left.status == "serving" and len(one_left.stats["workers"]) == 1  # type: ignore[index]
+    assert stopped.status == "stopped" and stopped.stats["workers"] == {}  # type: ignore[index]
     assert {m.key for m in results} >= {str(i).encode() for i in range(400)}
     text = log.read_text()
     summaries = [line for line in text.splitlines() if line.startswith("Stopped after")]
