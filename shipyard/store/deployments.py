@@ -134,14 +134,24 @@ class DeploymentRepository:
             return _record(row, _model_name(session, row.model_id))
 
     def worker_started(
-        self, name: str, worker: str, about: Mapping[str, Any], *, actor: str, reason: str
+        self,
+        name: str,
+        worker: str,
+        about: Mapping[str, Any],
+        *,
+        actor: str,
+        reason: str,
+        forget: Sequence[str] = (),
     ) -> DeploymentRecord:
         """Record that worker ``worker`` (``about`` it: host, pid…) now serves the deployment,
         which is then ``serving``. Several workers may serve one deployment (a stream consumer
-        group); each is listed under ``stats["workers"]``."""
+        group); each is listed under ``stats["workers"]``. ``forget`` names workers known to
+        be gone without having said so (killed)."""
         with self._db.write() as session:
             row = _require(session, _lock(session, name), name)
             workers = dict((row.stats or {}).get("workers") or {})
+            for gone in forget:
+                workers.pop(gone, None)
             workers[worker] = {**dict(about), "since": utcnow().isoformat()}
             row.stats = {**(row.stats or {}), "workers": workers}
             _change_status(session, row, "serving", actor=actor, reason=reason)
@@ -150,8 +160,8 @@ class DeploymentRepository:
 
     def worker_stopped(self, name: str, worker: str, *, actor: str) -> DeploymentRecord:
         """Record that ``worker`` stopped; the deployment is ``stopped`` once no worker is
-        left. A worker that was killed never says so: its entry stays until it is restarted
-        under the same name or the deployment is stopped by hand."""
+        left. A worker that was killed never says so: its entry stays until a worker started
+        later finds it gone and passes it in ``forget``."""
         with self._db.write() as session:
             row = _require(session, _lock(session, name), name)
             workers = dict((row.stats or {}).get("workers") or {})

@@ -95,6 +95,27 @@ def test_a_deployment_served_by_several_workers_stops_with_the_last(
     assert none.status == "stopped" and none.stats["workers"] == {}  # type: ignore[index]
     moves = [(e.before, e.after) for e in workspace.audit.list(action="deployment.status")]
     assert sorted(m[1]["status"] for m in moves) == ["serving", "stopped"]  # once each
+    repo.worker_started("churn-stream", "w3", {"pid": 3}, actor="ops", reason="group g")
+    again = repo.worker_started("churn-stream", "w4", {}, actor="ops", reason="g", forget=["w3"])
+    assert set(again.stats["workers"]) == {"w4"}  # type: ignore[index]
+
+
+def test_workers_whose_process_is_gone_are_found_on_their_own_host_only() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from shipyard.serving.stream.api import gone_workers
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # reaped: its pid now names no process
+    workers = {
+        "alive": {"host": "here", "pid": os.getpid()},
+        "dead": {"host": "here", "pid": ended.pid},
+        "elsewhere": {"host": "there", "pid": ended.pid},
+        "unknown": {"host": "here"},
+    }
+    assert gone_workers(workers, "here") == ["dead"]
 
 
 @pytest.mark.parametrize(

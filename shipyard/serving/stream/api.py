@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import Any
 
@@ -121,6 +121,25 @@ def _clients(
     return source, sinks
 
 
+def gone_workers(workers: Mapping[str, Any], host: str) -> list[str]:
+    """The listed workers of this host whose process no longer runs (killed without saying
+    so); workers on other hosts cannot be checked from here and are left alone."""
+    gone = []
+    for worker, about in workers.items():
+        if not isinstance(about, Mapping) or about.get("host") != host:
+            continue
+        pid = about.get("pid")
+        if not isinstance(pid, int):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            gone.append(worker)
+        except PermissionError:
+            pass  # runs, as another user
+    return gone
+
+
 @contextlib.contextmanager
 def _signals(stop: threading.Event) -> Iterator[None]:
     """SIGTERM and SIGINT set ``stop`` (only the main thread can install handlers)."""
@@ -185,9 +204,12 @@ def _run(
             log.info("metrics on http://127.0.0.1:%d/metrics", server.port)
         follower.start()
         closing.append(follower.close)
-        about = {"host": socket.gethostname(), "pid": os.getpid(), "group": options.group}
+        host = socket.gethostname()
+        about = {"host": host, "pid": os.getpid(), "group": options.group}
+        listed = (repository.get(record.name).stats or {}).get("workers") or {}
         repository.worker_started(record.name, worker_id, about, actor=workspace.actor,
-                                  reason=f"stream worker, group {options.group}")  # fmt: skip
+                                  reason=f"stream worker, group {options.group}",
+                                  forget=gone_workers(listed, host))  # fmt: skip
         if on_ready is not None:
             on_ready(worker)
         with _signals(stop):

@@ -53,6 +53,12 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_no_event(
     keys = {m.key for m in results}
     assert keys == {str(i).encode() for i in range(total)}  # every event has a result
     assert sum(seen.values()) >= total  # duplicates are possible, and visible by request id
+    workspace = home_workspace(home)  # the restarted worker forgot the killed one
+    try:
+        record = workspace.deployments.get("churn-stream")
+    finally:
+        workspace.close()
+    assert record.status == "stopped" and record.stats["workers"] == {}  # type: ignore[index]
 
 
 @pytest.mark.slow
