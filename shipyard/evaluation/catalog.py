@@ -29,26 +29,22 @@ class MetricInfo:
         return observed - reference if self.higher_is_better else reference - observed
 
 
-def _info(name: str, task: Task, higher: bool, scores: bool, description: str) -> MetricInfo:
-    return MetricInfo(name, task, higher, scores, description)
-
-
 METRICS: dict[str, MetricInfo] = {
     m.name: m
     for m in (
-        _info("accuracy", "classification", True, False, "share of correct labels"),
-        _info("balanced_accuracy", "classification", True, False, "mean recall over classes"),
-        _info("precision", "classification", True, False, "precision of the positive label"),
-        _info("recall", "classification", True, False, "recall of the positive label"),
-        _info("f1", "classification", True, False, "harmonic mean of precision and recall"),
-        _info("roc_auc", "classification", True, True, "area under the ROC curve"),
-        _info("average_precision", "classification", True, True, "area under the PR curve"),
-        _info("log_loss", "classification", False, True, "cross-entropy of the probabilities"),
-        _info("brier", "classification", False, True, "mean squared probability error"),
-        _info("rmse", "regression", False, False, "root mean squared error"),
-        _info("mae", "regression", False, False, "mean absolute error"),
-        _info("r2", "regression", True, False, "coefficient of determination"),
-        _info("mape", "regression", False, False, "mean absolute percentage error"),
+        MetricInfo("accuracy", "classification", True, False, "share of correct labels"),
+        MetricInfo("balanced_accuracy", "classification", True, False, "mean recall over classes"),
+        MetricInfo("precision", "classification", True, False, "precision of the positive label"),
+        MetricInfo("recall", "classification", True, False, "recall of the positive label"),
+        MetricInfo("f1", "classification", True, False, "harmonic mean of precision and recall"),
+        MetricInfo("roc_auc", "classification", True, True, "area under the ROC curve"),
+        MetricInfo("average_precision", "classification", True, True, "area under the PR curve"),
+        MetricInfo("log_loss", "classification", False, True, "cross-entropy of the probabilities"),
+        MetricInfo("brier", "classification", False, True, "mean squared probability error"),
+        MetricInfo("rmse", "regression", False, False, "root mean squared error"),
+        MetricInfo("mae", "regression", False, False, "mean absolute error"),
+        MetricInfo("r2", "regression", True, False, "coefficient of determination"),
+        MetricInfo("mape", "regression", False, False, "mean absolute percentage error"),
     )
 }
 

@@ -25,52 +25,41 @@ def _figure(width: float = WIDTH, height: float = HEIGHT, *, bottom: float = 0.6
 
 
 def roc(curve: dict[str, Any], auc: float | None) -> str:
-    figure = _figure()
-    axes = figure.add_subplot()
+    figure, axes = _unit_square()
     label = "model" if auc is None else f"model (AUC {auc:.3f})"
     axes.plot(curve["fpr"], curve["tpr"], color=COLORS[0], label=label)
     axes.plot([0, 1], [0, 1], color=COLORS[5], linestyle="--", label="chance")
-    axes.set(
-        xlabel="False positive rate",
-        ylabel="True positive rate",
-        title="ROC curve",
-        xlim=(0, 1),
-        ylim=(0, 1.02),
-    )
-    axes.legend(loc="lower right")
-    return svg_data_uri(figure)
+    return _finish(figure, axes, "ROC curve", "False positive rate", "True positive rate",
+                   legend="lower right")  # fmt: skip
 
 
 def precision_recall(curve: dict[str, Any], average_precision: float | None) -> str:
-    figure = _figure()
-    axes = figure.add_subplot()
+    figure, axes = _unit_square()
     label = "model" if average_precision is None else f"model (AP {average_precision:.3f})"
     axes.plot(curve["recall"], curve["precision"], color=COLORS[0], label=label)
     axes.axhline(curve["prevalence"], color=COLORS[5], linestyle="--", label="prevalence")
-    axes.set(
-        xlabel="Recall",
-        ylabel="Precision",
-        title="Precision-recall curve",
-        xlim=(0, 1),
-        ylim=(0, 1.02),
-    )
-    axes.legend(loc="lower left")
-    return svg_data_uri(figure)
+    return _finish(figure, axes, "Precision-recall curve", "Recall", "Precision",
+                   legend="lower left")  # fmt: skip
 
 
 def calibration(table: dict[str, Any]) -> str:
-    figure = _figure()
-    axes = figure.add_subplot()
+    figure, axes = _unit_square()
     axes.plot([0, 1], [0, 1], color=COLORS[5], linestyle="--", label="perfectly calibrated")
     axes.plot(table["predicted"], table["observed"], marker="o", color=COLORS[0], label="model")
-    axes.set(
-        xlabel="Mean predicted probability",
-        ylabel="Observed frequency",
-        title="Calibration",
-        xlim=(0, 1),
-        ylim=(0, 1.02),
-    )
-    axes.legend(loc="upper left")
+    return _finish(figure, axes, "Calibration", "Mean predicted probability",
+                   "Observed frequency", legend="upper left")  # fmt: skip
+
+
+def _unit_square() -> tuple[Any, Any]:
+    """A figure with one plot of rates or probabilities (both axes from 0 to 1)."""
+    figure = _figure()
+    return figure, figure.add_subplot()
+
+
+def _finish(figure: Any, axes: Any, title: str, xlabel: str, ylabel: str, *, legend: str) -> str:
+    """Title, labels and the 0-1 limits of a unit-square plot, its legend, as an SVG URI."""
+    axes.set(xlabel=xlabel, ylabel=ylabel, title=title, xlim=(0, 1), ylim=(0, 1.02))
+    axes.legend(loc=legend)
     return svg_data_uri(figure)
 
 
