@@ -1,0 +1,1 @@
+"""Progressive delivery: smoke tests, rollouts judged on live traffic, automatic rollback."""
