@@ -19,6 +19,10 @@ import typing as _typing
 from shipyard.core.lazy import attach as _attach
 
 if _typing.TYPE_CHECKING:
+    from shipyard._store.workspace import (
+        Workspace as Workspace,
+        open_workspace as open_workspace,
+    )
     from shipyard.core.errors import (
         ArtifactError as ArtifactError,
         ArtifactIntegrityError as ArtifactIntegrityError,
@@ -93,10 +97,6 @@ if _typing.TYPE_CHECKING:
     from shipyard.serving.online import serve as serve
     from shipyard.serving.prediction_log import PredictionLogReader as PredictionLogReader
     from shipyard.serving.stream import stream as stream
-    from shipyard.store.workspace import (
-        Workspace as Workspace,
-        open_workspace as open_workspace,
-    )
     from shipyard.tracking import (
         ActiveRun as ActiveRun,
         active_run as active_run,
@@ -149,7 +149,7 @@ _EXPORTS = {
     "StoreError": "shipyard.core.errors",
     "UnsafeModelError": "shipyard.core.errors",
     "UsageError": "shipyard.core.errors",
-    "Workspace": "shipyard.store.workspace",
+    "Workspace": "shipyard._store.workspace",
     "active_run": "shipyard.tracking",
     "alias_history": "shipyard.registry",
     "approve": "shipyard.registry",
@@ -175,7 +175,7 @@ _EXPORTS = {
     "log_params": "shipyard.tracking",
     "monitor_run": "shipyard.monitoring",
     "monitor_watch": "shipyard.monitoring",
-    "open_workspace": "shipyard.store.workspace",
+    "open_workspace": "shipyard._store.workspace",
     "promote": "shipyard.registry",
     "record_evaluation": "shipyard.registry",
     "reproduce": "shipyard.pipeline",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shipyard._store.records import DatasetVersionRecord
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import ConflictError, UsageError
@@ -30,7 +31,6 @@ from shipyard.data import (
 from shipyard.data.profile import profile_table
 from shipyard.data.readers import read_table
 from shipyard.data.schema import DatasetSchema
-from shipyard.store.records import DatasetVersionRecord
 from shipyard.tracking import log_dataset
 
 app = typer.Typer(help="Version, validate and compare datasets.", no_args_is_help=True)

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
+from shipyard._store.database import Database, redact
+from shipyard._store.migrate import current_revision, head_revision, upgrade
 from shipyard.cli.output import print_json, say
 from shipyard.cli.state import state
-from shipyard.store.database import Database, redact
-from shipyard.store.migrate import current_revision, head_revision, upgrade
 
 app = typer.Typer(help="Manage the metadata store's schema.", no_args_is_help=True)
 

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from shipyard._store.monitoring import MonitorResultRecord
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
 from shipyard.monitoring import load_config, monitor_run, monitor_watch
 from shipyard.monitoring.report import write_report
 from shipyard.monitoring.window import parse_time
-from shipyard.store.monitoring import MonitorResultRecord
 
 monitor_app = typer.Typer(help="Watch deployments: drift, data quality, performance, health.",
                           no_args_is_help=True)  # fmt: skip

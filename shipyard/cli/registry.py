@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from shipyard._store.models import AliasMove
+from shipyard._store.records import EvaluationRecord, ModelVersionRecord, PolicyRecord
+from shipyard._store.workspace import Workspace
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import PolicyViolationError, UsageError
@@ -23,9 +26,6 @@ from shipyard.registry import (
     rollback as rollback_alias,
     set_policy,
 )
-from shipyard.store.models import AliasMove
-from shipyard.store.records import EvaluationRecord, ModelVersionRecord, PolicyRecord
-from shipyard.store.workspace import Workspace
 
 
 def promote(

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
+from shipyard._store.runs import RUN_STATUSES
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
-from shipyard.store.runs import RUN_STATUSES
 
 app = typer.Typer(help="List and inspect tracked runs.", no_args_is_help=True)
 

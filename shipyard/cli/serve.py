@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from shipyard._store.deployments import DeploymentRecord
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
 from shipyard.serving.deploy import deploy_declared, deploy_online, deployments_of
 from shipyard.serving.online.api import serve as serve_target
-from shipyard.store.deployments import DeploymentRecord
 
 TOKENS_ENV = "SHIPYARD_SERVE_TOKENS"
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shipyard._store.records import DatasetVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.settings import Settings
 from shipyard.data.diff import DatasetDiff, diff_versions
 from shipyard.data.drift import DriftReport, Thresholds, compare
 from shipyard.data.errors import DataError
 from shipyard.data.versions import resolve
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 
 def get_dataset(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shipyard._store.monitoring import AlertRecord
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
 from shipyard.pipeline import retrain as pipeline_retrain
-from shipyard.store.monitoring import AlertRecord
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 ALERT_TAG = "shipyard.alert"

@@ -19,13 +19,13 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from shipyard._store.records import ArtifactRecord
+from shipyard._store.runs import FINISHED
+from shipyard._store.tables import Run, Tag
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ArtifactError, NotFoundError
 from shipyard.core.hashing import sha256_bytes, sha256_file
 from shipyard.pipeline.entrypoint import module_file
-from shipyard.store.records import ArtifactRecord
-from shipyard.store.runs import FINISHED
-from shipyard.store.tables import Run, Tag
-from shipyard.store.workspace import Workspace
 
 CACHE_KEY_TAG = "shipyard.cache_key"
 CACHED_FROM_TAG = "shipyard.cached_from"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shipyard._store.records import DatasetVersionRecord
 from shipyard.pipeline.cache import dataset_exists
 from shipyard.pipeline.sources import fingerprint, source_argument, split_table
 from shipyard.pipeline.state import State, dataset_entry
-from shipyard.store.records import DatasetVersionRecord
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun

@@ -19,11 +19,11 @@ from typing import Any
 from rich.markup import escape
 from rich.tree import Tree
 
+from shipyard._store.deployments import DeploymentRecord
+from shipyard._store.records import ModelVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.data import resolve as resolve_dataset
 from shipyard.registry import ModelRef, resolve
-from shipyard.store.deployments import DeploymentRecord
-from shipyard.store.records import ModelVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 SOURCE, DATASET, RUN, MODEL_VERSION, ALIAS, DEPLOYMENT = (
     "source", "dataset", "run", "model_version", "alias", "deployment",

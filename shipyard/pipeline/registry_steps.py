@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shipyard._store.models import ARCHIVED, READY, REJECTED
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import canonical_json
 from shipyard.pipeline.state import State
-from shipyard.store.models import ARCHIVED, READY, REJECTED
-from shipyard.store.workspace import Workspace
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun

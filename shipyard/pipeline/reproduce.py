@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from shipyard._store.records import RunRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import NotFoundError, UsageError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import PIPELINE_KIND, module_source_hash, step_outputs
@@ -28,8 +30,6 @@ from shipyard.pipeline.runner import CONFIG_ARTIFACT
 from shipyard.pipeline.state import State
 from shipyard.pipeline.train_step import fit_model
 from shipyard.pipeline.worktree import checkout
-from shipyard.store.records import RunRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 Outcome = Literal["identical", "within_tolerance", "diverged"]
 DataChoice = Literal["recorded", "current"]

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipyard._store.records import DatasetVersionRecord
+from shipyard._store.workspace import Workspace
 from shipyard.pipeline.config import PipelineConfig
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.store.workspace import Workspace
 
 
 @dataclass

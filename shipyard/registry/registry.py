@@ -1,7 +1,7 @@
 """The registry: resolve references, load models by alias, promote, roll back.
 
 Promotion moves an alias atomically and writes an audit event in the same transaction
-(``shipyard.store.models``), once the alias's promotion policy holds (``policies``); rollback
+(``shipyard._store.models``), once the alias's promotion policy holds (``policies``); rollback
 is a promotion back to the alias's previous target, never stopped by the policy.
 """
 
@@ -10,6 +10,9 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from shipyard._store.models import READY, AliasMove
+from shipyard._store.records import AuditRecord, ModelVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import (
     ArtifactIntegrityError,
     ArtifactMissingError,
@@ -21,9 +24,6 @@ from shipyard.core.settings import Settings
 from shipyard.models import Trust, fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef, parse_ref
-from shipyard.store.models import READY, AliasMove
-from shipyard.store.records import AuditRecord, ModelVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 if TYPE_CHECKING:
     from shipyard.models import LoadedModel

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from shipyard._store.datasets import INPUT, OUTPUT, ROLES
+from shipyard._store.records import DatasetVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings
 from shipyard.data import (
@@ -26,9 +29,6 @@ from shipyard.data import (
     validate_version,
 )
 from shipyard.data.errors import DataValidationError
-from shipyard.store.datasets import INPUT, OUTPUT, ROLES
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking.fluent import active_run
 
 

@@ -11,10 +11,10 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from shipyard._store.records import ArtifactRecord, ModelVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings
-from shipyard.store.records import ArtifactRecord, ModelVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking import capture
 from shipyard.tracking.run import ActiveRun
 from shipyard.tracking.seed import seed_generators

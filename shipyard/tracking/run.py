@@ -12,12 +12,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from shipyard._store.records import ArtifactRecord, ModelVersionRecord, RunRecord
+from shipyard._store.runs import FAILED, FINISHED, KILLED
+from shipyard._store.workspace import Workspace
 from shipyard.core.clock import now_millis
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.names import check_key, check_model_name
-from shipyard.store.records import ArtifactRecord, ModelVersionRecord, RunRecord
-from shipyard.store.runs import FAILED, FINISHED, KILLED
-from shipyard.store.workspace import Workspace
 from shipyard.tracking import capture
 from shipyard.tracking.artifacts import log_file, log_folder
 from shipyard.tracking.metric_buffer import MetricBuffer

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import shipyard as sy
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
 
 

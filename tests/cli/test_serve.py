@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
 from tests.serving.server import register_commands
 

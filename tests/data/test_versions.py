@@ -11,6 +11,8 @@ import pyarrow as pa
 import pytest
 
 import shipyard.tracking as sy
+from shipyard._store.datasets import DatasetRepository
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ArtifactIntegrityError, NotFoundError, UsageError
 from shipyard.data import (
     Column,
@@ -21,8 +23,6 @@ from shipyard.data import (
     diff_datasets,
     get_dataset,
 )
-from shipyard.store.datasets import DatasetRepository
-from shipyard.store.workspace import Workspace
 from tests.data.conftest import churn_frame
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import (
     ArtifactError,
     ArtifactIntegrityError,
@@ -24,7 +25,6 @@ from shipyard.models import (
     save_package,
     store_package,
 )
-from shipyard.store.artifacts import ArtifactStore
 
 
 @pytest.fixture()

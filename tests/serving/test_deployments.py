@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.deployments import DeploymentRepository
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
 from shipyard.serving.deploy import (
     declared_deployments,
@@ -15,8 +17,6 @@ from shipyard.serving.deploy import (
     deployments_of,
     parse_route,
 )
-from shipyard.store.deployments import DeploymentRepository
-from shipyard.store.workspace import Workspace
 
 HASH = "cd" * 32
 

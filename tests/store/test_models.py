@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError, UsageError
-from shipyard.store.workspace import Workspace
 
 HASH = "ab" * 32
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.models import Trust, fetch_package, load_package
 from shipyard.registry import resolve, trust_for
@@ -21,7 +22,6 @@ from shipyard.serving.batch.log import LogTarget
 from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import output_schema
 from shipyard.serving.batch.worker import PartTask
-from shipyard.store.workspace import Workspace, workspace_for
 
 ENGINES = ("local", "spark")
 

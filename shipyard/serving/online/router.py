@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
 from shipyard.models import LoadedModel
 from shipyard.models.flavors.base import Trust
@@ -25,7 +26,6 @@ from shipyard.registry import load_model
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.variant import Variant
 from shipyard.serving.plans import FollowFailures, Plan, read_plan
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 

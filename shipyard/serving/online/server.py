@@ -23,12 +23,12 @@ from types import FrameType
 
 import uvicorn
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, ModelError
 from shipyard.core.logging import get_logger
 from shipyard.serving.online.app import ServingApp
 from shipyard.serving.online.logs import logging_config
 from shipyard.serving.online.options import ServeOptions
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 

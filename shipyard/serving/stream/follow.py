@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
 from shipyard.models import LoadedModel, Signature, Trust
 from shipyard.registry import load_model
@@ -20,7 +21,6 @@ from shipyard.serving.online.variant import policy_signature
 from shipyard.serving.plans import FollowFailures, Plan, read_plan
 from shipyard.serving.stream.events import Headers, result_headers
 from shipyard.serving.stream.metrics import StreamMetrics
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 

@@ -14,18 +14,18 @@ from typing import Any
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, defer
 
-from shipyard.core.clock import utcnow
-from shipyard.core.errors import NotFoundError, UsageError
-from shipyard.core.ids import new_id
-from shipyard.store.database import Database
-from shipyard.store.records import (
+from shipyard._store.database import Database
+from shipyard._store.records import (
     DatasetRecord,
     DatasetVersionRecord,
     RunUsage,
     ValidationRecord,
 )
-from shipyard.store.tables import Dataset, DatasetVersion, Run, RunDataset, ValidationResult
-from shipyard.store.upsert import insert_ignore
+from shipyard._store.tables import Dataset, DatasetVersion, Run, RunDataset, ValidationResult
+from shipyard._store.upsert import insert_ignore
+from shipyard.core.clock import utcnow
+from shipyard.core.errors import NotFoundError, UsageError
+from shipyard.core.ids import new_id
 
 INPUT, OUTPUT = "input", "output"
 ROLES = (INPUT, OUTPUT)

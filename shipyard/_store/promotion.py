@@ -14,23 +14,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shipyard.core.clock import utcnow
-from shipyard.core.errors import ConflictError, UsageError
-from shipyard.core.ids import new_id
-from shipyard.core.names import check_alias, check_model_name
-from shipyard.store.audit import record_event
-from shipyard.store.database import Database
-from shipyard.store.datasets import _check_run
-from shipyard.store.models import READY, _lock_model, _model_row, _version_record, _version_row
-from shipyard.store.records import (
+from shipyard._store.audit import record_event
+from shipyard._store.database import Database
+from shipyard._store.datasets import _check_run
+from shipyard._store.models import READY, _lock_model, _model_row, _version_record, _version_row
+from shipyard._store.records import (
     ALL_GATES,
     ApprovalRecord,
     EvaluationRecord,
     ModelVersionRecord,
     PolicyRecord,
 )
-from shipyard.store.tables import Approval, Evaluation, Model, ModelVersion, PromotionPolicy
-from shipyard.store.upsert import insert_ignore
+from shipyard._store.tables import Approval, Evaluation, Model, ModelVersion, PromotionPolicy
+from shipyard._store.upsert import insert_ignore
+from shipyard.core.clock import utcnow
+from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.ids import new_id
+from shipyard.core.names import check_alias, check_model_name
 
 GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 

@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from shipyard._store.audit import record_event
+from shipyard._store.database import Database
+from shipyard._store.records import ModelRecord, ModelVersionRecord
+from shipyard._store.tables import Alias, Model, ModelVersion
+from shipyard._store.upsert import insert_ignore
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError
 from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
-from shipyard.store.audit import record_event
-from shipyard.store.database import Database
-from shipyard.store.records import ModelRecord, ModelVersionRecord
-from shipyard.store.tables import Alias, Model, ModelVersion
-from shipyard.store.upsert import insert_ignore
 
 READY, REJECTED, ARCHIVED = "ready", "rejected", "archived"
 VERSION_STATUSES = (READY, REJECTED, ARCHIVED)

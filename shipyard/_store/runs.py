@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from shipyard._store.database import Database
+from shipyard._store.records import ArtifactRecord, MetricPoint, RunRecord
+from shipyard._store.tables import Artifact, Metric, Param, Run, Tag
+from shipyard._store.upsert import insert_ignore, upsert
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, NotFoundError
 from shipyard.core.ids import new_id
-from shipyard.store.database import Database
-from shipyard.store.records import ArtifactRecord, MetricPoint, RunRecord
-from shipyard.store.tables import Artifact, Metric, Param, Run, Tag
-from shipyard.store.upsert import insert_ignore, upsert
 
 RUNNING, FINISHED, FAILED, KILLED = "running", "finished", "failed", "killed"
 RUN_STATUSES = (RUNNING, FINISHED, FAILED, KILLED)

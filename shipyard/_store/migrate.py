@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from shipyard._store.database import Database, redact
 from shipyard.core.errors import MigrationRequiredError, StoreError
-from shipyard.store.database import Database, redact
 
 if TYPE_CHECKING:
     from alembic.config import Config
