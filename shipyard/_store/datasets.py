@@ -117,9 +117,7 @@ class DatasetRepository:
 
     def get_version(self, name: str, version: int) -> DatasetVersionRecord:
         with self._db.read() as session:
-            return _version_record(
-                name, _version_row(session, _dataset_row(session, name), version)
-            )
+            return _version_record(name, version_row(session, _dataset_row(session, name), version))
 
     def latest_version(self, name: str) -> DatasetVersionRecord:
         with self._db.read() as session:
@@ -287,7 +285,7 @@ def _dataset_row(session: Session, name: str) -> Dataset:
     return dataset
 
 
-def _version_row(session: Session, dataset: Dataset, version: int) -> DatasetVersion:
+def version_row(session: Session, dataset: Dataset, version: int) -> DatasetVersion:
     row = session.scalars(
         select(DatasetVersion).where(
             DatasetVersion.dataset_id == dataset.id, DatasetVersion.version == version

@@ -99,6 +99,16 @@ class ModelVersionRecord(Record):
 
 
 @dataclass(frozen=True)
+class AliasMove(Record):
+    """What an alias pointed at before and after a move (None: it did not exist)."""
+
+    model: str
+    alias: str
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True)
 class AuditRecord(Record):
     id: int
     time: datetime

@@ -148,6 +148,21 @@ class RunRepository:
         with self._db.read() as session:
             return [_run_record(row, {}, {}) for row in session.scalars(query)]
 
+    def ids_with_tag(
+        self, key: str, value: str, *, kind: str, status: str, limit: int
+    ) -> builtins.list[str]:
+        """The ids of the newest ``limit`` runs of ``kind`` and ``status`` tagged ``key=value``
+        (the pipeline's step cache looks its keys up this way)."""
+        query = (
+            select(Run.id)
+            .join(Tag, Tag.run_id == Run.id)
+            .where(Run.kind == kind, Run.status == status, Tag.key == key, Tag.value == value)
+            .order_by(Run.start_time.desc(), Run.id.desc())
+            .limit(limit)
+        )
+        with self._db.read() as session:
+            return list(session.scalars(query))
+
     # -- params and tags -------------------------------------------------------------------
 
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:

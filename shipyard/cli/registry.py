@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard._store.models import AliasMove
-from shipyard._store.records import EvaluationRecord, ModelVersionRecord, PolicyRecord
+from shipyard._store.records import AliasMove, EvaluationRecord, ModelVersionRecord, PolicyRecord
 from shipyard._store.workspace import Workspace
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state

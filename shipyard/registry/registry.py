@@ -10,8 +10,9 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING, Any
 
-from shipyard._store.models import READY, AliasMove
-from shipyard._store.records import AuditRecord, ModelVersionRecord
+from shipyard._store.aliases import move_alias
+from shipyard._store.models import READY
+from shipyard._store.records import AliasMove, AuditRecord
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import (
     ArtifactIntegrityError,
@@ -23,23 +24,13 @@ from shipyard.core.errors import (
 from shipyard.core.settings import Settings
 from shipyard.models import Trust, fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
-from shipyard.registry.refs import ModelRef, parse_ref
+from shipyard.registry.refs import ModelRef
+from shipyard.registry.versions import resolve
 
 if TYPE_CHECKING:
     from shipyard.models import LoadedModel
 
 SET, ROLLBACK, DELETE = "alias.set", "alias.rollback", "alias.delete"
-
-
-def resolve(ref: str | ModelRef, *, workspace: Workspace | None = None) -> ModelVersionRecord:
-    """The version a reference points at: ``name@alias``, ``name/3`` or ``name`` (latest)."""
-    ws = workspace or workspace_for()
-    parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    if parsed.alias is not None:
-        return ws.models.resolve_alias(parsed.name, parsed.alias)
-    if parsed.version is not None:
-        return ws.models.get_version(parsed.name, parsed.version)
-    return ws.models.latest_version(parsed.name)
 
 
 def trust_for(trusted: Trust, workspace: Workspace) -> Trust:
@@ -108,9 +99,7 @@ def promote(
         note = f"[forced] {reason}"
         if isinstance(refusal, PolicyViolationError):
             note += f" (policy not met: {'; '.join(refusal.reasons)})"
-    return ws.models.move_alias(
-        name, alias, version, actor=actor or ws.actor, reason=note, action=SET
-    )
+    return move_alias(ws.db, name, alias, version, actor=actor or ws.actor, reason=note, action=SET)
 
 
 def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
@@ -158,8 +147,8 @@ def rollback(
     if not verdict.allowed:  # an emergency move goes through; the log says what it bypassed
         bypassed = f"policy not met: {'; '.join(verdict.reasons)}"
         note = f"{reason} ({bypassed})" if reason else bypassed
-    return ws.models.move_alias(
-        name, alias, stack[-2], actor=actor or ws.actor, reason=note, action=ROLLBACK
+    return move_alias(
+        ws.db, name, alias, stack[-2], actor=actor or ws.actor, reason=note, action=ROLLBACK
     )
 
 
@@ -199,4 +188,4 @@ def delete_alias(
 ) -> AliasMove:
     ws = workspace or workspace_for()
     ws.models.resolve_alias(name, alias)
-    return ws.models.move_alias(name, alias, None, actor=ws.actor, reason=reason, action=DELETE)
+    return move_alias(ws.db, name, alias, None, actor=ws.actor, reason=reason, action=DELETE)

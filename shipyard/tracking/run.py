@@ -18,6 +18,7 @@ from shipyard._store.workspace import Workspace
 from shipyard.core.clock import now_millis
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.names import check_key, check_model_name
+from shipyard.registry.versions import register_version
 from shipyard.tracking import capture
 from shipyard.tracking.artifacts import log_file, log_folder
 from shipyard.tracking.metric_buffer import MetricBuffer
@@ -179,14 +180,14 @@ class ActiveRun:
             size=size,
             kind="model",
         )
-        return self.workspace.models.create_version(
+        return register_version(
             name,
             package_hash=package_hash,
             flavor=manifest.flavor,
             signature=manifest.signature,
             source_run_id=self.id,
-            actor=self.workspace.actor,
             description=description,
+            workspace=self.workspace,
         )
 
     def record_seed(self, seed: int) -> None:

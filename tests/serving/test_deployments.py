@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.aliases import move_alias
 from shipyard._store.deployments import DeploymentRepository
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
@@ -32,7 +33,7 @@ def _versions(workspace: Workspace, name: str = "churn", count: int = 3) -> None
 @pytest.fixture
 def repo(workspace: Workspace) -> DeploymentRepository:
     _versions(workspace)
-    workspace.models.move_alias("churn", "production", 1, actor="ana", reason=None)
+    move_alias(workspace.db, "churn", "production", 1, actor="ana", reason=None, action="alias.set")
     return DeploymentRepository(workspace.db)
 
 
