@@ -64,7 +64,7 @@ class RunRepository:
             )
             session.add(row)
             session.flush()
-            return _run_record(row, {}, {})
+            return run_record(row, {}, {})
 
     def create_finished(
         self,
@@ -122,12 +122,12 @@ class RunRepository:
             for name, value in (capture or {}).items():
                 setattr(row, name, value)
             session.flush()
-            return _run_record(row, *_params_and_tags(session, run_id))
+            return run_record(row, *_params_and_tags(session, run_id))
 
     def get(self, run_id: str) -> RunRecord:
         with self._db.read() as session:
             row = _get_row(session, run_id)
-            return _run_record(row, *_params_and_tags(session, run_id))
+            return run_record(row, *_params_and_tags(session, run_id))
 
     def list(
         self,
@@ -146,7 +146,7 @@ class RunRepository:
         if parent_run_id is not None:
             query = query.where(Run.parent_run_id == parent_run_id)
         with self._db.read() as session:
-            return [_run_record(row, {}, {}) for row in session.scalars(query)]
+            return [run_record(row, {}, {}) for row in session.scalars(query)]
 
     def ids_with_tag(
         self, key: str, value: str, *, kind: str, status: str, limit: int
@@ -228,7 +228,11 @@ class RunRepository:
 
     def latest_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
         """For each run, each metric's value at its highest step."""
-        ids = list(run_ids)
+        with self._db.read() as session:
+            return self.latest_metrics_in(session, list(run_ids))
+
+    @staticmethod
+    def latest_metrics_in(session: Session, ids: builtins.list[str]) -> dict[str, dict[str, float]]:
         if not ids:
             return {}
         newest = (
@@ -254,9 +258,8 @@ class RunRepository:
             )
         )
         result: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
-        with self._db.read() as session:
-            for run_id, key, value in session.execute(query):
-                result[run_id][key] = value
+        for run_id, key, value in session.execute(query):
+            result[run_id][key] = value
         return result
 
     def count_metrics(self, run_id: str) -> int:
@@ -322,7 +325,7 @@ def _params_and_tags(session: Session, run_id: str) -> tuple[dict[str, str], dic
     return {k: v for k, v in params}, {k: v for k, v in tags}
 
 
-def _run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRecord:
+def run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRecord:
     start: datetime = row.start_time
     return RunRecord(
         id=row.id, project=row.project, name=row.name, kind=row.kind, status=row.status,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from shipyard._store.records import DatasetVersionRecord
+from shipyard._store.records import DatasetRecord, DatasetVersionRecord
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.settings import Settings
 from shipyard.data.diff import DatasetDiff, diff_versions
@@ -22,6 +22,20 @@ def get_dataset(
     """The stored version ``ref`` names (``name@3``, or ``name`` for the latest): its hashes,
     row count, schema, profile and lineage."""
     return resolve(workspace or workspace_for(settings), ref)
+
+
+def list_datasets(
+    *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[DatasetRecord]:
+    """Every dataset, by name, with its number of versions and its latest version's rows."""
+    return (workspace or workspace_for(settings)).datasets.list_datasets()
+
+
+def list_dataset_versions(
+    name: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[DatasetVersionRecord]:
+    """Every version of dataset ``name``, newest first (without their profiles)."""
+    return (workspace or workspace_for(settings)).datasets.list_versions(name)
 
 
 def dataset_drift(

@@ -23,6 +23,7 @@ from shipyard._store.runs import FINISHED
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ArtifactError, NotFoundError
 from shipyard.core.hashing import sha256_bytes, sha256_file
+from shipyard.core.version import shipyard_version
 from shipyard.pipeline.entrypoint import module_file
 
 CACHE_KEY_TAG = "shipyard.cache_key"
@@ -30,15 +31,6 @@ CACHED_FROM_TAG = "shipyard.cached_from"
 STEP_TAG = "shipyard.step"
 OUTPUTS_ARTIFACT = "step-outputs.json"
 STEP_KIND, PIPELINE_KIND = "step", "pipeline"
-
-
-def shipyard_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("shipyard")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 def canonical_json(value: Any) -> bytes:
