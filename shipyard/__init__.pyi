@@ -3,17 +3,30 @@ learn each public name and the module that defines it (``shipyard.core.lazy.atta
 type checkers and editors read it for the real types. Add a public name here, and only here."""
 
 from shipyard._store.deployments import DeploymentRecord as DeploymentRecord
-from shipyard._store.monitoring import AlertRecord as AlertRecord
+from shipyard._store.monitoring import (
+    AlertRecord as AlertRecord,
+    MonitorResultRecord as MonitorResultRecord,
+)
 from shipyard._store.records import (
     AliasMove as AliasMove,
+    ApprovalRecord as ApprovalRecord,
     ArtifactRecord as ArtifactRecord,
     AuditRecord as AuditRecord,
     DatasetRecord as DatasetRecord,
     DatasetVersionRecord as DatasetVersionRecord,
+    EvaluationRecord as EvaluationRecord,
     MetricPoint as MetricPoint,
     ModelRecord as ModelRecord,
     ModelVersionRecord as ModelVersionRecord,
+    PolicyRecord as PolicyRecord,
     RunRecord as RunRecord,
+    RunUsage as RunUsage,
+    ValidationRecord as ValidationRecord,
+)
+from shipyard._store.schema import (
+    StoreStatus as StoreStatus,
+    store_status as store_status,
+    upgrade_store as upgrade_store,
 )
 from shipyard._store.workspace import (
     Workspace as Workspace,
@@ -42,10 +55,12 @@ from shipyard.core.settings import (
 )
 from shipyard.data.api import (
     dataset_drift as dataset_drift,
+    dataset_usage as dataset_usage,
     diff_datasets as diff_datasets,
     get_dataset as get_dataset,
     list_dataset_versions as list_dataset_versions,
     list_datasets as list_datasets,
+    list_validations as list_validations,
 )
 from shipyard.data.errors import (
     DataError as DataError,
@@ -62,9 +77,11 @@ from shipyard.evaluation.result import EvaluationResult as EvaluationResult
 from shipyard.evaluation.spec import EvaluationSpec as EvaluationSpec
 from shipyard.models.loaded import LoadedModel as LoadedModel
 from shipyard.models.signature import infer_signature as infer_signature
-from shipyard.monitoring.alert_reads import (
+from shipyard.monitoring.alert_api import (
+    acknowledge_alert as acknowledge_alert,
     get_alert as get_alert,
     list_alerts as list_alerts,
+    resolve_alert as resolve_alert,
 )
 from shipyard.monitoring.job import (
     monitor_run as monitor_run,
@@ -135,6 +152,7 @@ from shipyard.tracking.search import (
     RunPage as RunPage,
     get_metric_history as get_metric_history,
     get_run as get_run,
+    list_artifacts as list_artifacts,
     search_runs as search_runs,
 )
 

@@ -7,7 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from shipyard._store.records import DatasetRecord, DatasetVersionRecord
+from shipyard._store.records import (
+    DatasetRecord,
+    DatasetVersionRecord,
+    RunUsage,
+    ValidationRecord,
+)
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.settings import Settings
 from shipyard.data.diff import DatasetDiff, diff_versions
@@ -36,6 +41,22 @@ def list_dataset_versions(
 ) -> list[DatasetVersionRecord]:
     """Every version of dataset ``name``, newest first (without their profiles)."""
     return (workspace or workspace_for(settings)).datasets.list_versions(name)
+
+
+def dataset_usage(
+    ref: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[RunUsage]:
+    """The runs that read (``input``) or wrote (``output``) the version ``ref`` names."""
+    ws = workspace or workspace_for(settings)
+    return ws.datasets.usages(resolve(ws, ref).id)
+
+
+def list_validations(
+    ref: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[ValidationRecord]:
+    """The stored validations of the version ``ref`` names, newest first."""
+    ws = workspace or workspace_for(settings)
+    return ws.datasets.validations(resolve(ws, ref).id)
 
 
 def dataset_drift(

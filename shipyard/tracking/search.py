@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from shipyard._store.records import MetricPoint, RunRecord
+from shipyard._store.records import ArtifactRecord, MetricPoint, RunRecord
 from shipyard._store.run_filter import parse_filter
 from shipyard._store.run_search import parse_order_by, search
 from shipyard._store.workspace import Workspace, workspace_for
@@ -59,6 +59,15 @@ def get_metric_history(
     ws = workspace or workspace_for(settings)
     ws.runs.get(run_id)
     return ws.runs.metric_history(run_id, key)
+
+
+def list_artifacts(
+    run_id: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[ArtifactRecord]:
+    """The artifacts a run logged (files, folders, model packages), by name."""
+    ws = workspace or workspace_for(settings)
+    ws.runs.get(run_id)
+    return ws.runs.artifacts(run_id)
 
 
 def search_runs(
