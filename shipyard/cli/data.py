@@ -18,25 +18,19 @@ from shipyard import (
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import ConflictError, UsageError
-from shipyard.data import (
-    DataValidationError,
-    Expectations,
-    ValidationReport,
-    configured_expectations,
-    diff_datasets,
-    infer_expectations,
-    is_path_like,
-    parse_dataset_ref,
-    read_expectations_file,
-    render_yaml,
-    schema_of,
-    validate,
-    validate_version,
-)
+from shipyard.data.api import diff_datasets
+from shipyard.data.config import configured_expectations, read_expectations_file
+from shipyard.data.errors import DataValidationError
+from shipyard.data.expectations import Expectations
+from shipyard.data.infer import infer_expectations, render_yaml
 from shipyard.data.profile import profile_table
 from shipyard.data.readers import read_table
-from shipyard.data.schema import DatasetSchema
-from shipyard.tracking import log_dataset
+from shipyard.data.refs import is_path_like, parse_dataset_ref
+from shipyard.data.report import ValidationReport
+from shipyard.data.schema import DatasetSchema, schema_of
+from shipyard.data.validate import validate
+from shipyard.data.versions import validate_version
+from shipyard.tracking.datasets import log_dataset
 
 app = typer.Typer(help="Version, validate and compare datasets.", no_args_is_help=True)
 

@@ -15,7 +15,7 @@ from shipyard._store.deployments import DeploymentRecord
 from shipyard._store.records import ModelVersionRecord
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError
-from shipyard.data import resolve as resolve_dataset
+from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.registry import parse_ref, resolve as resolve_model
 
 TRAIN = "train"

@@ -11,7 +11,7 @@ from shipyard._store.monitoring import AlertRecord, MonitorResultRecord
 from shipyard._store.workspace import Workspace
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError
-from shipyard.data import resolve as resolve_dataset
+from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.monitoring import plots
 from shipyard.reports import template, write_files
 

@@ -20,7 +20,7 @@ from typing import Any
 from shipyard._store.deployments import DeploymentRecord
 from shipyard._store.records import ModelVersionRecord
 from shipyard._store.workspace import Workspace, workspace_for
-from shipyard.data import resolve as resolve_dataset
+from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.registry import ModelRef, resolve
 
 SOURCE, DATASET, RUN, MODEL_VERSION, ALIAS, DEPLOYMENT = (

@@ -22,7 +22,7 @@ from shipyard._store.records import (
 )
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
-from shipyard.models import to_plain
+from shipyard.models.plain import to_plain
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.settings import Settings
-from shipyard.models import Trust, fetch_package
+from shipyard.models.flavors import Trust
+from shipyard.models.storage import fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef
 from shipyard.registry.versions import resolve
 
 if TYPE_CHECKING:
-    from shipyard.models import LoadedModel
+    from shipyard.models.loaded import LoadedModel
 
 SET, ROLLBACK, DELETE = "alias.set", "alias.rollback", "alias.delete"
 
@@ -51,7 +52,7 @@ def load_model(
     """Load a registered model: every file's hash is verified, then the input example is run
     once. ``trusted=True`` allows formats that can run code (pickle, joblib); a list of type
     names trusts just those (added to the workspace's ``trusted_types`` setting)."""
-    from shipyard.models import load_package  # the ML stack loads only when a model does
+    from shipyard.models.package import load_package  # the ML stack loads only when a model does
 
     ws = workspace or workspace_for(settings)
     trusted = trust_for(trusted, ws)

@@ -154,7 +154,8 @@ class ActiveRun:
         """Package ``model``, store it, and register it as a new version of model ``name``."""
         # Imported here: packaging needs pandas and NumPy, which a run that logs no model
         # (and every cached pipeline step) should not pay for at start-up.
-        from shipyard.models import save_package, store_package
+        from shipyard.models.package import save_package
+        from shipyard.models.storage import store_package
 
         self._check_open()
         check_model_name(name)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from shipyard._store.workspace import Workspace
-from shipyard.pipeline import run_pipeline
+from shipyard.pipeline.runner import run_pipeline
 from tests.pipeline.project import CONFIG, make_project
 
 ALL_CACHED = ["version", "validate", "train", "evaluate", "register"]

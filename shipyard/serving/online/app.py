@@ -16,7 +16,7 @@ import threadpoolctl
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
-from shipyard.models import LoadedModel
+from shipyard.models.loaded import LoadedModel
 from shipyard.serving.online import endpoints
 from shipyard.serving.online.batcher import Gate
 from shipyard.serving.online.http import (
