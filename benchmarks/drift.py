@@ -98,9 +98,9 @@ class PeakRss:
 
 
 def worker_shipyard(data: Path, repeats: int) -> dict[str, Any]:
+    from shipyard._store.workspace import Workspace
     from shipyard.core.settings import load_settings
-    from shipyard.data import dataset_drift
-    from shipyard.store.workspace import Workspace
+    from shipyard.data.api import dataset_drift
 
     settings = load_settings(home=data / "shipyard", capture_git=False, capture_packages=False)
     workspace = Workspace(settings)
@@ -195,9 +195,9 @@ def main() -> None:
 
 def profile_reference(data: Path) -> float:
     """Log the reference as a dataset version (Parquet, hash, schema, profile); its seconds."""
+    from shipyard._store.workspace import Workspace
     from shipyard.core.settings import load_settings
-    from shipyard.store.workspace import Workspace
-    from shipyard.tracking import log_dataset
+    from shipyard.tracking.datasets import log_dataset
 
     settings = load_settings(home=data / "shipyard", capture_git=False, capture_packages=False)
     with Workspace(settings) as workspace:

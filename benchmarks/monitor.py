@@ -150,8 +150,8 @@ def window_bytes(root: Path, until: datetime) -> tuple[int, int]:
 
 
 def worker_shipyard(folder: Path, until: datetime) -> dict[str, Any]:
+    from shipyard._store.workspace import open_workspace
     from shipyard.monitoring import monitor_run, parse_config
-    from shipyard.store.workspace import open_workspace
 
     os.environ["SHIPYARD_HOME"] = str(folder / "shipyard")
     with open_workspace() as ws:

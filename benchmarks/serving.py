@@ -259,7 +259,7 @@ def body_for(tool: str) -> str:
 
 def prepare(root: Path) -> None:
     import shipyard as sy
-    from shipyard.store.workspace import Workspace
+    from shipyard._store.workspace import Workspace
 
     frame, models = make_models()
     settings = sy.load_settings(home=root / "shipyard", capture_git=False, capture_packages=False)

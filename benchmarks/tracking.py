@@ -96,9 +96,9 @@ def check_stored(tool: str, calls: int, stored: int) -> None:
 
 
 def bench_shipyard(root: Path, options: Options) -> tuple[list[Throughput], Overhead]:
-    import shipyard.tracking as sy
+    import shipyard as sy
+    from shipyard._store.workspace import Workspace
     from shipyard.core.settings import load_settings
-    from shipyard.store.workspace import Workspace
 
     settings = load_settings(
         home=root,

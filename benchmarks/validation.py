@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from _common import emit_result, environment_line, note, print_table, ratio, rounded
 
-from shipyard.data import Column, Expectations, validate
+from shipyard.data.expectations import Column, Expectations
+from shipyard.data.validate import validate
 
 FLOATS, INTS, STRINGS = 12, 4, 4
 LEVELS = ["alpha", "beta", "gamma", "delta", "epsilon"]

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shipyard.data import DataValidationError, read_expectations_file
-from shipyard.tracking import log_dataset
+from shipyard.data.config import read_expectations_file
+from shipyard.data.errors import DataValidationError
+from shipyard.tracking.datasets import log_dataset
 
 EXPECTATIONS = """\
 datasets:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.settings import Settings, load_settings
-from shipyard.store.workspace import Workspace
 from tests.services import PostgresServer, start_postgres
 
 pytest_plugins = ["tests.registered_model"]

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import shipyard as sy
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 
 
 @dataclass

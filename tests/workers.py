@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shipyard as sy
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 
 
 def log_many_metrics(store_url: str, home: str, count: int) -> str:

@@ -7,31 +7,30 @@ from typing import Annotated, Any
 
 import typer
 
+from shipyard import (
+    DatasetVersionRecord,
+    dataset_usage,
+    get_dataset,
+    list_dataset_versions,
+    list_datasets as stored_datasets,
+    list_validations,
+)
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import ConflictError, UsageError
-from shipyard.data import (
-    DataValidationError,
-    Expectations,
-    ValidationReport,
-    configured_expectations,
-    diff_datasets,
-    infer_expectations,
-    is_path_like,
-    parse_dataset_ref,
-    read_expectations_file,
-    render_yaml,
-    repository,
-    resolve,
-    schema_of,
-    validate,
-    validate_version,
-)
+from shipyard.data.api import diff_datasets
+from shipyard.data.config import configured_expectations, read_expectations_file
+from shipyard.data.errors import DataValidationError
+from shipyard.data.expectations import Expectations
+from shipyard.data.infer import infer_expectations, render_yaml
 from shipyard.data.profile import profile_table
 from shipyard.data.readers import read_table
-from shipyard.data.schema import DatasetSchema
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.tracking import log_dataset
+from shipyard.data.refs import is_path_like, parse_dataset_ref
+from shipyard.data.report import ValidationReport
+from shipyard.data.schema import DatasetSchema, schema_of
+from shipyard.data.validate import validate
+from shipyard.data.versions import validate_version
+from shipyard.tracking.datasets import log_dataset
 
 app = typer.Typer(help="Version, validate and compare datasets.", no_args_is_help=True)
 
@@ -43,7 +42,7 @@ TargetArgument = Annotated[
 @app.command("list")
 def list_datasets(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List datasets with their latest version."""
-    found = repository(state(ctx).workspace()).list_datasets()
+    found = stored_datasets(workspace=state(ctx).workspace())
     if as_json:
         print_json([d.to_dict() for d in found])
         return
@@ -76,10 +75,9 @@ def show(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="NAME or NA
          as_json: JsonOption = False) -> None:  # fmt: skip
     """Show a dataset's versions, or one version: schema, profile, lineage, validations."""
     ws = state(ctx).workspace()
-    repo = repository(ws)
     parsed = parse_dataset_ref(ref)
     if parsed.version is None and "@" not in ref:
-        versions = repo.list_versions(parsed.name)
+        versions = list_dataset_versions(parsed.name, workspace=ws)
         if as_json:
             print_json([v.to_dict(profile=False) for v in versions])
             return
@@ -90,9 +88,9 @@ def show(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="NAME or NA
               v.source, v.created_by_run_id, v.created_at] for v in versions),
         )  # fmt: skip
         return
-    record = resolve(ws, parsed)
-    usages = repo.usages(record.id)
-    validations = repo.validations(record.id)
+    record = get_dataset(ref, workspace=ws)
+    usages = dataset_usage(record.ref, workspace=ws)
+    validations = list_validations(record.ref, workspace=ws)
     if as_json:
         print_json({**record.to_dict(), "runs": [u.to_dict() for u in usages],
                     "validations": [v.to_dict() for v in validations]})  # fmt: skip
@@ -209,7 +207,7 @@ def validate_command(
         report = validate(target, rules, dataset=target)
     else:
         ws = cli.workspace()
-        record = resolve(ws, target)
+        record = get_dataset(target, workspace=ws)
         rules = _expectations(ws.settings, name or record.dataset_name, expectations)
         report, _ = validate_version(ws, record, rules)
     _print_report(report, as_json)
@@ -257,7 +255,7 @@ def infer_schema(
         schema, profile, source = schema_of(table), profile_table(table), target
         dataset = name or Path(target.rstrip("/")).name.split(".")[0].replace("*", "") or "data"
     else:
-        record = resolve(state(ctx).workspace(), target)
+        record = get_dataset(target, workspace=state(ctx).workspace())
         schema, profile = DatasetSchema.from_dict(record.schema), record.profile
         dataset, source = name or record.dataset_name, record.ref
     text = render_yaml(dataset, infer_expectations(schema, profile), source=source)

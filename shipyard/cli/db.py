@@ -6,32 +6,22 @@ from typing import Annotated
 
 import typer
 
+from shipyard import store_status, upgrade_store
 from shipyard.cli.output import print_json, say
 from shipyard.cli.state import state
-from shipyard.store.database import Database, redact
-from shipyard.store.migrate import current_revision, head_revision, upgrade
 
 app = typer.Typer(help="Manage the metadata store's schema.", no_args_is_help=True)
 
 
-def _database(ctx: typer.Context) -> Database:
-    db = Database(state(ctx).settings().resolved_store_url)
-    db.check_reachable()
-    return db
-
-
 @app.command("upgrade")
-def upgrade_store(ctx: typer.Context) -> None:
+def upgrade(ctx: typer.Context) -> None:
     """Migrate the metadata store to this Shipyard's schema (back it up first)."""
-    db = _database(ctx)
-    try:
-        before, after = upgrade(db)
-    finally:
-        db.close()
-    if before == after:
-        say(f"The store at {redact(db.url)} is already at revision {after}.")
+    status = upgrade_store(state(ctx).settings())
+    if status.previous == status.revision:
+        say(f"The store at {status.url} is already at revision {status.revision}.")
     else:
-        say(f"Upgraded the store at {redact(db.url)} from {before or 'empty'} to {after}.")
+        say(f"Upgraded the store at {status.url} from {status.previous or 'empty'} to "
+            f"{status.revision}.")  # fmt: skip
 
 
 @app.command("current")
@@ -40,14 +30,11 @@ def current(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the store's schema revision and the one this Shipyard expects."""
-    db = _database(ctx)
-    try:
-        revision, head = current_revision(db), head_revision()
-    finally:
-        db.close()
+    status = store_status(state(ctx).settings())
     if as_json:
-        print_json({"url": redact(db.url), "revision": revision, "head": head,
-                    "up_to_date": revision == head})  # fmt: skip
+        print_json({"url": status.url, "revision": status.revision, "head": status.head,
+                    "up_to_date": status.up_to_date})  # fmt: skip
         return
-    state_text = "up to date" if revision == head else "run `shipyard db upgrade`"
-    say(f"{redact(db.url)}: revision {revision or 'none'} (this Shipyard: {head}); {state_text}.")
+    state_text = "up to date" if status.up_to_date else "run `shipyard db upgrade`"
+    say(f"{status.url}: revision {status.revision or 'none'} (this Shipyard: {status.head}); "
+        f"{state_text}.")  # fmt: skip

@@ -9,7 +9,13 @@ import typer
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
 from shipyard.cli.registry import print_evaluation
 from shipyard.cli.state import state
-from shipyard.registry import parse_ref, resolve
+from shipyard.registry import (
+    get_model_version,
+    latest_evaluation,
+    list_model_versions,
+    list_models as registered_models,
+    parse_ref,
+)
 
 app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 
@@ -17,7 +23,7 @@ app = typer.Typer(help="List and inspect registered models.", no_args_is_help=Tr
 @app.command("list")
 def list_models(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List registered models with their latest version and aliases."""
-    found = state(ctx).workspace().models.list_models()
+    found = registered_models(workspace=state(ctx).workspace())
     if as_json:
         print_json([m.to_dict() for m in found])
         return
@@ -38,7 +44,7 @@ def show_model(
     ws = state(ctx).workspace()
     parsed = parse_ref(ref)
     if parsed.alias is None and parsed.version is None:
-        versions = ws.models.list_versions(parsed.name)
+        versions = list_model_versions(parsed.name, workspace=ws)
         if as_json:
             print_json([v.to_dict() for v in versions])
             return
@@ -49,8 +55,8 @@ def show_model(
              for v in versions),
         )  # fmt: skip
         return
-    version = resolve(parsed, workspace=ws)
-    evaluation = ws.promotion.latest_evaluation(version.model_name, version.version)
+    version = get_model_version(ref, workspace=ws)
+    evaluation = latest_evaluation(version.model_name, version.version, workspace=ws)
     if as_json:
         print_json({**version.to_dict(), "evaluation": evaluation and evaluation.to_dict()})
         return

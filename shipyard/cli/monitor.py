@@ -8,13 +8,18 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from shipyard import (
+    MonitorResultRecord,
+    acknowledge_alert,
+    list_alerts as stored_alerts,
+    resolve_alert,
+)
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
 from shipyard.monitoring import load_config, monitor_run, monitor_watch
 from shipyard.monitoring.report import write_report
 from shipyard.monitoring.window import parse_time
-from shipyard.store.monitoring import MonitorResultRecord
 
 monitor_app = typer.Typer(help="Watch deployments: drift, data quality, performance, health.",
                           no_args_is_help=True)  # fmt: skip
@@ -53,7 +58,7 @@ def run(
         result = monitor_run(deployment, window=window, since=since, until=until,
                              reference=reference, config=config or _config_file(ctx),
                              workspace=ws)  # fmt: skip
-    alerts = ws.monitoring.list_alerts(deployment=deployment, active=True)
+    alerts = stored_alerts(deployment=deployment, active=True, limit=None, workspace=ws)
     if as_json:
         print_json({**result.to_dict(), "active_alerts": [a.to_dict() for a in alerts]})
         return
@@ -152,8 +157,8 @@ def list_alerts(
 ) -> None:
     """List alerts, newest first (active ones unless --all or --state)."""
     ws = state(ctx).workspace()
-    found = ws.monitoring.list_alerts(deployment=deployment, state=state_,
-                                      active=not all_ and state_ is None, limit=limit)  # fmt: skip
+    found = stored_alerts(deployment=deployment, state=state_, active=not all_ and state_ is None,
+                          limit=limit, workspace=ws)  # fmt: skip
     if as_json:
         print_json([a.to_dict() for a in found])
         return
@@ -173,8 +178,7 @@ def ack(
     as_json: JsonOption = False,
 ) -> None:
     """Acknowledge an alert: it stays active (no duplicate opens) until it resolves."""
-    ws = state(ctx).workspace()
-    _done(ws.monitoring.acknowledge(alert_id, actor=ws.actor, comment=comment), as_json)
+    _done(acknowledge_alert(alert_id, comment=comment, workspace=state(ctx).workspace()), as_json)
 
 
 @alerts_app.command("resolve")
@@ -185,8 +189,7 @@ def resolve(
     as_json: JsonOption = False,
 ) -> None:
     """Resolve an alert by hand (the monitor also resolves it when its condition clears)."""
-    ws = state(ctx).workspace()
-    _done(ws.monitoring.resolve(alert_id, actor=ws.actor, reason=reason), as_json)
+    _done(resolve_alert(alert_id, reason=reason, workspace=state(ctx).workspace()), as_json)
 
 
 def _done(alert: Any, as_json: bool) -> None:

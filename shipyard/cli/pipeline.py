@@ -12,7 +12,9 @@ from rich.markup import escape
 
 from shipyard.cli.output import JsonOption, print_json, print_table, say
 from shipyard.cli.state import state
-from shipyard.pipeline import StepEvent, reproduce as reproduce_run, run_pipeline
+from shipyard.pipeline.reproduce import reproduce as reproduce_run
+from shipyard.pipeline.result import StepEvent
+from shipyard.pipeline.runner import run_pipeline
 
 
 def run(

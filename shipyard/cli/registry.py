@@ -7,6 +7,15 @@ from typing import Annotated
 
 import typer
 
+from shipyard import (
+    AliasMove,
+    EvaluationRecord,
+    ModelVersionRecord,
+    PolicyRecord,
+    Workspace,
+    get_audit,
+    get_model,
+)
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import PolicyViolationError, UsageError
@@ -23,9 +32,6 @@ from shipyard.registry import (
     rollback as rollback_alias,
     set_policy,
 )
-from shipyard.store.models import AliasMove
-from shipyard.store.records import EvaluationRecord, ModelVersionRecord, PolicyRecord
-from shipyard.store.workspace import Workspace
 
 
 def promote(
@@ -218,8 +224,8 @@ def audit(
     """Show the audit log, newest first: who changed what, when, and why."""
     ws = state(ctx).workspace()
     if model is not None:
-        ws.models.get_model(model)
-    events = ws.audit.list(model=model, action=action, limit=limit)
+        get_model(model, workspace=ws)  # an unknown model is an error, not an empty log
+    events = get_audit(model=model, action=action, limit=limit, workspace=ws)
     if as_json:
         print_json([e.to_dict() for e in events])
         return

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
+from shipyard import get_run, list_artifacts, search_runs
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
 from shipyard.cli.state import state
-from shipyard.core.errors import UsageError
-from shipyard.store.runs import RUN_STATUSES
 
 app = typer.Typer(help="List and inspect tracked runs.", no_args_is_help=True)
 
@@ -17,30 +16,48 @@ app = typer.Typer(help="List and inspect tracked runs.", no_args_is_help=True)
 @app.command("list")
 def list_runs(
     ctx: typer.Context,
+    filter_: Annotated[
+        str | None,
+        typer.Option(
+            "--filter", help="e.g. \"params.C = '1.0' and metrics.auc > 0.8\" (docs/api.md)."
+        ),
+    ] = None,
+    order_by: Annotated[
+        list[str] | None,
+        typer.Option("--order-by", help="FIELD [ASC|DESC], e.g. 'metrics.auc DESC'; repeatable."),
+    ] = None,
     project: Annotated[str | None, typer.Option(help="Only runs of this project.")] = None,
     status: Annotated[str | None, typer.Option(help="running, finished, failed or killed.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
+    page_token: Annotated[
+        str | None, typer.Option("--page-token", help="The next page's token, as printed.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List runs, newest first, with their latest metrics."""
-    if status is not None and status not in RUN_STATUSES:
-        raise UsageError(f"--status {status!r} is not a run status.",
-                         hint=f"Use one of: {', '.join(RUN_STATUSES)}.")  # fmt: skip
-    ws = state(ctx).workspace()
-    found = ws.runs.list(project=project, status=status, limit=limit)
-    metrics = ws.runs.latest_metrics(r.id for r in found)
+    """List runs, newest first (or as --order-by says), with their latest metrics."""
+    clauses = [filter_] if filter_ else []
+    clauses += [f"{name} = {_quoted(value)}" for name, value in
+                (("project", project), ("status", status)) if value is not None]  # fmt: skip
+    page = search_runs(" and ".join(clauses) or None, order_by=order_by, max_results=limit,
+                       page_token=page_token, workspace=state(ctx).workspace())  # fmt: skip
     if as_json:
-        print_json([{**r.to_dict(), "metrics": metrics[r.id]} for r in found])
+        print_json([r.to_dict() for r in page])  # the next page: --page-token, as the table says
         return
     print_table(
         "Runs",
         ["id", "name", "project", "status", "started", "seconds", "metrics"],
         (
             [r.id, r.name, r.project, r.status, r.start_time,
-             None if r.duration_seconds is None else round(r.duration_seconds, 2), metrics[r.id]]
-            for r in found
+             None if r.duration_seconds is None else round(r.duration_seconds, 2), r.metrics]
+            for r in page
         ),
     )  # fmt: skip
+    if page.next_page_token:
+        typer.echo(f"More runs: --page-token {page.next_page_token}")
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @app.command("show")
@@ -51,12 +68,11 @@ def show_run(
 ) -> None:
     """Show one run: what it recorded and where it came from."""
     ws = state(ctx).workspace()
-    run = ws.runs.get(run_id)
-    metrics = ws.runs.latest_metrics([run.id])[run.id]
-    artifacts = ws.runs.artifacts(run.id)
+    run = get_run(run_id, workspace=ws)
+    metrics = run.metrics
+    artifacts = list_artifacts(run.id, workspace=ws)
     if as_json:
-        print_json({**run.to_dict(), "metrics": metrics,
-                    "artifacts": [a.to_dict() for a in artifacts]})  # fmt: skip
+        print_json({**run.to_dict(), "artifacts": [a.to_dict() for a in artifacts]})
         return
     environment = run.environment or {}
     print_fields(

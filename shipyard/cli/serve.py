@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from shipyard import DeploymentRecord, get_deployment, list_deployments as stored_deployments
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
-from shipyard.serving.deploy import deploy_declared, deploy_online, deployments_of
+from shipyard.serving.deploy import deploy_declared, deploy_online
 from shipyard.serving.online.api import serve as serve_target
-from shipyard.store.deployments import DeploymentRecord
 
 TOKENS_ENV = "SHIPYARD_SERVE_TOKENS"
 
@@ -158,7 +158,7 @@ def list_deployments(
     as_json: JsonOption = False,
 ) -> None:
     """List deployments with their routes and status."""
-    found = deployments_of(state(ctx).workspace()).list(mode=mode, model=model)
+    found = stored_deployments(mode=mode, model=model, workspace=state(ctx).workspace())
     if as_json:
         print_json([d.to_dict() for d in found])
         return
@@ -177,7 +177,7 @@ def show_deployment(
     as_json: JsonOption = False,
 ) -> None:
     """Show one deployment: routes, shadows, configuration, status and counters."""
-    record = deployments_of(state(ctx).workspace()).get(name)
+    record = get_deployment(name, workspace=state(ctx).workspace())
     if as_json:
         print_json(record.to_dict())
         return

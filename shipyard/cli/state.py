@@ -11,7 +11,7 @@ from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from shipyard.store.workspace import Workspace
+    from shipyard import Workspace
 
 
 @dataclass
@@ -24,9 +24,9 @@ class CliState:
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
-            from shipyard.store.workspace import Workspace  # the store loads when used
+            from shipyard import open_workspace  # the store loads when used
 
-            self._workspace = Workspace(self.settings())
+            self._workspace = open_workspace(self.settings())
         return self._workspace
 
     def close(self) -> None:

@@ -1,17 +1,19 @@
 """Packages whose public names load on first use (PEP 562).
 
-A package's ``__init__`` lists each public name with the module that defines it and calls
-:func:`attach`; importing the package then costs nothing, and ``from package import name``
-imports just the module behind ``name``. The same names are imported under
-``typing.TYPE_CHECKING`` for type checkers and editors (a test holds the two lists equal).
+A package's ``__init__.pyi`` stub imports each public name from the module that defines it;
+the ``__init__`` calls :func:`attach_stub`, which reads that stub, so the names are written
+once: type checkers and editors read the stub, and at run time importing the package costs
+nothing while ``from package import name`` imports just the module behind ``name``.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
 import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -53,3 +55,23 @@ def attach(
     module.__class__ = _LazyPackage
     module.__dict__["_exports"] = exports
     return __getattr__, __dir__
+
+
+def stub_exports(stub: Path) -> dict[str, str]:
+    """Each name a ``.pyi`` stub imports (``from module import name as name``) and its module."""
+    exports: dict[str, str] = {}
+    for node in ast.parse(stub.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                exports[alias.asname or alias.name] = node.module
+    return exports
+
+
+def attach_stub(
+    package: str, init_file: str
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """:func:`attach` with the names the package's ``__init__.pyi`` (beside ``init_file``)
+    imports; also returns them sorted, for ``__all__``."""
+    exports = stub_exports(Path(init_file).with_suffix(".pyi"))
+    getattr_, dir_ = attach(package, exports)
+    return getattr_, dir_, sorted(exports)

@@ -7,13 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from shipyard._store.records import (
+    DatasetRecord,
+    DatasetVersionRecord,
+    RunUsage,
+    ValidationRecord,
+)
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.settings import Settings
 from shipyard.data.diff import DatasetDiff, diff_versions
 from shipyard.data.drift import DriftReport, Thresholds, compare
 from shipyard.data.errors import DataError
 from shipyard.data.versions import resolve
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 
 def get_dataset(
@@ -22,6 +27,36 @@ def get_dataset(
     """The stored version ``ref`` names (``name@3``, or ``name`` for the latest): its hashes,
     row count, schema, profile and lineage."""
     return resolve(workspace or workspace_for(settings), ref)
+
+
+def list_datasets(
+    *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[DatasetRecord]:
+    """Every dataset, by name, with its number of versions and its latest version's rows."""
+    return (workspace or workspace_for(settings)).datasets.list_datasets()
+
+
+def list_dataset_versions(
+    name: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[DatasetVersionRecord]:
+    """Every version of dataset ``name``, newest first (without their profiles)."""
+    return (workspace or workspace_for(settings)).datasets.list_versions(name)
+
+
+def dataset_usage(
+    ref: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[RunUsage]:
+    """The runs that read (``input``) or wrote (``output``) the version ``ref`` names."""
+    ws = workspace or workspace_for(settings)
+    return ws.datasets.usages(resolve(ws, ref).id)
+
+
+def list_validations(
+    ref: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[ValidationRecord]:
+    """The stored validations of the version ``ref`` names, newest first."""
+    ws = workspace or workspace_for(settings)
+    return ws.datasets.validations(resolve(ws, ref).id)
 
 
 def dataset_drift(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard._store.records import DatasetVersionRecord
 from shipyard.data.drift import DriftReport, Thresholds, compare
 from shipyard.data.schema import DatasetSchema
-from shipyard.store.records import DatasetVersionRecord
 
 
 @dataclass(frozen=True)

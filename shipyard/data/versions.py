@@ -14,6 +14,9 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shipyard._store.datasets import DatasetRepository, NewVersion
+from shipyard._store.records import DatasetVersionRecord, ValidationRecord
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import UsageError
 from shipyard.core.hashing import sha256_file
 from shipyard.core.logging import get_logger
@@ -24,9 +27,6 @@ from shipyard.data.readers import open_source
 from shipyard.data.refs import DatasetRef, check_dataset_name, parse_dataset_ref
 from shipyard.data.report import ValidationReport
 from shipyard.data.validate import validate
-from shipyard.store.datasets import DatasetRepository, NewVersion
-from shipyard.store.records import DatasetVersionRecord, ValidationRecord
-from shipyard.store.workspace import Workspace
 
 Format = Literal["pandas", "arrow", "polars"]
 FORMATS = ("pandas", "arrow", "polars")

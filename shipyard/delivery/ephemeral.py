@@ -17,10 +17,10 @@ from typing import Any
 
 import uvicorn
 
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConflictError, ModelError
 from shipyard.serving.online.api import plan_options
 from shipyard.serving.online.server import create_app
-from shipyard.store.workspace import Workspace, workspace_for
 
 STARTUP_TIMEOUT_S = 120.0
 

@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import orjson
 
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConfigurationError
-from shipyard.store.workspace import Workspace, workspace_for
 
 JSON_TYPES = {"integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,)}
 DEFAULT_LATENCY_MS = 1000.0

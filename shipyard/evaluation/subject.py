@@ -16,7 +16,7 @@ import pandas as pd
 
 from shipyard.core.errors import ModelError
 from shipyard.evaluation.metrics import Outputs
-from shipyard.models import LoadedModel
+from shipyard.models.loaded import LoadedModel
 
 
 class Subject:

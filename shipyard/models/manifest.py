@@ -8,7 +8,6 @@ with different framework versions than are installed, loads with a :class:`Model
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import warnings
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ import orjson
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ArtifactMissingError, ModelError
 from shipyard.core.hashing import is_sha256
+from shipyard.core.version import shipyard_version
 
 MANIFEST_NAME = "shipyard-model.json"
 FORMAT_VERSION = 1
@@ -31,14 +31,6 @@ SERIALIZATIONS: tuple[Serialization, ...] = get_args(Serialization)
 
 class ModelVersionWarning(UserWarning):
     """A model package was written by a different Shipyard or framework version."""
-
-
-def shipyard_version() -> str:
-    """The installed Shipyard version."""
-    try:
-        return importlib.metadata.version("shipyard")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.0.0+unknown"
 
 
 def python_version() -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import ArtifactError, ArtifactIntegrityError
 from shipyard.core.hashing import is_sha256, sha256_file
 from shipyard.core.ids import new_id
 from shipyard.models.integrity import verify_files
 from shipyard.models.manifest import MANIFEST_NAME, Manifest, read_manifest_bytes
-from shipyard.store.artifacts import ArtifactStore
 
 __all__ = ["fetch_package", "store_package"]
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard._store.monitoring import AlertRecord, MonitoringRepository, MonitorResultRecord
 from shipyard.monitoring.config import MonitoringConfig, Rule
 from shipyard.monitoring.sinks import Delivery, Dispatcher
-from shipyard.store.monitoring import AlertRecord, MonitoringRepository, MonitorResultRecord
 
 AUTO_RESOLVER = "shipyard-monitor"
 _STATISTIC_KEYS = {"wasserstein": "wasserstein_norm"}

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from shipyard._store.monitoring import MonitorResultRecord, NewResult
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.clock import utcnow
 from shipyard.core.logging import get_logger
 from shipyard.data.drift import Level, Thresholds
@@ -35,8 +37,6 @@ from shipyard.monitoring.reference import Reference, resolve_reference
 from shipyard.monitoring.retrain import trigger_retrain
 from shipyard.monitoring.sinks import Dispatcher
 from shipyard.monitoring.window import Window, parse_duration, resolve_window
-from shipyard.store.monitoring import MonitorResultRecord, NewResult
-from shipyard.store.workspace import Workspace, workspace_for
 
 log = get_logger(__name__)
 HISTORY = 100

@@ -17,10 +17,10 @@ import orjson
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.names import check_model_name
 from shipyard.monitoring.window import Window
 from shipyard.serving.prediction_log import FEEDBACK, PREDICTIONS
-from shipyard.store.artifacts import ArtifactStore
 
 PREDICTION = "__prediction"
 BATCH_ROWS = 128 * 1024

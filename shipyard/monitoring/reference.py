@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard._store.datasets import INPUT
+from shipyard._store.deployments import DeploymentRecord
+from shipyard._store.records import ModelVersionRecord
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError
-from shipyard.data import resolve as resolve_dataset
+from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.registry import parse_ref, resolve as resolve_model
-from shipyard.store.datasets import INPUT
-from shipyard.store.deployments import DeploymentRecord
-from shipyard.store.records import ModelVersionRecord
-from shipyard.store.workspace import Workspace
 
 TRAIN = "train"
 

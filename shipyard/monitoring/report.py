@@ -7,13 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shipyard._store.monitoring import AlertRecord, MonitorResultRecord
+from shipyard._store.workspace import Workspace
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError
-from shipyard.data import resolve as resolve_dataset
+from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.monitoring import plots
 from shipyard.reports import template, write_files
-from shipyard.store.monitoring import AlertRecord, MonitorResultRecord
-from shipyard.store.workspace import Workspace
 
 REPORT_FILES = {"html": "monitoring-report.html", "markdown": "monitoring-report.md"}
 MAX_FEATURES_PLOTTED = 12

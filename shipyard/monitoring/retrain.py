@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shipyard._store.monitoring import AlertRecord
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
-from shipyard.pipeline import retrain as pipeline_retrain
-from shipyard.store.monitoring import AlertRecord
-from shipyard.store.workspace import Workspace
+from shipyard.pipeline.runner import retrain as pipeline_retrain
 
 log = get_logger(__name__)
 ALERT_TAG = "shipyard.alert"
@@ -38,8 +38,7 @@ def trigger_retrain(
         workspace.monitoring.record_retrain(alert.id, run_id=None,
                                             error=f"{type(exc).__name__}: {exc}")  # fmt: skip
         return None
-    run_id = getattr(result, "run_id", None)
+    run_id = result.run_id
     workspace.monitoring.record_retrain(alert.id, run_id=run_id)
-    log.info("Alert %s triggered pipeline run %s (%s).", alert.id, run_id,
-             getattr(result, "verdict", "?"))  # fmt: skip
+    log.info("Alert %s triggered pipeline run %s (%s).", alert.id, run_id, result.verdict)
     return run_id

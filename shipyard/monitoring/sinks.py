@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 
+from shipyard._store.monitoring import AlertRecord, MonitoringRepository
 from shipyard.core.logging import get_logger
 from shipyard.monitoring.config import SinkSpec
-from shipyard.store.monitoring import AlertRecord, MonitoringRepository
 
 log = get_logger(__name__)
 _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.CRITICAL}

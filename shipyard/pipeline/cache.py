@@ -17,30 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 
+from shipyard._store.records import ArtifactRecord
+from shipyard._store.runs import FINISHED
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ArtifactError, NotFoundError
 from shipyard.core.hashing import sha256_bytes, sha256_file
+from shipyard.core.version import shipyard_version
 from shipyard.pipeline.entrypoint import module_file
-from shipyard.store.records import ArtifactRecord
-from shipyard.store.runs import FINISHED
-from shipyard.store.tables import Run, Tag
-from shipyard.store.workspace import Workspace
 
 CACHE_KEY_TAG = "shipyard.cache_key"
 CACHED_FROM_TAG = "shipyard.cached_from"
 STEP_TAG = "shipyard.step"
 OUTPUTS_ARTIFACT = "step-outputs.json"
 STEP_KIND, PIPELINE_KIND = "step", "pipeline"
-
-
-def shipyard_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("shipyard")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -65,21 +55,9 @@ class CacheHit:
 def find_cached(workspace: Workspace, step: str, key: str) -> CacheHit | None:
     """The newest finished run of ``step`` with cache key ``key`` whose outputs can be read,
     or None."""
-    cached_key = Tag.__table__.alias("cached_key")
-    query = (
-        select(Run.id)
-        .join(cached_key, cached_key.c.run_id == Run.id)
-        .where(
-            Run.kind == STEP_KIND,
-            Run.status == FINISHED,
-            cached_key.c.key == CACHE_KEY_TAG,
-            cached_key.c.value == key,
-        )
-        .order_by(Run.start_time.desc(), Run.id.desc())
-        .limit(5)
+    candidates = workspace.runs.ids_with_tag(
+        CACHE_KEY_TAG, key, kind=STEP_KIND, status=FINISHED, limit=5
     )
-    with workspace.db.read() as session:
-        candidates = list(session.scalars(query))
     for run_id in candidates:
         found = step_outputs(workspace, run_id)
         if found is not None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shipyard._store.records import DatasetVersionRecord
 from shipyard.pipeline.cache import dataset_exists
 from shipyard.pipeline.sources import fingerprint, source_argument, split_table
 from shipyard.pipeline.state import State, dataset_entry
-from shipyard.store.records import DatasetVersionRecord
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun
@@ -31,8 +31,8 @@ def version_key(state: State) -> dict[str, Any] | None:
 
 
 def version_compute(state: State, run: ActiveRun) -> dict[str, Any]:
-    from shipyard.data import read_version
-    from shipyard.tracking import log_dataset
+    from shipyard.data.versions import read_version
+    from shipyard.tracking.datasets import log_dataset
 
     config, ws = state.config, state.workspace
     data, base, name = config.data, config.base_dir, config.dataset_name
@@ -86,8 +86,8 @@ def validate_key(state: State) -> dict[str, Any]:
 
 
 def validate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
-    from shipyard.data import DataValidationError
-    from shipyard.tracking import validate_dataset
+    from shipyard.data.errors import DataValidationError
+    from shipyard.tracking.datasets import validate_dataset
 
     results: dict[str, Any] = {}
     for role, rules in _expectations(state).items():

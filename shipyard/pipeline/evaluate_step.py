@@ -53,8 +53,9 @@ def evaluate_key(state: State) -> dict[str, Any]:
 
 
 def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
-    from shipyard.evaluation import Baseline, evaluate
+    from shipyard.evaluation.evaluate import evaluate
     from shipyard.evaluation.report import write_report
+    from shipyard.evaluation.result import Baseline
     from shipyard.registry import load_model
 
     ws, config = state.workspace, state.config

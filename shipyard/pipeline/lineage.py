@@ -6,7 +6,8 @@ was derived from, the run that wrote it), and the runs those steps belong to. Do
 aliases pointing at it and the deployments serving it, by version or through an alias.
 
 Edges point the way data flows (source -> dataset -> run -> model version -> alias ->
-deployment). The graph renders as a Rich tree, a JSON document and a Mermaid flowchart.
+deployment). The graph is data: a JSON document or a Mermaid flowchart; the CLI draws it
+as a tree.
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rich.markup import escape
-from rich.tree import Tree
-
-from shipyard.data import resolve as resolve_dataset
+from shipyard._store.deployments import DeploymentRecord
+from shipyard._store.records import ModelVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
+from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.registry import ModelRef, resolve
-from shipyard.store.deployments import DeploymentRecord
-from shipyard.store.records import ModelVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 SOURCE, DATASET, RUN, MODEL_VERSION, ALIAS, DEPLOYMENT = (
     "source", "dataset", "run", "model_version", "alias", "deployment",
@@ -35,15 +33,15 @@ _SHAPES = {
     MODEL_VERSION: ('{{"', '"}}'), ALIAS: ('(["', '"])'), DEPLOYMENT: ('[["', '"]]'),
 }  # fmt: skip
 
-# How the tree reads an edge from its downstream end ("trained in run …") and its upstream end.
-_UPSTREAM = {
+# How a tree reads an edge from its downstream end ("trained in run …") and its upstream end.
+UPSTREAM_VERBS = {
     "registered": "trained in", "evaluated": "evaluated in", "input": "read",
     "output": "written by", "derived": "derived from", "ingested": "from",
     "parent": "step of",
 }  # fmt: skip
 # Sources that name no place to trace back to (shipyard.data.readers describes them so).
 _IN_MEMORY = ("pandas DataFrame", "polars DataFrame", "Arrow ")
-_DOWNSTREAM = {"alias": "as", "serves": "served by", "shadows": "shadowed by",
+DOWNSTREAM_VERBS = {"alias": "as", "serves": "served by", "shadows": "shadowed by",
                "routes": "routed to"}  # fmt: skip
 
 
@@ -112,36 +110,6 @@ class LineageGraph:
         lines.append("    classDef root stroke-width:3px")
         lines.append(f"    class {short[self.root]} root")
         return "\n".join(lines) + "\n"
-
-    def to_tree(self) -> Tree:
-        """A Rich tree: the version, what it was made from, and what uses it."""
-        root = self.nodes[self.root]
-        tree = Tree(f"[bold]{escape(root.label)}[/bold]{_details(root)}")
-        made_from = tree.add("[dim]made from[/dim]")
-        self._grow(made_from, self.root, self.upstream, _UPSTREAM, {self.root})
-        used_by = tree.add("[dim]used by[/dim]")
-        self._grow(used_by, self.root, self.downstream, _DOWNSTREAM, {self.root})
-        for branch in (made_from, used_by):
-            if not branch.children:
-                branch.add("[dim]nothing recorded[/dim]")
-        return tree
-
-    def _grow(
-        self,
-        branch: Tree,
-        node_id: str,
-        step: Any,
-        verbs: Mapping[str, str],
-        seen: set[str],
-    ) -> None:
-        for edge, node in step(node_id):
-            detail = f" ({escape(edge.label)})" if edge.label else ""
-            text = f"{verbs.get(edge.relation, edge.relation)} {escape(node.label)}{detail}"
-            if node.id in seen:
-                branch.add(f"{text} [dim](see above)[/dim]")
-                continue
-            seen.add(node.id)
-            self._grow(branch.add(text + _details(node)), node.id, step, verbs, seen)
 
 
 def lineage(ref: str | ModelRef, *, workspace: Workspace | None = None) -> LineageGraph:
@@ -266,13 +234,8 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _details(node: LineageNode) -> str:
-    shown = [f"{key} {value}" for key, value in _summary(node)]
-    return f" [dim]{escape(', '.join(shown))}[/dim]" if shown else ""
-
-
-def _summary(node: LineageNode) -> Iterator[tuple[str, Any]]:
-    """The few attributes worth a glance in the tree."""
+def summary(node: LineageNode) -> Iterator[tuple[str, Any]]:
+    """The few attributes of ``node`` worth a glance in a tree."""
     keys = {
         MODEL_VERSION: ("status", "evaluation", "failed_gates"),
         RUN: ("kind", "status", "git_commit"),

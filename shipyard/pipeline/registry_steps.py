@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shipyard._store.models import ARCHIVED, READY, REJECTED
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import canonical_json
 from shipyard.pipeline.state import State
-from shipyard.store.models import ARCHIVED, READY, REJECTED
-from shipyard.store.workspace import Workspace
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun
@@ -30,17 +30,17 @@ def register_key(state: State) -> dict[str, Any]:
 def register_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     """Register the package as a new version (rejected when a gate failed) with its
     evaluation; a package registered before keeps its version and gets the new evaluation."""
-    from shipyard.registry import record_evaluation
+    from shipyard.registry import record_evaluation, register_version
 
     ws, config, result = state.workspace, state.config, state.evaluation
     name, package_hash = config.model.name, state.package["package_hash"]
     status = READY if result.passed else REJECTED
     version = _version_with_package(ws, name, package_hash)
     if version is None:
-        version = ws.models.create_version(
+        version = register_version(
             name, package_hash=package_hash, flavor=state.package["flavor"],
             signature=state.package["signature"], source_run_id=state.package["producer_run_id"],
-            actor=ws.actor, status=status, description=config.model.description,
+            status=status, description=config.model.description, workspace=ws,
         )  # fmt: skip
     elif version.status != status and version.status != ARCHIVED:
         version = ws.models.set_status(name, version.version, status, actor=ws.actor,

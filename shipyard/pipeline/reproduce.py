@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from shipyard._store.records import RunRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import NotFoundError, UsageError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import PIPELINE_KIND, module_source_hash, step_outputs
@@ -28,8 +30,6 @@ from shipyard.pipeline.runner import CONFIG_ARTIFACT
 from shipyard.pipeline.state import State
 from shipyard.pipeline.train_step import fit_model
 from shipyard.pipeline.worktree import checkout
-from shipyard.store.records import RunRecord
-from shipyard.store.workspace import Workspace, workspace_for
 
 Outcome = Literal["identical", "within_tolerance", "diverged"]
 DataChoice = Literal["recorded", "current"]
@@ -118,8 +118,8 @@ def _rerun(
     tolerance: float,
     data: DataChoice,
 ) -> ReproduceResult:
-    from shipyard.evaluation import evaluate
-    from shipyard.tracking import seed_everything, start_run
+    from shipyard.evaluation.evaluate import evaluate
+    from shipyard.tracking.fluent import seed_everything, start_run
 
     state = State(config, ws)
     state.datasets = dict(outputs["version"]["datasets"])
@@ -229,7 +229,7 @@ def _frames(state: State, data: DataChoice) -> tuple[dict[str, Any], dict[str, d
     """The training and evaluation frames: the stored versions (or, when asked or when a
     stored version is gone, the current sources), and how their hashes compare."""
     from shipyard.core.errors import ArtifactError
-    from shipyard.data import content_hash
+    from shipyard.data.content_hash import content_hash
 
     frames: dict[str, Any] = {}
     facts: dict[str, dict[str, Any]] = {}
@@ -259,7 +259,7 @@ def _frames(state: State, data: DataChoice) -> tuple[dict[str, Any], dict[str, d
 
 
 def _current_frames(state: State) -> dict[str, Any]:
-    from shipyard.data import read_table
+    from shipyard.data.readers import read_table
     from shipyard.pipeline.sources import source_argument, split_table
 
     data, base = state.config.data, state.config.base_dir

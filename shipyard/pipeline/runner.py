@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import PipelineStepError, ShipyardError
 from shipyard.pipeline.cache import (
     CACHE_KEY_TAG,
@@ -38,7 +39,6 @@ from shipyard.pipeline.result import (
     Verdict,
 )
 from shipyard.pipeline.state import State
-from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking.fluent import start_run
 from shipyard.tracking.run import ActiveRun
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def source_argument(source: Source, base_dir: Path) -> Any:
     """A path relative to ``base_dir`` made absolute, or a ``SqlQuery``; URLs as they are."""
     if isinstance(source, SqlSource):
-        from shipyard.data import SqlQuery
+        from shipyard.data.sql import SqlQuery
 
         return SqlQuery(source.sql, source.url)
     if "://" in source:

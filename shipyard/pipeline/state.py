@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipyard._store.records import DatasetVersionRecord
+from shipyard._store.workspace import Workspace
 from shipyard.pipeline.config import PipelineConfig
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.store.workspace import Workspace
 
 
 @dataclass
@@ -42,7 +42,8 @@ class State:
         """The dataset version of ``role`` as a new DataFrame, recorded as an input of the
         active run: converted from the table this run stored it from, or read from the store
         (hash verified)."""
-        from shipyard.tracking import active_run, load_dataset
+        from shipyard.tracking.datasets import load_dataset
+        from shipyard.tracking.fluent import active_run
 
         table = self.tables.get(role)
         if table is None:
@@ -66,7 +67,8 @@ def dataset_entry(record: DatasetVersionRecord) -> dict[str, Any]:
 def load_packaged_model(state: State, package_hash: str) -> Any:
     """A trained model back from its package (hashes verified), for a step that needs it
     when training was taken from cache."""
-    from shipyard.models import fetch_package, load_package
+    from shipyard.models.package import load_package
+    from shipyard.models.storage import fetch_package
     from shipyard.registry import trust_for
 
     ws = state.workspace

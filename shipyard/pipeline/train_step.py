@@ -30,7 +30,7 @@ def train_key(state: State) -> dict[str, Any]:
 
 
 def train_compute(state: State, run: ActiveRun) -> dict[str, Any]:
-    from shipyard.tracking import seed_everything
+    from shipyard.tracking.fluent import seed_everything
 
     config = state.config
     train = state.frame("train", context="train")
@@ -77,7 +77,8 @@ def fit_model(state: State, train: Any, evaluation: Any, *, run_id: str | None) 
 def package_model(state: State, model: Any, example: Any, run: ActiveRun) -> dict[str, Any]:
     """Package ``model`` and keep the package as the run's model artifact (registered later,
     once the gates have spoken)."""
-    from shipyard.models import save_package, store_package
+    from shipyard.models.package import save_package
+    from shipyard.models.storage import store_package
 
     ws, config = state.workspace, state.config
     with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:

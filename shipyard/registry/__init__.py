@@ -18,9 +18,16 @@ from shipyard.registry.registry import (
     delete_alias,
     load_model,
     promote,
-    resolve,
     rollback,
     trust_for,
+)
+from shipyard.registry.versions import (
+    get_model,
+    get_model_version,
+    list_model_versions,
+    list_models,
+    register_version,
+    resolve,
 )
 
 __all__ = [
@@ -31,13 +38,18 @@ __all__ = [
     "check_policy",
     "delete_alias",
     "delete_policy",
+    "get_model",
+    "get_model_version",
     "get_policy",
     "latest_evaluation",
+    "list_model_versions",
+    "list_models",
     "list_policies",
     "load_model",
     "parse_ref",
     "promote",
     "record_evaluation",
+    "register_version",
     "resolve",
     "rollback",
     "set_policy",

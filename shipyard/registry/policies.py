@@ -13,16 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shipyard.core.errors import UsageError
-from shipyard.models import to_plain
-from shipyard.store.models import READY
-from shipyard.store.promotion import PromotionState
-from shipyard.store.records import (
+from shipyard._store.models import READY
+from shipyard._store.promotion import PromotionState
+from shipyard._store.records import (
     ApprovalRecord,
     EvaluationRecord,
     PolicyRecord,
 )
-from shipyard.store.workspace import Workspace, workspace_for
+from shipyard._store.workspace import Workspace, workspace_for
+from shipyard.core.errors import UsageError
+from shipyard.models.plain import to_plain
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The registry: resolve references, load models by alias, promote, roll back.
 
 Promotion moves an alias atomically and writes an audit event in the same transaction
-(``shipyard.store.models``), once the alias's promotion policy holds (``policies``); rollback
+(``shipyard._store.models``), once the alias's promotion policy holds (``policies``); rollback
 is a promotion back to the alias's previous target, never stopped by the policy.
 """
 
@@ -10,6 +10,10 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from shipyard._store.aliases import move_alias
+from shipyard._store.models import READY
+from shipyard._store.records import AliasMove, AuditRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import (
     ArtifactIntegrityError,
     ArtifactMissingError,
@@ -18,28 +22,16 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.settings import Settings
-from shipyard.models import Trust, fetch_package
+from shipyard.models.flavors import Trust
+from shipyard.models.storage import fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
-from shipyard.registry.refs import ModelRef, parse_ref
-from shipyard.store.models import READY, AliasMove
-from shipyard.store.records import AuditRecord, ModelVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
+from shipyard.registry.refs import ModelRef
+from shipyard.registry.versions import resolve
 
 if TYPE_CHECKING:
-    from shipyard.models import LoadedModel
+    from shipyard.models.loaded import LoadedModel
 
 SET, ROLLBACK, DELETE = "alias.set", "alias.rollback", "alias.delete"
-
-
-def resolve(ref: str | ModelRef, *, workspace: Workspace | None = None) -> ModelVersionRecord:
-    """The version a reference points at: ``name@alias``, ``name/3`` or ``name`` (latest)."""
-    ws = workspace or workspace_for()
-    parsed = parse_ref(ref) if isinstance(ref, str) else ref
-    if parsed.alias is not None:
-        return ws.models.resolve_alias(parsed.name, parsed.alias)
-    if parsed.version is not None:
-        return ws.models.get_version(parsed.name, parsed.version)
-    return ws.models.latest_version(parsed.name)
 
 
 def trust_for(trusted: Trust, workspace: Workspace) -> Trust:
@@ -60,7 +52,7 @@ def load_model(
     """Load a registered model: every file's hash is verified, then the input example is run
     once. ``trusted=True`` allows formats that can run code (pickle, joblib); a list of type
     names trusts just those (added to the workspace's ``trusted_types`` setting)."""
-    from shipyard.models import load_package  # the ML stack loads only when a model does
+    from shipyard.models.package import load_package  # the ML stack loads only when a model does
 
     ws = workspace or workspace_for(settings)
     trusted = trust_for(trusted, ws)
@@ -108,9 +100,7 @@ def promote(
         note = f"[forced] {reason}"
         if isinstance(refusal, PolicyViolationError):
             note += f" (policy not met: {'; '.join(refusal.reasons)})"
-    return ws.models.move_alias(
-        name, alias, version, actor=actor or ws.actor, reason=note, action=SET
-    )
+    return move_alias(ws.db, name, alias, version, actor=actor or ws.actor, reason=note, action=SET)
 
 
 def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
@@ -158,8 +148,8 @@ def rollback(
     if not verdict.allowed:  # an emergency move goes through; the log says what it bypassed
         bypassed = f"policy not met: {'; '.join(verdict.reasons)}"
         note = f"{reason} ({bypassed})" if reason else bypassed
-    return ws.models.move_alias(
-        name, alias, stack[-2], actor=actor or ws.actor, reason=note, action=ROLLBACK
+    return move_alias(
+        ws.db, name, alias, stack[-2], actor=actor or ws.actor, reason=note, action=ROLLBACK
     )
 
 
@@ -199,4 +189,4 @@ def delete_alias(
 ) -> AliasMove:
     ws = workspace or workspace_for()
     ws.models.resolve_alias(name, alias)
-    return ws.models.move_alias(name, alias, None, actor=ws.actor, reason=reason, action=DELETE)
+    return move_alias(ws.db, name, alias, None, actor=ws.actor, reason=reason, action=DELETE)

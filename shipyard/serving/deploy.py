@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
+from shipyard._store.deployments import DeploymentRecord, DeploymentRepository
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
 from shipyard.registry import ModelRef, parse_ref, resolve
-from shipyard.store.deployments import DeploymentRecord, DeploymentRepository
-from shipyard.store.workspace import Workspace
 
 CONFIG_KEYS = frozenset(
     {"max_batch_size", "max_wait_ms", "batching", "poll_interval", "max_body_bytes", "extra",

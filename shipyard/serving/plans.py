@@ -13,9 +13,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
 from shipyard.serving.deploy import deployments_of
-from shipyard.store.workspace import Workspace
 
 RETRY_SECONDS = 60.0
 """How long a plan whose versions failed to load waits before it is tried again."""

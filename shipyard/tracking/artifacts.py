@@ -6,10 +6,10 @@ from pathlib import Path
 
 import orjson
 
+from shipyard._store.artifacts import ArtifactStore
+from shipyard._store.records import ArtifactRecord
+from shipyard._store.runs import RunRepository
 from shipyard.core.errors import UsageError
-from shipyard.store.artifacts import ArtifactStore
-from shipyard.store.records import ArtifactRecord
-from shipyard.store.runs import RunRepository
 
 
 def log_file(

@@ -10,25 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from shipyard._store.datasets import INPUT, OUTPUT, ROLES
+from shipyard._store.records import DatasetVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings
-from shipyard.data import (
-    Expectations,
-    ValidationReport,
-    configured_expectations,
+from shipyard.data.config import configured_expectations
+from shipyard.data.errors import DataValidationError
+from shipyard.data.expectations import Expectations
+from shipyard.data.refs import is_path_like
+from shipyard.data.report import ValidationReport
+from shipyard.data.validate import validate as validate_data
+from shipyard.data.versions import (
     convert,
-    is_path_like,
     log_version,
     read_version,
     repository,
     resolve,
-    validate as validate_data,
     validate_version,
 )
-from shipyard.data.errors import DataValidationError
-from shipyard.store.datasets import INPUT, OUTPUT, ROLES
-from shipyard.store.records import DatasetVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking.fluent import active_run
 
 

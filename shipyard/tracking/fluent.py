@@ -11,10 +11,10 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from shipyard._store.records import ArtifactRecord, ModelVersionRecord
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings
-from shipyard.store.records import ArtifactRecord, ModelVersionRecord
-from shipyard.store.workspace import Workspace, workspace_for
 from shipyard.tracking import capture
 from shipyard.tracking.run import ActiveRun
 from shipyard.tracking.seed import seed_generators
@@ -106,34 +106,43 @@ def _require_run() -> ActiveRun:
 
 
 def log_param(key: str, value: Any) -> None:
+    """Record a param of the active run (it keeps its first value; a different one conflicts)."""
     _require_run().log_param(key, value)
 
 
 def log_params(params: Mapping[str, Any]) -> None:
+    """Record several params of the active run at once."""
     _require_run().log_params(params)
 
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
+    """Record a metric point of the active run (buffered; ``step`` counts up when omitted)."""
     _require_run().log_metric(key, value, step)
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Record several metric points of the active run at one step."""
     _require_run().log_metrics(metrics, step)
 
 
 def set_tag(key: str, value: Any) -> None:
+    """Set a tag of the active run (tags, unlike params, may change)."""
     _require_run().set_tag(key, value)
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set several tags of the active run at once."""
     _require_run().set_tags(tags)
 
 
 def log_artifact(path: str | Path, name: str | None = None) -> ArtifactRecord:
+    """Store a file or folder as an artifact of the active run, content-addressed."""
     return _require_run().log_artifact(path, name)
 
 
 def log_model(model: Any, name: str, **options: Any) -> ModelVersionRecord:
+    """Package ``model`` and register it as the next version of ``name``, trained by the
+    active run (options as :meth:`ActiveRun.log_model`)."""
     return _require_run().log_model(model, name, **options)
 
 

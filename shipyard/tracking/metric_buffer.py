@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+from shipyard._store.runs import MetricRow
 from shipyard.core.logging import get_logger
-from shipyard.store.runs import MetricRow
 
 log = get_logger(__name__)
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from shipyard._store.records import ArtifactRecord, ModelVersionRecord, RunRecord
+from shipyard._store.runs import FAILED, FINISHED, KILLED
+from shipyard._store.workspace import Workspace
 from shipyard.core.clock import now_millis
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.names import check_key, check_model_name
-from shipyard.store.records import ArtifactRecord, ModelVersionRecord, RunRecord
-from shipyard.store.runs import FAILED, FINISHED, KILLED
-from shipyard.store.workspace import Workspace
+from shipyard.registry.versions import register_version
 from shipyard.tracking import capture
 from shipyard.tracking.artifacts import log_file, log_folder
 from shipyard.tracking.metric_buffer import MetricBuffer
@@ -153,7 +154,8 @@ class ActiveRun:
         """Package ``model``, store it, and register it as a new version of model ``name``."""
         # Imported here: packaging needs pandas and NumPy, which a run that logs no model
         # (and every cached pipeline step) should not pay for at start-up.
-        from shipyard.models import save_package, store_package
+        from shipyard.models.package import save_package
+        from shipyard.models.storage import store_package
 
         self._check_open()
         check_model_name(name)
@@ -179,14 +181,14 @@ class ActiveRun:
             size=size,
             kind="model",
         )
-        return self.workspace.models.create_version(
+        return register_version(
             name,
             package_hash=package_hash,
             flavor=manifest.flavor,
             signature=manifest.signature,
             source_run_id=self.id,
-            actor=self.workspace.actor,
             description=description,
+            workspace=self.workspace,
         )
 
     def record_seed(self, seed: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import random
 
 # Frameworks seeded when installed: (module, attribute path of the seeding function).
@@ -22,7 +21,6 @@ def seed_generators(seed: int) -> list[str]:
 
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses this run starts
     seeded = ["python", "numpy"]
     for module_name, function_path in _FRAMEWORKS:
         if importlib.util.find_spec(module_name) is None:

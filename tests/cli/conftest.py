@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner, Result
 
+from shipyard._store.workspace import Workspace
 from shipyard.cli.app import app
-from shipyard.store.workspace import Workspace
 
 Invoke = Callable[..., Result]
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from shipyard import registry
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
 
 

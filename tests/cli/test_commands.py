@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import shipyard as sy
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
 
 
@@ -85,7 +85,8 @@ def test_models_promote_rollback_and_audit(workspace: Workspace, shipyard_cli: I
         (["rollback", "churn@production"], 1, "has no alias 'production'"),
         (["rollback", "churn"], 2, "names no alias"),
         (["runs", "show", "nope"], 1, "Run nope does not exist"),
-        (["runs", "list", "--status", "done"], 2, "not a run status"),
+        (["runs", "list", "--status", "done"], 2, "status is one of running"),
+        (["runs", "list", "--filter", "metrics.auc > high"], 2, "position 15"),
         (["audit", "--model", "ghost"], 1, "'ghost' is not registered"),
         (["--set", "project", "runs", "list"], 2, "is not KEY=VALUE"),
         (["--set", "colour=blue", "runs", "list"], 2, "'colour' is not a setting"),

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-import shipyard.tracking as sy
+import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.cli import data as data_cli
 from shipyard.cli.app import app
-from shipyard.store.workspace import Workspace
 from tests.cli.conftest import Invoke
 from tests.data.conftest import churn_frame
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from shipyard._store.database import Database
+from shipyard._store.migrate import head_revision
 from shipyard.cli.app import app
-from shipyard.store.database import Database
-from shipyard.store.migrate import head_revision
 
 
 def test_db_upgrade_creates_a_fresh_store_and_current_reports_it(tmp_path: Path) -> None:

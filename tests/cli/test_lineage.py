@@ -10,9 +10,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.pipeline.lineage import lineage
 from shipyard.registry import record_evaluation
-from shipyard.store.workspace import Workspace
 from tests.cli.conftest import Invoke
 from tests.registered_model import make_frame
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from shipyard._store.workspace import Workspace
 from shipyard.registry import latest_evaluation
-from shipyard.store.workspace import Workspace
 from tests.cli.conftest import Invoke
 from tests.pipeline.project import make_project
 

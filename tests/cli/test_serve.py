@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.store.workspace import Workspace
+from shipyard._store.aliases import move_alias
+from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
 from tests.serving.server import register_commands
 
@@ -23,7 +24,7 @@ def _seed(workspace: Workspace) -> None:
             "churn", package_hash=HASH, flavor="sklearn", signature={"inputs": []},
             source_run_id=None, actor="trainer",
         )  # fmt: skip
-    workspace.models.move_alias("churn", "production", 1, actor="a", reason=None)
+    move_alias(workspace.db, "churn", "production", 1, actor="a", reason=None, action="alias.set")
 
 
 def test_deploy_list_and_show(workspace: Workspace, shipyard_cli: Invoke) -> None:

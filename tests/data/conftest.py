@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shipyard.store.datasets import DatasetRepository
-from shipyard.store.workspace import Workspace
+from shipyard._store.datasets import DatasetRepository
+from shipyard._store.workspace import Workspace
 
 
 def churn_frame(rows: int = 1_000, seed: int = 0) -> pd.DataFrame:

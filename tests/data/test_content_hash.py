@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shipyard.data import content_hash
+from shipyard.data.content_hash import content_hash
 
 
 def test_same_data_same_hash_whatever_the_layout(frame: pd.DataFrame, tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ import pytest
 from scipy import stats
 
 from shipyard.core.errors import UsageError
-from shipyard.data import DataError, Thresholds, compare, profile_table, read_table
-from shipyard.data.drift import Level
+from shipyard.data.drift import Level, Thresholds, compare
+from shipyard.data.errors import DataError
+from shipyard.data.profile import profile_table
+from shipyard.data.readers import read_table
 
 ROWS = 40_000
 PLAN, PLAN_DRIFTED = [0.34, 0.33, 0.33], [0.6, 0.3, 0.1]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import yaml
 
-from shipyard.data import (
-    infer_expectations,
-    profile_table,
-    read_table,
-    render_yaml,
-    schema_of,
-    validate,
-)
 from shipyard.data.config import parse_section
+from shipyard.data.infer import infer_expectations, render_yaml
+from shipyard.data.profile import profile_table
+from shipyard.data.readers import read_table
+from shipyard.data.schema import schema_of
+from shipyard.data.validate import validate
 
 
 def test_inferred_expectations_round_trip_and_pass(frame: pd.DataFrame) -> None:

@@ -7,8 +7,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from shipyard.data import profile_table, read_table, schema_of
-from shipyard.data.profile import PROBABILITIES, Profiler
+from shipyard.data.profile import PROBABILITIES, Profiler, profile_table
+from shipyard.data.readers import read_table
+from shipyard.data.schema import schema_of
 from shipyard.data.sketch import NumericSketch
 
 

@@ -15,7 +15,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shipyard.core.errors import NotFoundError, UsageError
-from shipyard.data import DataError, SqlQuery, content_hash, read_table
+from shipyard.data.content_hash import content_hash
+from shipyard.data.errors import DataError
+from shipyard.data.readers import read_table
+from shipyard.data.sql import SqlQuery
 from tests.conftest import new_postgres_database
 from tests.services import PostgresServer
 

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from shipyard._store.datasets import DatasetRepository, NewVersion
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError, UsageError
-from shipyard.store.datasets import DatasetRepository, NewVersion
-from shipyard.store.workspace import Workspace
 
 
 def _new(content: str, rows: int = 10, run_id: str | None = None) -> NewVersion:

@@ -11,15 +11,10 @@ import pytest
 
 from shipyard.core.errors import ConfigurationError, NotFoundError
 from shipyard.core.settings import load_settings
-from shipyard.data import (
-    Check,
-    Column,
-    DataValidationError,
-    Expectations,
-    configured_expectations,
-    read_expectations_file,
-    validate,
-)
+from shipyard.data.config import configured_expectations, read_expectations_file
+from shipyard.data.errors import DataValidationError
+from shipyard.data.expectations import Check, Column, Expectations
+from shipyard.data.validate import validate
 
 RULES = Expectations(
     columns={

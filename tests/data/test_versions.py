@@ -10,19 +10,13 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-import shipyard.tracking as sy
+import shipyard as sy
+from shipyard._store.datasets import DatasetRepository
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ArtifactIntegrityError, NotFoundError, UsageError
-from shipyard.data import (
-    Column,
-    DataError,
-    DataValidationError,
-    Expectations,
-    dataset_drift,
-    diff_datasets,
-    get_dataset,
-)
-from shipyard.store.datasets import DatasetRepository
-from shipyard.store.workspace import Workspace
+from shipyard.data.api import dataset_drift, diff_datasets, get_dataset
+from shipyard.data.errors import DataError, DataValidationError
+from shipyard.data.expectations import Column, Expectations
 from tests.data.conftest import churn_frame
 
 

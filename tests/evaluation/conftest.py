@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from shipyard.evaluation import EvaluationSpec
+from shipyard.evaluation.spec import EvaluationSpec
 
 NUMBERS = ["income", "debt_ratio", "age"]
 
@@ -89,7 +89,7 @@ def make_spec(*gates: dict[str, Any], **fields: Any) -> EvaluationSpec:
 @pytest.fixture(scope="session")
 def registered_credit(biased_model: Pipeline, train: pd.DataFrame, tmp_path_factory: Any) -> Any:
     """The biased model saved as a package and loaded back, the way serving loads it."""
-    from shipyard.models import load_package, save_package
+    from shipyard.models.package import load_package, save_package
 
     directory = tmp_path_factory.mktemp("package") / "credit"
     save_package(biased_model, directory, input_example=train.drop(columns=["repaid"]).head(20))

@@ -8,7 +8,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from shipyard.core.errors import ConfigurationKeyError
-from shipyard.evaluation import evaluate
+from shipyard.evaluation.evaluate import evaluate
 
 from .conftest import make_spec
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from shipyard.evaluation import evaluate
+from shipyard.evaluation.evaluate import evaluate
 from shipyard.evaluation.subject import predicts_concurrently
 
 from .conftest import make_spec

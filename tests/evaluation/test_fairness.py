@@ -9,7 +9,7 @@ from fairlearn import metrics as fm
 from sklearn.pipeline import Pipeline
 
 from shipyard.core.errors import ConfigurationError
-from shipyard.evaluation import evaluate
+from shipyard.evaluation.evaluate import evaluate
 
 from .conftest import make_spec
 

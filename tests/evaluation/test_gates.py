@@ -7,7 +7,8 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.pipeline import Pipeline
 
-from shipyard.evaluation import Baseline, evaluate
+from shipyard.evaluation.evaluate import evaluate
+from shipyard.evaluation.result import Baseline
 
 from .conftest import fit, make_spec
 

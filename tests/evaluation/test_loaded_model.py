@@ -9,8 +9,9 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from shipyard.core.errors import ModelError
-from shipyard.evaluation import Baseline, evaluate
-from shipyard.models import LoadedModel
+from shipyard.evaluation.evaluate import evaluate
+from shipyard.evaluation.result import Baseline
+from shipyard.models.loaded import LoadedModel
 
 from .conftest import make_spec
 

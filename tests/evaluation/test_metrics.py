@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from shipyard.evaluation import METRICS, metric_names
+from shipyard.evaluation.catalog import METRICS, metric_names
 from shipyard.evaluation.metrics import Outputs, compute
 
 rng = np.random.default_rng(3)

@@ -12,7 +12,10 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 
 from shipyard.core.errors import DataError
-from shipyard.evaluation import Baseline, EvaluationSpec, check_spec, evaluate, write_report
+from shipyard.evaluation.evaluate import evaluate
+from shipyard.evaluation.report import write_report
+from shipyard.evaluation.result import Baseline
+from shipyard.evaluation.spec import EvaluationSpec, check_spec
 
 SPEC = """
 task: regression

@@ -12,14 +12,9 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from shipyard.evaluation import (
-    Baseline,
-    EvaluationResult,
-    evaluate,
-    render_html,
-    render_markdown,
-    write_report,
-)
+from shipyard.evaluation.evaluate import evaluate
+from shipyard.evaluation.report import render_html, render_markdown, write_report
+from shipyard.evaluation.result import Baseline, EvaluationResult
 
 from .conftest import make_spec
 

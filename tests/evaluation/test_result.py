@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from shipyard.evaluation import Baseline, EvaluationResult, GateOutcome, evaluate
+from shipyard.evaluation.evaluate import evaluate
+from shipyard.evaluation.result import Baseline, EvaluationResult, GateOutcome
 
 from .conftest import make_spec
 

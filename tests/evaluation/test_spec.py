@@ -9,7 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from shipyard.core.errors import ConfigurationError, ConfigurationKeyError
-from shipyard.evaluation import DEFAULT_METRICS, EvaluationSpec, FairnessGate, check_spec
+from shipyard.evaluation.catalog import DEFAULT_METRICS
+from shipyard.evaluation.spec import EvaluationSpec, FairnessGate, check_spec
 
 COLUMNS = {
     "income": "float",

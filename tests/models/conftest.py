@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from shipyard.store.artifacts import ArtifactStore
+from shipyard._store.artifacts import ArtifactStore
 
 
 @pytest.fixture(scope="session")

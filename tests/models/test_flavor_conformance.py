@@ -12,13 +12,9 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from shipyard.models import (
-    Manifest,
-    available_flavors,
-    get_flavor,
-    load_package,
-    save_package,
-)
+from shipyard.models.flavors import available_flavors, get_flavor
+from shipyard.models.manifest import Manifest
+from shipyard.models.package import load_package, save_package
 from tests.models.pymodels import LinearScorer
 
 FRAME = pd.DataFrame(

@@ -8,7 +8,13 @@ import orjson
 import pytest
 
 from shipyard.core.errors import ArtifactMissingError, ModelError
-from shipyard.models import FORMAT_VERSION, MANIFEST_NAME, FileEntry, Manifest, ModelVersionWarning
+from shipyard.models.manifest import (
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    ModelVersionWarning,
+)
 
 DIGEST = "ab" * 32
 

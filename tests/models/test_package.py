@@ -17,15 +17,9 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.hashing import sha256_file
-from shipyard.models import (
-    MANIFEST_NAME,
-    ColumnSpec,
-    Manifest,
-    ModelVersionWarning,
-    Signature,
-    load_package,
-    save_package,
-)
+from shipyard.models.manifest import MANIFEST_NAME, Manifest, ModelVersionWarning
+from shipyard.models.package import load_package, save_package
+from shipyard.models.signature import ColumnSpec, Signature
 from tests.models.pymodels import LinearScorer
 
 

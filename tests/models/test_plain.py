@@ -6,7 +6,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from shipyard.models import to_plain
+from shipyard.models.plain import to_plain
 
 
 def test_numpy_scalars_become_python_scalars() -> None:

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from shipyard.core.errors import ModelError, UnsafeModelError, UnsupportedModelError
-from shipyard.models import MANIFEST_NAME, flavor_for, get_flavor, load_package, save_package
+from shipyard.models.flavors import flavor_for, get_flavor
+from shipyard.models.manifest import MANIFEST_NAME
+from shipyard.models.package import load_package, save_package
 from tests.models.pymodels import FrameModel, LinearScorer, ThresholdRule
 
 EXAMPLE = pd.DataFrame({"x": [1.0, -2.0, 3.5], "y": [0.5, 0.25, -1.0]})

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from shipyard.core.errors import InputValidationError, ModelError, UsageError
-from shipyard.models import ColumnSpec, OutputSpec, Signature, infer_signature
+from shipyard.models.signature import ColumnSpec, OutputSpec, Signature, infer_signature
 
 
 def problems_of(signature: Signature, data: Any, **options: Any) -> dict[str, str]:

@@ -15,7 +15,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from shipyard.core.errors import InputValidationError, UnsafeModelError
-from shipyard.models import MANIFEST_NAME, Manifest, load_package, save_package
+from shipyard.models.manifest import MANIFEST_NAME, Manifest
+from shipyard.models.package import load_package, save_package
 from tests.models.pymodels import double
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import (
     ArtifactError,
     ArtifactIntegrityError,
@@ -16,15 +17,9 @@ from shipyard.core.errors import (
     ModelError,
 )
 from shipyard.core.hashing import sha256_file
-from shipyard.models import (
-    MANIFEST_NAME,
-    Manifest,
-    fetch_package,
-    load_package,
-    save_package,
-    store_package,
-)
-from shipyard.store.artifacts import ArtifactStore
+from shipyard.models.manifest import MANIFEST_NAME, Manifest
+from shipyard.models.package import load_package, save_package
+from shipyard.models.storage import fetch_package, store_package
 
 
 @pytest.fixture()

@@ -21,8 +21,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.serving.prediction_log import Feedback, PredictionBatch, PredictionLog
-from shipyard.store.workspace import Workspace
 
 NUMERIC = ["age", "income", "tenure", "score"]
 CATEGORICAL = ["plan", "region"]

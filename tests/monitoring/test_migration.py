@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from shipyard.store.database import Database
-from shipyard.store.migrate import _config
-from shipyard.store.tables import Base
+from shipyard._store.database import Database
+from shipyard._store.migrate import _config
+from shipyard._store.tables import Base
 
 MINE = {"monitor_results", "alerts"}
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.monitoring import load_config, monitor_run
-from shipyard.pipeline import run_pipeline
+from shipyard.pipeline.runner import run_pipeline
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
-from shipyard.store.workspace import Workspace
 from tests.monitoring.conftest import START, make_frame, truth
 
 TRAIN = """

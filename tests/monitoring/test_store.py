@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shipyard._store.monitoring import NewResult
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
-from shipyard.store.monitoring import NewResult
-from shipyard.store.workspace import Workspace
 
 T0 = datetime(2026, 11, 24, 10, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.pipeline import run_pipeline
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
+from shipyard.pipeline.runner import run_pipeline
 from tests.pipeline.project import CONFIG, make_project
 
 ALL_CACHED = ["version", "validate", "train", "evaluate", "register"]

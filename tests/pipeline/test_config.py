@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError
 from shipyard.core.yamlfile import parse_scalar, parse_yaml
-from shipyard.pipeline import load_pipeline_config, run_pipeline
-from shipyard.store.workspace import Workspace
+from shipyard.pipeline.config import load_pipeline_config
+from shipyard.pipeline.runner import run_pipeline
 from tests.pipeline.project import CONFIG, make_project
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.settings import load_settings
-from shipyard.pipeline import reproduce, run_pipeline
-from shipyard.store.workspace import Workspace
+from shipyard.pipeline.reproduce import reproduce
+from shipyard.pipeline.runner import run_pipeline
 from tests.pipeline.project import CONFIG, make_project
 
 

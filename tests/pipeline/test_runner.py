@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, PipelineStepError
-from shipyard.data import DataValidationError
-from shipyard.pipeline import StepEvent, retrain, run_pipeline
-from shipyard.pipeline.result import STEPS
+from shipyard.data.errors import DataValidationError
+from shipyard.pipeline.result import STEPS, StepEvent
+from shipyard.pipeline.runner import retrain, run_pipeline
 from shipyard.registry import check_policy, latest_evaluation, resolve
-from shipyard.store.workspace import Workspace
 from tests.pipeline.project import CONFIG, make_project
 
 WEAK = ["train.params.features=[age, region]"]

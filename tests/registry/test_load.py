@@ -15,8 +15,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ArtifactIntegrityError, ArtifactMissingError, UnsafeModelError
-from shipyard.store.workspace import Workspace
 
 TREES = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from shipyard import registry
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, PolicyViolationError, UsageError
-from shipyard.store.workspace import Workspace
 
 
 def _register(workspace: Workspace, count: int, name: str = "churn") -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
-from shipyard.store.workspace import Workspace
 from tests.workers import promote_once
 
 

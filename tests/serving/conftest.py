@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.settings import load_settings
-from shipyard.store.workspace import Workspace
 from tests.serving.models import register_models
 from tests.serving.server import Server, start_server
 

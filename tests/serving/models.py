@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import shipyard as sy
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 
 GOOD = {"plan": "pro", "age": 30, "spend": 70.5}
 

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.aliases import move_alias
+from shipyard._store.deployments import DeploymentRepository
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
 from shipyard.serving.deploy import (
     declared_deployments,
@@ -15,8 +18,6 @@ from shipyard.serving.deploy import (
     deployments_of,
     parse_route,
 )
-from shipyard.store.deployments import DeploymentRepository
-from shipyard.store.workspace import Workspace
 
 HASH = "cd" * 32
 
@@ -32,7 +33,7 @@ def _versions(workspace: Workspace, name: str = "churn", count: int = 3) -> None
 @pytest.fixture
 def repo(workspace: Workspace) -> DeploymentRepository:
     _versions(workspace)
-    workspace.models.move_alias("churn", "production", 1, actor="ana", reason=None)
+    move_alias(workspace.db, "churn", "production", 1, actor="ana", reason=None, action="alias.set")
     return DeploymentRepository(workspace.db)
 
 

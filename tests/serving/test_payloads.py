@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shipyard.core.errors import InputValidationError
-from shipyard.models import ColumnSpec
+from shipyard.models.signature import ColumnSpec
 from shipyard.serving.online.payloads import predict_records, v2_output, v2_records
 
 NAMES = ["plan", "age"]

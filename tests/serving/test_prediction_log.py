@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import UsageError
 from shipyard.serving.prediction_log import (
     Feedback,
@@ -22,7 +23,6 @@ from shipyard.serving.prediction_log import (
     PredictionLogFullError,
     PredictionLogReader,
 )
-from shipyard.store.artifacts import ArtifactStore
 
 
 def _batch(ids: list[str], *, version: int = 1, deployment: str = "churn-prod",
@@ -130,7 +130,7 @@ def test_a_full_queue_waits_instead_of_dropping_and_nothing_is_lost(
 _CRASH = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
-from shipyard.store.artifacts import ArtifactStore
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.serving.prediction_log import PredictionLog
 from tests.serving.test_prediction_log import _batch
 log = PredictionLog(ArtifactStore({store!r}), flush_interval=60, writer_id="crashed")

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.serving.deploy import deploy_online
 from shipyard.serving.prediction_log import PredictionLogReader
-from shipyard.store.artifacts import ArtifactStore
 from tests.services import free_port
 from tests.serving.conftest import home_workspace, models_home
 from tests.serving.load import run_load

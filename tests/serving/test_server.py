@@ -11,10 +11,10 @@ import httpx
 import pandas as pd
 import pytest
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import InputValidationError, NotFoundError
 from shipyard.serving.client import Client
 from shipyard.serving.prediction_log import PredictionLogReader
-from shipyard.store.artifacts import ArtifactStore
 from tests.serving.models import GOOD, customers
 from tests.serving.server import Server
 

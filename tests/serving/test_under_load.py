@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 import shipyard as sy
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.serving.prediction_log import PredictionLogReader
-from shipyard.store.artifacts import ArtifactStore
 from tests.serving.conftest import home_workspace, models_home
 from tests.serving.load import run_load
 from tests.serving.server import start_server

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import ArtifactIntegrityError, ArtifactMissingError
 from shipyard.core.hashing import sha256_bytes
-from shipyard.store.artifacts import ArtifactStore
 
 
 def test_blobs_are_content_addressed_and_deduplicated(tmp_path: Path) -> None:

@@ -7,12 +7,12 @@ from alembic import command
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
+from shipyard._store.database import Database
+from shipyard._store.migrate import _config, current_revision, head_revision
+from shipyard._store.workspace import Workspace
 from shipyard.cli.app import app
 from shipyard.core.errors import MigrationRequiredError
 from shipyard.core.settings import Settings
-from shipyard.store.database import Database
-from shipyard.store.migrate import _config, current_revision, head_revision
-from shipyard.store.workspace import Workspace
 
 
 def _at_first_revision(url: str) -> None:
@@ -52,6 +52,6 @@ def test_every_revision_downgrades_and_upgrades_cleanly(store_url: str) -> None:
 
 
 def test_the_known_head_is_the_newest_migration_script() -> None:
-    from shipyard.store.migrate import HEAD, script_head
+    from shipyard._store.migrate import HEAD, script_head
 
     assert script_head() == HEAD

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from shipyard._store.aliases import move_alias
+from shipyard._store.records import AliasMove
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import NotFoundError, UsageError
-from shipyard.store.workspace import Workspace
 
 HASH = "ab" * 32
 
@@ -14,6 +16,12 @@ def _version(workspace: Workspace, name: str = "churn") -> int:
         source_run_id=None, actor="ana@laptop",
     )  # fmt: skip
     return record.version
+
+
+def _move(workspace: Workspace, alias: str, version: int | None, actor: str,
+          reason: str | None) -> AliasMove:  # fmt: skip
+    return move_alias(workspace.db, "churn", alias, version, actor=actor, reason=reason,
+                      action="alias.set")  # fmt: skip
 
 
 def test_versions_are_numbered_per_model(workspace: Workspace) -> None:
@@ -28,9 +36,15 @@ def test_versions_are_numbered_per_model(workspace: Workspace) -> None:
 def test_alias_moves_are_atomic_and_audited(workspace: Workspace) -> None:
     _version(workspace)
     _version(workspace)
-    first = workspace.models.move_alias("churn", "production", 1, actor="ana", reason="launch")
-    second = workspace.models.move_alias("churn", "production", 2, actor="bo", reason="better")
-    again = workspace.models.move_alias("churn", "production", 2, actor="bo", reason="twice")
+    first = move_alias(
+        workspace.db, "churn", "production", 1, actor="ana", reason="launch", action="alias.set"
+    )
+    second = move_alias(
+        workspace.db, "churn", "production", 2, actor="bo", reason="better", action="alias.set"
+    )
+    again = move_alias(
+        workspace.db, "churn", "production", 2, actor="bo", reason="twice", action="alias.set"
+    )
 
     assert (first.before, first.after) == (None, 1)
     assert (second.before, second.after) == (1, 2)
@@ -48,8 +62,10 @@ def test_alias_moves_are_atomic_and_audited(workspace: Workspace) -> None:
 
 def test_deleting_an_alias(workspace: Workspace) -> None:
     _version(workspace)
-    workspace.models.move_alias("churn", "staging", 1, actor="a", reason=None)
-    move = workspace.models.move_alias("churn", "staging", None, actor="a", reason="retire")
+    _move(workspace, "staging", 1, "a", None)
+    move = move_alias(
+        workspace.db, "churn", "staging", None, actor="a", reason="retire", action="alias.set"
+    )
     assert (move.before, move.after) == (1, None)
     with pytest.raises(NotFoundError, match="no alias 'staging'"):
         workspace.models.resolve_alias("churn", "staging")
@@ -65,9 +81,11 @@ def test_unknown_model_version_and_alias(workspace: Workspace) -> None:
         workspace.models.get_version("churn", 7)
     assert "from 1 to 1" in str(info.value)
     with pytest.raises(NotFoundError, match="no version 5"):
-        workspace.models.move_alias("churn", "production", 5, actor="a", reason=None)
+        move_alias(
+            workspace.db, "churn", "production", 5, actor="a", reason=None, action="alias.set"
+        )
     with pytest.raises(UsageError, match="not a valid alias"):
-        workspace.models.move_alias("churn", "9lives", 1, actor="a", reason=None)
+        _move(workspace, "9lives", 1, "a", None)
     with pytest.raises(UsageError, match="not a valid model name"):
         _version(workspace, "bad name!")
 

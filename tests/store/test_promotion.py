@@ -8,9 +8,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from shipyard._store.tables import Base
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
-from shipyard.store.tables import Base
-from shipyard.store.workspace import Workspace
 
 OUR_TABLES = {"evaluations", "promotion_policies", "approvals"}
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, NotFoundError
-from shipyard.store.workspace import Workspace
 
 
 def test_create_get_and_finish_a_run(workspace: Workspace) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.store.workspace import Workspace
+from shipyard._store.workspace import Workspace
 from tests.workers import log_many_metrics
 
 PROCESSES = 8

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from shipyard.store.runs import MetricRow
+from shipyard._store.runs import MetricRow
 from shipyard.tracking.metric_buffer import MetricBuffer
 
 

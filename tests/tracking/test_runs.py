@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import shipyard as sy
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, UsageError
-from shipyard.store.workspace import Workspace
 
 
 def test_a_run_records_params_metrics_and_tags(workspace: Workspace) -> None:

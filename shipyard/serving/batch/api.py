@@ -10,8 +10,11 @@ from typing import Any
 
 import orjson
 
+from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
-from shipyard.models import Trust, fetch_package, load_package
+from shipyard.models.flavors import Trust
+from shipyard.models.package import load_package
+from shipyard.models.storage import fetch_package
 from shipyard.registry import resolve, trust_for
 from shipyard.serving.batch.errors import BatchInputError
 from shipyard.serving.batch.inputs import find_inputs, input_columns, plan_parts
@@ -21,7 +24,6 @@ from shipyard.serving.batch.log import LogTarget
 from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import output_schema
 from shipyard.serving.batch.worker import PartTask
-from shipyard.store.workspace import Workspace, workspace_for
 
 ENGINES = ("local", "spark")
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shipyard.models import to_plain
+from shipyard.models.plain import to_plain
 from shipyard.serving.prediction_log import (
     PREDICTIONS,
     PredictionBatch,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from shipyard._store.deployments import DeploymentRepository
+from shipyard._store.records import ModelVersionRecord
+from shipyard._store.workspace import Workspace
 from shipyard.serving.batch.job import JobFolder
-from shipyard.store.deployments import DeploymentRepository
-from shipyard.store.records import ModelVersionRecord
-from shipyard.store.workspace import Workspace
 
 
 @dataclass

@@ -12,7 +12,8 @@ import pandas as pd
 import pyarrow as pa
 
 from shipyard.core.errors import FieldProblem, InputValidationError
-from shipyard.models import LoadedModel, Signature
+from shipyard.models.loaded import LoadedModel
+from shipyard.models.signature import Signature
 from shipyard.serving.batch.inputs import ROW_BITS
 
 _NUMERIC = {"integer", "float"}

@@ -11,7 +11,6 @@ the input and output storage.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -41,7 +40,6 @@ def spark_session(master: str | None = None) -> Any:
     active = SparkSession.getActiveSession()
     if active is not None and (master is None or active.sparkContext.master == master):
         return active
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     chosen = master or "local[*]"
     builder = (
         SparkSession.builder.master(chosen)
@@ -50,9 +48,9 @@ def spark_session(master: str | None = None) -> Any:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.local.dir", tempfile.mkdtemp(prefix="shipyard-spark-"))
+        .config("spark.pyspark.python", sys.executable)  # workers run this interpreter
     )
     if chosen.startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
             "spark.driver.bindAddress", "127.0.0.1"
         )

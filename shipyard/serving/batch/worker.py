@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import threadpoolctl
 
-from shipyard.models import LoadedModel, load_package
+from shipyard.models.loaded import LoadedModel
+from shipyard.models.package import load_package
 from shipyard.serving.batch.inputs import InputFile, Part, read_part
 from shipyard.serving.batch.job import part_paths, temporary_path
 from shipyard.serving.batch.log import LogTarget, PartLog

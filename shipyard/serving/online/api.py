@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from shipyard._store.workspace import Workspace, open_workspace
 from shipyard.core.errors import UsageError
 from shipyard.core.logging import get_logger
 from shipyard.serving.deploy import deployment_for_target, deployments_of
 from shipyard.serving.online.options import ServeOptions, settings_defaults
 from shipyard.serving.online.server import run_server
-from shipyard.store.workspace import Workspace, open_workspace
 
 log = get_logger(__name__)
 

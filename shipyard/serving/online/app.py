@@ -13,9 +13,10 @@ from typing import Any
 
 import threadpoolctl
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
-from shipyard.models import LoadedModel
+from shipyard.models.loaded import LoadedModel
 from shipyard.serving.online import endpoints
 from shipyard.serving.online.batcher import Gate
 from shipyard.serving.online.http import (
@@ -35,7 +36,6 @@ from shipyard.serving.online.options import ServeOptions
 from shipyard.serving.online.router import Router, RouteTable
 from shipyard.serving.online.variant import Variant
 from shipyard.serving.prediction_log import PredictionLog
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.models import ColumnSpec, Signature
+from shipyard.models.signature import ColumnSpec, Signature
 from shipyard.serving.online.payloads import V2_DATATYPE
 
 _TYPES = {"integer": "integer", "float": "number", "boolean": "boolean", "string": "string",

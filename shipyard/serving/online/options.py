@@ -4,7 +4,6 @@ options, and passed to worker processes as JSON."""
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,7 +12,6 @@ import orjson
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
 
-ENVIRONMENT_KEY = "SHIPYARD_SERVE_OPTIONS"
 """Worker processes read their options from this environment variable (JSON)."""
 
 DEFAULT_PORT = 8000
@@ -106,13 +104,6 @@ class ServeOptions:
         data["tokens"] = tuple(data.get("tokens") or ())
         data["trusted_types"] = tuple(data.get("trusted_types") or ())
         return cls(**data)
-
-    @classmethod
-    def from_environment(cls) -> ServeOptions:
-        text = os.environ.get(ENVIRONMENT_KEY)
-        if not text:
-            raise UsageError(f"{ENVIRONMENT_KEY} is not set; start servers with `shipyard serve`.")
-        return cls.from_json(text)
 
 
 def settings_defaults(settings: Settings) -> dict[str, Any]:

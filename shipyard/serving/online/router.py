@@ -18,14 +18,14 @@ from bisect import bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
-from shipyard.models import LoadedModel
 from shipyard.models.flavors.base import Trust
+from shipyard.models.loaded import LoadedModel
 from shipyard.registry import load_model
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.variant import Variant
 from shipyard.serving.plans import FollowFailures, Plan, read_plan
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 

@@ -18,17 +18,18 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
 import uvicorn
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, ModelError
 from shipyard.core.logging import get_logger
 from shipyard.serving.online.app import ServingApp
 from shipyard.serving.online.logs import logging_config
 from shipyard.serving.online.options import ServeOptions
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 
@@ -90,16 +91,34 @@ def _serve_one(options_json: str, worker: bool = False) -> None:
         )
 
 
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _native_threads(count: int) -> Iterator[None]:
+    """Native thread pools sized ``count`` for what starts inside (the variables are read as
+    the libraries start their pools); the caller's environment is restored on the way out."""
+    saved = {variable: os.environ.get(variable) for variable in _THREAD_VARIABLES}
+    os.environ.update({variable: str(count) for variable in _THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for variable, value in saved.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+
+
 def run_server(options: ServeOptions) -> None:
     """Serve until SIGINT or SIGTERM, in this process or in ``options.workers`` workers."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(options.native_threads)  # before the libraries start pools
-    if options.workers == 1:
-        _serve_one(options.to_json())
-        return
-    _socket(options, listen=False).close()  # fail here, clearly, if the port is taken
-    logging.config.dictConfig(logging_config())
-    _Supervisor(options).run()
+    with _native_threads(options.native_threads):  # workers inherit them as they spawn
+        if options.workers == 1:
+            _serve_one(options.to_json())
+            return
+        _socket(options, listen=False).close()  # fail here, clearly, if the port is taken
+        logging.config.dictConfig(logging_config())
+        _Supervisor(options).run()
 
 
 class _Supervisor:

@@ -10,7 +10,9 @@ from typing import Any
 
 from shipyard.core.errors import FieldProblem, InputValidationError
 from shipyard.core.logging import get_logger
-from shipyard.models import LoadedModel, Signature, to_plain
+from shipyard.models.loaded import LoadedModel
+from shipyard.models.plain import to_plain
+from shipyard.models.signature import Signature
 from shipyard.serving.online.batcher import Batcher, Gate, Job
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.options import ServeOptions

@@ -14,6 +14,7 @@ import orjson
 import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.names import check_model_name
 from shipyard.serving.prediction_log._layout import (
     FEEDBACK,
@@ -21,7 +22,6 @@ from shipyard.serving.prediction_log._layout import (
     PREDICTIONS,
     WRITERS,
 )
-from shipyard.store.artifacts import ArtifactStore
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import orjson
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
+from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import ShipyardError
 from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
@@ -42,7 +43,6 @@ from shipyard.serving.prediction_log._layout import (
     predictions_table,
     write_log_table,
 )
-from shipyard.store.artifacts import ArtifactStore
 
 log = get_logger(__name__)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import threadpoolctl
 
+from shipyard._store.deployments import DeploymentRecord
+from shipyard._store.workspace import Workspace, open_workspace
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
@@ -28,8 +30,6 @@ from shipyard.serving.stream.metrics import MetricsServer, StreamMetrics
 from shipyard.serving.stream.options import StreamOptions
 from shipyard.serving.stream.redis import RedisSink, RedisSource
 from shipyard.serving.stream.worker import StreamSummary, StreamWorker
-from shipyard.store.deployments import DeploymentRecord
-from shipyard.store.workspace import Workspace, open_workspace
 
 log = get_logger(__name__)
 _FIELDS = {f.name for f in dataclasses.fields(StreamOptions)}

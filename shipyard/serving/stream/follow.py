@@ -13,14 +13,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
-from shipyard.models import LoadedModel, Signature, Trust
+from shipyard.models.flavors import Trust
+from shipyard.models.loaded import LoadedModel
+from shipyard.models.signature import Signature
 from shipyard.registry import load_model
 from shipyard.serving.online.variant import policy_signature
 from shipyard.serving.plans import FollowFailures, Plan, read_plan
 from shipyard.serving.stream.events import Headers, result_headers
 from shipyard.serving.stream.metrics import StreamMetrics
-from shipyard.store.workspace import Workspace
 
 log = get_logger(__name__)
 

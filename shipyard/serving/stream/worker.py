@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from shipyard.core.errors import InputValidationError
 from shipyard.core.logging import get_logger
-from shipyard.models import to_plain
+from shipyard.models.plain import to_plain
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
 from shipyard.serving.stream.delivery import InFlight, Sink, Source, Ticket
 from shipyard.serving.stream.endpoints import Endpoint

@@ -126,8 +126,8 @@ def test_bad_inputs_are_clear_and_touch_nothing(registered: Registered, tmp_path
 def test_the_job_is_recorded_and_its_predictions_are_logged(
     registered: Registered, tmp_path: Path
 ) -> None:
+    from shipyard._store.deployments import DeploymentRepository
     from shipyard.serving.prediction_log import PredictionLogReader
-    from shipyard.store.deployments import DeploymentRepository
 
     frame = make_frame(2_000)
     frame.loc[9, "plan"] = "platinum"

@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 import redis
 
+from shipyard._store.workspace import Workspace
 from shipyard.serving.stream import StreamSummary, StreamWorker, stream
-from shipyard.store.workspace import Workspace
 from tests.brokers import TEST_GROUP_SETTINGS, Broker, create_topics
 
 GOOD = {"plan": "pro", "age": 30, "spend": 70.5}

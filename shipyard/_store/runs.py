@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from shipyard._store.database import Database
+from shipyard._store.records import ArtifactRecord, MetricPoint, RunRecord
+from shipyard._store.tables import Artifact, Metric, Param, Run, Tag
+from shipyard._store.upsert import insert_ignore, upsert
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, NotFoundError
 from shipyard.core.ids import new_id
-from shipyard.store.database import Database
-from shipyard.store.records import ArtifactRecord, MetricPoint, RunRecord
-from shipyard.store.tables import Artifact, Metric, Param, Run, Tag
-from shipyard.store.upsert import insert_ignore, upsert
 
 RUNNING, FINISHED, FAILED, KILLED = "running", "finished", "failed", "killed"
 RUN_STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
@@ -64,7 +64,7 @@ class RunRepository:
             )
             session.add(row)
             session.flush()
-            return _run_record(row, {}, {})
+            return run_record(row, {}, {})
 
     def create_finished(
         self,
@@ -122,12 +122,12 @@ class RunRepository:
             for name, value in (capture or {}).items():
                 setattr(row, name, value)
             session.flush()
-            return _run_record(row, *_params_and_tags(session, run_id))
+            return run_record(row, *_params_and_tags(session, run_id))
 
     def get(self, run_id: str) -> RunRecord:
         with self._db.read() as session:
             row = _get_row(session, run_id)
-            return _run_record(row, *_params_and_tags(session, run_id))
+            return run_record(row, *_params_and_tags(session, run_id))
 
     def list(
         self,
@@ -146,7 +146,22 @@ class RunRepository:
         if parent_run_id is not None:
             query = query.where(Run.parent_run_id == parent_run_id)
         with self._db.read() as session:
-            return [_run_record(row, {}, {}) for row in session.scalars(query)]
+            return [run_record(row, {}, {}) for row in session.scalars(query)]
+
+    def ids_with_tag(
+        self, key: str, value: str, *, kind: str, status: str, limit: int
+    ) -> builtins.list[str]:
+        """The ids of the newest ``limit`` runs of ``kind`` and ``status`` tagged ``key=value``
+        (the pipeline's step cache looks its keys up this way)."""
+        query = (
+            select(Run.id)
+            .join(Tag, Tag.run_id == Run.id)
+            .where(Run.kind == kind, Run.status == status, Tag.key == key, Tag.value == value)
+            .order_by(Run.start_time.desc(), Run.id.desc())
+            .limit(limit)
+        )
+        with self._db.read() as session:
+            return list(session.scalars(query))
 
     # -- params and tags -------------------------------------------------------------------
 
@@ -213,7 +228,11 @@ class RunRepository:
 
     def latest_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
         """For each run, each metric's value at its highest step."""
-        ids = list(run_ids)
+        with self._db.read() as session:
+            return self.latest_metrics_in(session, list(run_ids))
+
+    @staticmethod
+    def latest_metrics_in(session: Session, ids: builtins.list[str]) -> dict[str, dict[str, float]]:
         if not ids:
             return {}
         newest = (
@@ -239,9 +258,8 @@ class RunRepository:
             )
         )
         result: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
-        with self._db.read() as session:
-            for run_id, key, value in session.execute(query):
-                result[run_id][key] = value
+        for run_id, key, value in session.execute(query):
+            result[run_id][key] = value
         return result
 
     def count_metrics(self, run_id: str) -> int:
@@ -307,7 +325,7 @@ def _params_and_tags(session: Session, run_id: str) -> tuple[dict[str, str], dic
     return {k: v for k, v in params}, {k: v for k, v in tags}
 
 
-def _run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRecord:
+def run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRecord:
     start: datetime = row.start_time
     return RunRecord(
         id=row.id, project=row.project, name=row.name, kind=row.kind, status=row.status,

@@ -24,6 +24,9 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class RunRecord(Record):
+    """A run: what was run (project, name, kind, entrypoint), how it went (status, times,
+    error), what it was made from (git, seed, environment) and what it logged."""
+
     id: str
     project: str
     name: str
@@ -42,6 +45,9 @@ class RunRecord(Record):
     error: str | None
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    """Each metric's latest value (at its highest step); filled by ``get_run`` and
+    ``search_runs``, empty where a run is listed without them."""
 
     @property
     def duration_seconds(self) -> float | None:
@@ -96,6 +102,16 @@ class ModelVersionRecord(Record):
     @property
     def ref(self) -> str:
         return f"{self.model_name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class AliasMove(Record):
+    """What an alias pointed at before and after a move (None: it did not exist)."""
+
+    model: str
+    alias: str
+    before: int | None
+    after: int | None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shipyard.store.types
+import shipyard._store.types
 
 revision = "0001"
 down_revision = None
@@ -28,13 +28,13 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("time", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("time", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=100), nullable=False),
         sa.Column("target_type", sa.String(length=50), nullable=False),
         sa.Column("target", sa.String(length=300), nullable=False),
-        sa.Column("before", shipyard.store.types.JSONText(), nullable=True),
-        sa.Column("after", shipyard.store.types.JSONText(), nullable=True),
+        sa.Column("before", shipyard._store.types.JSONText(), nullable=True),
+        sa.Column("after", shipyard._store.types.JSONText(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_models")),
         sa.UniqueConstraint("name", name=op.f("uq_models_name")),
     )
@@ -57,15 +57,15 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=50), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("start_time", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("end_time", shipyard.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("start_time", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("end_time", shipyard._store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("parent_run_id", sa.String(length=32), nullable=True),
         sa.Column("entrypoint", sa.Text(), nullable=True),
         sa.Column("git_commit", sa.String(length=64), nullable=True),
         sa.Column("git_dirty", sa.Boolean(), nullable=True),
         sa.Column("git_diff_hash", sa.String(length=64), nullable=True),
         sa.Column("seed", sa.BigInteger(), nullable=True),
-        sa.Column("environment", shipyard.store.types.JSONText(), nullable=True),
+        sa.Column("environment", shipyard._store.types.JSONText(), nullable=True),
         sa.Column("environment_lock_hash", sa.String(length=64), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -86,7 +86,7 @@ def upgrade() -> None:
         sa.Column("uri", sa.Text(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_artifacts_run_id_runs"), ondelete="CASCADE"
         ),
@@ -121,10 +121,10 @@ def upgrade() -> None:
         sa.Column("source_run_id", sa.String(length=32), nullable=True),
         sa.Column("package_hash", sa.String(length=64), nullable=False),
         sa.Column("flavor", sa.String(length=50), nullable=False),
-        sa.Column("signature", shipyard.store.types.JSONText(), nullable=True),
+        sa.Column("signature", shipyard._store.types.JSONText(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"], ["models.id"], name=op.f("fk_model_versions_model_id_models")
         ),
@@ -165,7 +165,7 @@ def upgrade() -> None:
         sa.Column("model_id", sa.String(length=32), nullable=False),
         sa.Column("alias", sa.String(length=100), nullable=False),
         sa.Column("version_id", sa.String(length=32), nullable=False),
-        sa.Column("updated_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"], ["models.id"], name=op.f("fk_aliases_model_id_models")
         ),

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shipyard.store.types import JSONText, UTCDateTime
+from shipyard._store.types import JSONText, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -40,6 +40,8 @@ class Base(DeclarativeBase):
 
 class Run(Base):
     __tablename__ = "runs"
+    # search_runs: newest first by default, and keyed by start time in filters
+    __table_args__ = (Index("ix_runs_start_time_id", "start_time", "id"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     project: Mapped[str] = mapped_column(String(200), index=True)
@@ -61,6 +63,7 @@ class Run(Base):
 
 class Param(Base):
     __tablename__ = "params"
+    __table_args__ = (Index("ix_params_key", "key"),)  # search_runs filters on params.KEY
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
@@ -69,6 +72,7 @@ class Param(Base):
 
 class Tag(Base):
     __tablename__ = "tags"
+    __table_args__ = (Index("ix_tags_key", "key"),)  # search_runs filters on tags.KEY
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shipyard.store.types
+import shipyard._store.types
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-_TIME = shipyard.store.types.UTCDateTime(timezone=True)
-_JSON = shipyard.store.types.JSONText()
+_TIME = shipyard._store.types.UTCDateTime(timezone=True)
+_JSON = shipyard._store.types.JSONText()
 
 
 def upgrade() -> None:

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipyard._store.audit import record_event
+from shipyard._store.database import Database
+from shipyard._store.tables import Alias, Deployment, Model, ModelVersion
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
-from shipyard.store.audit import record_event
-from shipyard.store.database import Database
-from shipyard.store.tables import Alias, Deployment, Model, ModelVersion
 
 MODES = ("online", "batch", "stream")
 STATUSES = ("created", "serving", "stopped", "running", "finished", "failed", "retired")

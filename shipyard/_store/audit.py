@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from shipyard._store.database import Database
+from shipyard._store.records import AuditRecord
+from shipyard._store.tables import AuditEvent
 from shipyard.core.clock import utcnow
-from shipyard.store.database import Database
-from shipyard.store.records import AuditRecord
-from shipyard.store.tables import AuditEvent
 
 
 def record_event(

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from shipyard._store.database import Database, redact
 from shipyard.core.errors import MigrationRequiredError, StoreError
-from shipyard.store.database import Database, redact
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0004"
+HEAD = "0005"
 """The newest schema revision this Shipyard knows (a test holds it equal to the newest file
 in ``migrations/versions``). Opening a store at this revision reads one row and never imports
 Alembic, which is slow to import."""

@@ -13,17 +13,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from shipyard._store.artifacts import ArtifactStore
+from shipyard._store.audit import AuditRepository
+from shipyard._store.database import Database
+from shipyard._store.datasets import DatasetRepository
+from shipyard._store.deployments import DeploymentRepository
+from shipyard._store.migrate import ensure_schema
+from shipyard._store.models import ModelRepository
+from shipyard._store.monitoring import MonitoringRepository
+from shipyard._store.promotion import PromotionRepository
+from shipyard._store.runs import RunRepository
 from shipyard.core.settings import Settings, load_settings
-from shipyard.store.artifacts import ArtifactStore
-from shipyard.store.audit import AuditRepository
-from shipyard.store.database import Database
-from shipyard.store.datasets import DatasetRepository
-from shipyard.store.deployments import DeploymentRepository
-from shipyard.store.migrate import ensure_schema
-from shipyard.store.models import ModelRepository
-from shipyard.store.monitoring import MonitoringRepository
-from shipyard.store.promotion import PromotionRepository
-from shipyard.store.runs import RunRepository
 
 
 class Workspace:

@@ -17,13 +17,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shipyard._store.audit import record_event
+from shipyard._store.database import Database
+from shipyard._store.records import Record
+from shipyard._store.tables import Alert, MonitorResult
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
 from shipyard.core.ids import new_id
-from shipyard.store.audit import record_event
-from shipyard.store.database import Database
-from shipyard.store.records import Record
-from shipyard.store.tables import Alert, MonitorResult
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 STATES = (OPEN, ACKNOWLEDGED, RESOLVED)

@@ -14,23 +14,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shipyard.core.clock import utcnow
-from shipyard.core.errors import ConflictError, UsageError
-from shipyard.core.ids import new_id
-from shipyard.core.names import check_alias, check_model_name
-from shipyard.store.audit import record_event
-from shipyard.store.database import Database
-from shipyard.store.datasets import _check_run
-from shipyard.store.models import READY, _lock_model, _model_row, _version_record, _version_row
-from shipyard.store.records import (
+from shipyard._store.audit import record_event
+from shipyard._store.database import Database
+from shipyard._store.datasets import _check_run
+from shipyard._store.models import READY, _model_row, _version_record, lock_model, version_row
+from shipyard._store.records import (
     ALL_GATES,
     ApprovalRecord,
     EvaluationRecord,
     ModelVersionRecord,
     PolicyRecord,
 )
-from shipyard.store.tables import Approval, Evaluation, Model, ModelVersion, PromotionPolicy
-from shipyard.store.upsert import insert_ignore
+from shipyard._store.tables import Approval, Evaluation, Model, ModelVersion, PromotionPolicy
+from shipyard._store.upsert import insert_ignore
+from shipyard.core.clock import utcnow
+from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.ids import new_id
+from shipyard.core.names import check_alias, check_model_name
 
 GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 
@@ -71,7 +71,7 @@ class PromotionRepository:
         hashes = _check_report_hashes(report_hashes)
         with self._db.write() as session:
             model = _model_row(session, name)
-            target = _version_row(session, model, version)
+            target = version_row(session, model, version)
             if run_id is not None:
                 _check_run(session, run_id)
             row = Evaluation(
@@ -97,7 +97,7 @@ class PromotionRepository:
     ) -> list[EvaluationRecord]:
         """The evaluations of ``name/version``, newest first."""
         with self._db.read() as session:
-            target = _version_row(session, _model_row(session, name), version)
+            target = version_row(session, _model_row(session, name), version)
             return _evaluations(session, name, target, limit)
 
     # -- policies --------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class PromotionRepository:
                 Model.__table__,  # type: ignore[arg-type]
                 [{"id": new_id(), "name": name, "created_at": utcnow()}],
             )
-            model = _lock_model(session, name)
+            model = lock_model(session, name)
             row = session.get(PromotionPolicy, (model.id, alias))
             before = None if row is None else _policy_state(row)
             after = {"gates": wanted, "require_approval": bool(require_approval)}
@@ -143,7 +143,7 @@ class PromotionRepository:
     def delete_policy(self, name: str, alias: str, *, actor: str) -> bool:
         """Remove the policy of ``name@alias``; returns whether there was one."""
         with self._db.write() as session:
-            model = _lock_model(session, name)
+            model = lock_model(session, name)
             row = session.get(PromotionPolicy, (model.id, alias))
             if row is None:
                 return False
@@ -177,8 +177,8 @@ class PromotionRepository:
         """Record that ``actor`` approves ``name/version`` for ``alias``."""
         check_alias(alias)
         with self._db.write() as session:
-            model = _lock_model(session, name)
-            target = _version_row(session, model, version)
+            model = lock_model(session, name)
+            target = version_row(session, model, version)
             if target.status != READY:
                 raise ConflictError(
                     f"{name}/{version} is {target.status}; an approval would not let it through.",
@@ -199,7 +199,7 @@ class PromotionRepository:
     def approvals(self, name: str, version: int, alias: str | None = None) -> list[ApprovalRecord]:
         """Approvals of ``name/version`` (for ``alias``, or every alias), oldest first."""
         with self._db.read() as session:
-            target = _version_row(session, _model_row(session, name), version)
+            target = version_row(session, _model_row(session, name), version)
             return _approvals(session, name, target, alias)
 
     # -- what a policy check reads ---------------------------------------------------------
@@ -209,7 +209,7 @@ class PromotionRepository:
         one transaction so they are consistent with each other."""
         with self._db.read() as session:
             model = _model_row(session, name)
-            target = _version_row(session, model, version)
+            target = version_row(session, model, version)
             policy = session.get(PromotionPolicy, (model.id, alias))
             evaluations = _evaluations(session, name, target, 1)
             return PromotionState(

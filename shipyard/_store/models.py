@@ -1,38 +1,28 @@
 """Registered models, their versions and aliases. Every change writes an audit event in the
-same transaction, and alias moves lock the model row so concurrent promotions serialise.
+same transaction. Aliases are read here and moved only by :mod:`shipyard._store.aliases`, which
+the registry calls once the promotion policy holds.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from shipyard._store.audit import record_event
+from shipyard._store.database import Database
+from shipyard._store.records import ModelRecord, ModelVersionRecord
+from shipyard._store.tables import Alias, Model, ModelVersion
+from shipyard._store.upsert import insert_ignore
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError
 from shipyard.core.ids import new_id
-from shipyard.core.names import check_alias, check_model_name
-from shipyard.store.audit import record_event
-from shipyard.store.database import Database
-from shipyard.store.records import ModelRecord, ModelVersionRecord
-from shipyard.store.tables import Alias, Model, ModelVersion
-from shipyard.store.upsert import insert_ignore
+from shipyard.core.names import check_model_name
 
 READY, REJECTED, ARCHIVED = "ready", "rejected", "archived"
 VERSION_STATUSES = (READY, REJECTED, ARCHIVED)
-
-
-@dataclass(frozen=True)
-class AliasMove:
-    """What an alias pointed at before and after a move (None: it did not exist)."""
-
-    model: str
-    alias: str
-    before: int | None
-    after: int | None
 
 
 class ModelRepository:
@@ -61,7 +51,7 @@ class ModelRepository:
                 Model.__table__,  # type: ignore[arg-type]
                 [{"id": new_id(), "name": name, "created_at": utcnow()}],
             )
-            model = _lock_model(session, name)
+            model = lock_model(session, name)
             number = (
                 session.scalar(
                     select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model.id)
@@ -88,8 +78,8 @@ class ModelRepository:
         if status not in VERSION_STATUSES:
             raise ValueError(f"status must be one of {VERSION_STATUSES}")
         with self._db.write() as session:
-            model = _lock_model(session, name)
-            row = _version_row(session, model, version)
+            model = lock_model(session, name)
+            row = version_row(session, model, version)
             before = row.status
             row.status = status
             record_event(
@@ -138,7 +128,7 @@ class ModelRepository:
     def get_version(self, name: str, version: int) -> ModelVersionRecord:
         with self._db.read() as session:
             model = _model_row(session, name)
-            row = _version_row(session, model, version)
+            row = version_row(session, model, version)
             return _version_record(name, row, _aliases_of(session, row.id))
 
     def latest_version(self, name: str) -> ModelVersionRecord:
@@ -171,7 +161,7 @@ class ModelRepository:
                 by_version[version_id].append(alias)
             return [_version_record(name, r, tuple(sorted(by_version[r.id]))) for r in rows]
 
-    # -- aliases ---------------------------------------------------------------------------
+    # -- aliases (moved only by ``shipyard._store.aliases``) ----------------------------------
 
     def resolve_alias(self, name: str, alias: str) -> ModelVersionRecord:
         with self._db.read() as session:
@@ -189,49 +179,6 @@ class ModelRepository:
             version = session.get_one(ModelVersion, row.version_id)
             return _version_record(name, version, _aliases_of(session, version.id))
 
-    def move_alias(
-        self,
-        name: str,
-        alias: str,
-        version: int | None,
-        *,
-        actor: str,
-        reason: str | None,
-        action: str = "alias.set",
-    ) -> AliasMove:
-        """Point ``alias`` at ``version`` (None deletes it), atomically, with an audit event."""
-        check_alias(alias)
-        with self._db.write() as session:
-            model = _lock_model(session, name)
-            current = session.get(Alias, (model.id, alias))
-            before = None
-            if current is not None:
-                before = session.get_one(ModelVersion, current.version_id).version
-            if before == version:
-                return AliasMove(name, alias, before, version)  # already there: nothing to record
-            if version is None:
-                if current is not None:
-                    session.delete(current)
-            else:
-                target = _version_row(session, model, version)
-                if current is None:
-                    session.add(
-                        Alias(
-                            model_id=model.id, alias=alias, version_id=target.id,
-                            updated_at=utcnow(),
-                        )
-                    )  # fmt: skip
-                else:
-                    current.version_id, current.updated_at = target.id, utcnow()
-            record_event(
-                session, actor=actor, action=action, target_type="alias",
-                target=f"{name}@{alias}",
-                before=None if before is None else {"version": before},
-                after=None if version is None else {"version": version},
-                reason=reason,
-            )  # fmt: skip
-            return AliasMove(name, alias, before, version)
-
 
 def _model_row(session: Session, name: str) -> Model:
     model = session.scalars(select(Model).where(Model.name == name)).first()
@@ -240,7 +187,7 @@ def _model_row(session: Session, name: str) -> Model:
     return model
 
 
-def _lock_model(session: Session, name: str) -> Model:
+def lock_model(session: Session, name: str) -> Model:
     """The model row, locked for the rest of the transaction (SQLite already holds a write lock
     from ``BEGIN IMMEDIATE``; PostgreSQL takes a row lock)."""
     model = session.scalars(select(Model).where(Model.name == name).with_for_update()).first()
@@ -255,7 +202,7 @@ def _unknown_model(session: Session, name: str) -> NotFoundError:
     return NotFoundError(f"Model {name!r} is not registered.", hint=hint)
 
 
-def _version_row(session: Session, model: Model, version: int) -> ModelVersion:
+def version_row(session: Session, model: Model, version: int) -> ModelVersion:
     row = session.scalars(
         select(ModelVersion).where(
             ModelVersion.model_id == model.id, ModelVersion.version == version

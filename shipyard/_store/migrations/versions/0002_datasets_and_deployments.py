@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shipyard.store.types
+import shipyard._store.types
 
 revision = "0002"
 down_revision = "0001"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
         sa.UniqueConstraint("name", name=op.f("uq_datasets_name")),
     )
@@ -40,11 +40,11 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=True),
         sa.Column("row_count", sa.BigInteger(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
-        sa.Column("schema", shipyard.store.types.JSONText(), nullable=False),
-        sa.Column("profile", shipyard.store.types.JSONText(), nullable=True),
-        sa.Column("parents", shipyard.store.types.JSONText(), nullable=True),
+        sa.Column("schema", shipyard._store.types.JSONText(), nullable=False),
+        sa.Column("profile", shipyard._store.types.JSONText(), nullable=True),
+        sa.Column("parents", shipyard._store.types.JSONText(), nullable=True),
         sa.Column("created_by_run_id", sa.String(length=32), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_run_id"],
             ["runs.id"],
@@ -75,13 +75,13 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("mode", sa.String(length=20), nullable=False),
         sa.Column("model_id", sa.String(length=32), nullable=False),
-        sa.Column("routes", shipyard.store.types.JSONText(), nullable=False),
-        sa.Column("shadows", shipyard.store.types.JSONText(), nullable=False),
+        sa.Column("routes", shipyard._store.types.JSONText(), nullable=False),
+        sa.Column("shadows", shipyard._store.types.JSONText(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("config", shipyard.store.types.JSONText(), nullable=False),
-        sa.Column("stats", shipyard.store.types.JSONText(), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("config", shipyard._store.types.JSONText(), nullable=False),
+        sa.Column("stats", shipyard._store.types.JSONText(), nullable=True),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"], ["models.id"], name=op.f("fk_deployments_model_id_models")
         ),
@@ -122,9 +122,9 @@ def upgrade() -> None:
         sa.Column("passed", sa.Boolean(), nullable=False),
         sa.Column("expectations_hash", sa.String(length=64), nullable=False),
         sa.Column("report_hash", sa.String(length=64), nullable=True),
-        sa.Column("summary", shipyard.store.types.JSONText(), nullable=False),
+        sa.Column("summary", shipyard._store.types.JSONText(), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["dataset_version_id"],
             ["dataset_versions.id"],

@@ -14,18 +14,18 @@ from typing import Any
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, defer
 
-from shipyard.core.clock import utcnow
-from shipyard.core.errors import NotFoundError, UsageError
-from shipyard.core.ids import new_id
-from shipyard.store.database import Database
-from shipyard.store.records import (
+from shipyard._store.database import Database
+from shipyard._store.records import (
     DatasetRecord,
     DatasetVersionRecord,
     RunUsage,
     ValidationRecord,
 )
-from shipyard.store.tables import Dataset, DatasetVersion, Run, RunDataset, ValidationResult
-from shipyard.store.upsert import insert_ignore
+from shipyard._store.tables import Dataset, DatasetVersion, Run, RunDataset, ValidationResult
+from shipyard._store.upsert import insert_ignore
+from shipyard.core.clock import utcnow
+from shipyard.core.errors import NotFoundError, UsageError
+from shipyard.core.ids import new_id
 
 INPUT, OUTPUT = "input", "output"
 ROLES = (INPUT, OUTPUT)
@@ -117,9 +117,7 @@ class DatasetRepository:
 
     def get_version(self, name: str, version: int) -> DatasetVersionRecord:
         with self._db.read() as session:
-            return _version_record(
-                name, _version_row(session, _dataset_row(session, name), version)
-            )
+            return _version_record(name, version_row(session, _dataset_row(session, name), version))
 
     def latest_version(self, name: str) -> DatasetVersionRecord:
         with self._db.read() as session:
@@ -287,7 +285,7 @@ def _dataset_row(session: Session, name: str) -> Dataset:
     return dataset
 
 
-def _version_row(session: Session, dataset: Dataset, version: int) -> DatasetVersion:
+def version_row(session: Session, dataset: Dataset, version: int) -> DatasetVersion:
     row = session.scalars(
         select(DatasetVersion).where(
             DatasetVersion.dataset_id == dataset.id, DatasetVersion.version == version

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shipyard.store.types
+import shipyard._store.types
 
 revision = "0003"
 down_revision = "0002"
@@ -24,9 +24,9 @@ def upgrade() -> None:
         "promotion_policies",
         sa.Column("model_id", sa.String(length=32), nullable=False),
         sa.Column("alias", sa.String(length=100), nullable=False),
-        sa.Column("gates", shipyard.store.types.JSONText(), nullable=False),
+        sa.Column("gates", shipyard._store.types.JSONText(), nullable=False),
         sa.Column("require_approval", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"], ["models.id"], name=op.f("fk_promotion_policies_model_id_models")
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("alias", sa.String(length=100), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
             ["model_versions.id"],
@@ -57,10 +57,10 @@ def upgrade() -> None:
         sa.Column("version_id", sa.String(length=32), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
         sa.Column("passed", sa.Boolean(), nullable=False),
-        sa.Column("gates", shipyard.store.types.JSONText(), nullable=False),
-        sa.Column("metrics", shipyard.store.types.JSONText(), nullable=False),
-        sa.Column("report_hashes", shipyard.store.types.JSONText(), nullable=False),
-        sa.Column("created_at", shipyard.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("gates", shipyard._store.types.JSONText(), nullable=False),
+        sa.Column("metrics", shipyard._store.types.JSONText(), nullable=False),
+        sa.Column("report_hashes", shipyard._store.types.JSONText(), nullable=False),
+        sa.Column("created_at", shipyard._store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_evaluations_run_id_runs")),
         sa.ForeignKeyConstraint(
             ["version_id"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from shipyard.store.tables import Base
+from shipyard._store.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(
