@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
+from shipyard.core.yamlfile import parse_scalar
 from shipyard.serving.deploy import deploy_declared, deploy_online, deployments_of
 from shipyard.serving.online.api import serve as serve_target
 from shipyard.store.deployments import DeploymentRecord
@@ -135,7 +135,7 @@ def _config(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UsageError(f"--config {pair!r} is not KEY=VALUE.",
                              hint="For example --config max_batch_size=32.")  # fmt: skip
-        values[key.strip()] = yaml.safe_load(value)
+        values[key.strip()] = parse_scalar(value)
     return values
 
 

@@ -136,7 +136,9 @@ def test_yaml_expectations_and_bad_keys(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("datasets:\n  churn:\n    columns:\n      plan: {allowd: [a]}\n")
-    with pytest.raises(ConfigurationError, match=r"datasets\.churn\.columns\.plan\.allowd"):
+    with pytest.raises(
+        ConfigurationError, match=r"bad\.yaml:4 datasets\.churn\.columns\.plan\.allowd"
+    ):
         read_expectations_file(bad)
     bad.write_text("datasets:\n  churn:\n    columns:\n      age: {dtype: int}\n")
     with pytest.raises(ConfigurationError, match=r"columns\.age\.dtype.*must be one of"):
@@ -145,10 +147,13 @@ def test_yaml_expectations_and_bad_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="min 5 is greater than max 1"):
         read_expectations_file(bad)
     bad.write_text("datasets:\n  churn:\n    checks: [x]\n")
-    with pytest.raises(ConfigurationError, match="custom checks are Python callables"):
+    with pytest.raises(ConfigurationError, match=r"bad\.yaml:3 datasets\.churn\.checks: custom"):
         read_expectations_file(bad)
     bad.write_text("datasets: [\n")
-    with pytest.raises(ConfigurationError, match="Cannot read"):
+    with pytest.raises(ConfigurationError, match=r"bad\.yaml:2: "):
+        read_expectations_file(bad)
+    bad.write_text("datasets:\n  churn: {}\n  churn: {}\n")
+    with pytest.raises(ConfigurationError, match=r"bad\.yaml:3 datasets\.churn: duplicated key"):
         read_expectations_file(bad)
 
 
