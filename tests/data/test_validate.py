@@ -55,7 +55,7 @@ def test_each_rule_reports_failing_rows_and_examples(frame: pd.DataFrame) -> Non
     frame.loc[15, "signed_up"] = pd.Timestamp("2019-05-01", tz="UTC")
     frame["extra"] = 1
 
-    report = validate(frame, RULES, dataset="churn@2")
+    report = validate(frame, RULES, dataset="churn/2")
     found = {(f.column, f.rule): f for f in report.failures}
     assert set(found) == {
         ("customer_id", "unique"), ("customer_id", "regex"), ("tenure_months", "range"),
@@ -71,7 +71,7 @@ def test_each_rule_reports_failing_rows_and_examples(frame: pd.DataFrame) -> Non
     assert found["plan", "allowed"].failing_rows == 2  # a null is not a disallowed value
     assert found["signed_up", "range"].examples[0]["value"].startswith("2019-05-01")
     assert not report.passed
-    assert report.headline().startswith("churn@2 failed 7 of 25 checks (1,000 rows)")
+    assert report.headline().startswith("churn/2 failed 7 of 25 checks (1,000 rows)")
     text = report.to_text()
     assert "plan" in text and "2 rows" in text and "'gold'" in text
     as_json = json.loads(report.to_json())
