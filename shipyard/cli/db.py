@@ -15,7 +15,8 @@ app = typer.Typer(help="Manage the metadata store's schema.", no_args_is_help=Tr
 
 
 def _database(ctx: typer.Context) -> Database:
-    db = Database(state(ctx).settings().resolved_store_url)
+    found = state(ctx)
+    db = Database(found.settings().resolved_store_url, create=not found.read_only)
     db.check_reachable()
     return db
 

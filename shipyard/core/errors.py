@@ -8,6 +8,7 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     ├── ConfigurationError              exit 1, HTTP 500   settings or shipyard.yaml are wrong
     ├── StoreError                      exit 1, HTTP 503   the metadata store cannot be used
     │   ├── StoreUnreachableError                          cannot connect to the store URL
+    │   ├── StoreMissingError                              a read found no store (none created)
     │   └── MigrationRequiredError                         the store schema is out of date
     ├── NotFoundError                   exit 1, HTTP 404   a run, model, version, alias … is unknown
     ├── ConflictError                   exit 1, HTTP 409   the operation clashes with current state
@@ -65,6 +66,11 @@ class StoreError(ShipyardError):
 
 class StoreUnreachableError(StoreError):
     """Shipyard cannot connect to the metadata store at the configured URL."""
+
+
+class StoreMissingError(StoreError):
+    """A command that only reads was pointed at a store that does not exist; it is not
+    created (``shipyard db upgrade`` or any command that writes creates it)."""
 
 
 class MigrationRequiredError(StoreError):

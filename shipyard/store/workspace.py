@@ -29,9 +29,13 @@ from shipyard.store.runs import RunRepository
 class Workspace:
     """The stores of one Shipyard installation, with a repository per aggregate."""
 
-    def __init__(self, settings: Settings, *, check_schema: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, check_schema: bool = True, create: bool = True
+    ) -> None:
+        """Open the stores of ``settings``; ``create=False`` (for commands that only read)
+        refuses a store that does not exist rather than creating an empty one."""
         self.settings = settings
-        self.db = Database(settings.resolved_store_url)
+        self.db = Database(settings.resolved_store_url, create=create)
         if check_schema:
             try:
                 self.db.check_reachable()
