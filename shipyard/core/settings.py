@@ -16,20 +16,23 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from shipyard.core.errors import ConfigurationError
+from shipyard.core.serve_options import setting_fields
 from shipyard.core.yamlfile import DEFAULT_MAX_BYTES, load_yaml, where
 
 CONFIG_FILE = "shipyard.yaml"
 ENV_PREFIX = "SHIPYARD_"
 
 
-class Settings(BaseModel):
+class _Settings(BaseModel):
     """Where Shipyard keeps its records and how it behaves (resolve with
-    :func:`load_settings`)."""
+    :func:`load_settings`). The serving defaults (``serve_max_batch_size``,
+    ``prediction_log_flush_interval``, …) are added from their one declaration in
+    :mod:`shipyard.core.serve_options`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,26 +60,6 @@ class Settings(BaseModel):
     )
     capture_git: bool = Field(default=True, description="Record git commit, dirty flag, diff.")
     capture_packages: bool = Field(default=True, description="Record installed packages.")
-    serve_max_batch_size: int = Field(
-        default=64, gt=0, description="Most rows the server predicts in one model call."
-    )
-    serve_max_wait_ms: float = Field(
-        default=2.0, ge=0, description="Longest a request waits for others to batch with."
-    )
-    serve_poll_interval: float = Field(
-        default=2.0, gt=0, description="Seconds between the server's checks for alias moves."
-    )
-    serve_max_body_bytes: int = Field(
-        default=1_048_576, ge=1024, description="Largest request body the server accepts."
-    )
-    prediction_log_flush_interval: float = Field(
-        default=2.0,
-        gt=0,
-        description="Seconds between prediction-log writes: a crash loses at most this much.",
-    )
-    prediction_log_max_pending_rows: int = Field(
-        default=100_000, gt=0, description="Prediction-log rows buffered before writers wait."
-    )
     trusted_types: tuple[str, ...] = Field(
         default=(),
         description="Model types this workspace trusts to load beyond the safe defaults, e.g. "
@@ -112,6 +95,13 @@ class Settings(BaseModel):
         if self.artifacts_url:
             return self.artifacts_url
         return (self.home / "artifacts").as_posix()
+
+
+if TYPE_CHECKING:
+    Settings = _Settings
+else:
+    Settings = create_model("Settings", __base__=_Settings, __module__=__name__, **setting_fields())
+    Settings.__qualname__ = "Settings"
 
 
 def find_config_file(start: Path | None = None) -> Path | None:

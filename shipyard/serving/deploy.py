@@ -19,17 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
+from shipyard.core.serve_options import DEPLOYMENT_KEYS, ServeOptions
 from shipyard.core.yamlfile import load_yaml, where
 from shipyard.registry import ModelRef, parse_ref, resolve
 from shipyard.store.deployments import DeploymentRecord, DeploymentRepository
 from shipyard.store.workspace import Workspace
 
-CONFIG_KEYS = frozenset(
-    {"max_batch_size", "max_wait_ms", "batching", "poll_interval", "max_body_bytes", "extra",
-     "unknown_categories", "sticky_header", "log_predictions", "log_flush_interval",
-     "log_max_pending_rows", "max_shadow_queue", "access_log", "threads", "graceful_timeout"}
-)  # fmt: skip
-"""Serving options a deployment's ``config`` may set (see ServeOptions)."""
+CONFIG_KEYS = DEPLOYMENT_KEYS
+"""Serving options a deployment's ``config`` may set (declared in core/serve_options.py)."""
 _WEIGHT = re.compile(r"^\s*(?P<ref>[^=]+?)\s*(=\s*(?P<weight>[0-9]*\.?[0-9]+)\s*)?$")
 
 
@@ -100,6 +97,7 @@ def deploy_online(
     if unknown:
         raise UsageError(f"Unknown serving option(s) in the config: {', '.join(unknown)}.",
                          hint=f"Known: {', '.join(sorted(CONFIG_KEYS))}.")  # fmt: skip
+    ServeOptions(deployment=name, **(config or {}))  # the values are checked as serve checks
     return deployments_of(workspace).apply(
         name, model=parsed[0][0], routes=[route for _, route in parsed],
         shadows=[version for _, version in shadow_versions], mode="online",
