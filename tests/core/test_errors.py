@@ -12,6 +12,7 @@ import pytest
 
 import shipyard as sy
 from shipyard.core import errors
+from shipyard.core.serve_options import ServeOptions
 from shipyard.store.workspace import Workspace
 
 
@@ -51,6 +52,10 @@ BAD_CALLS: dict[str, Callable[[Workspace], Any]] = {
     "approve bad version": lambda ws: sy.approve("churn/1e3", alias="production", workspace=ws),
     "check_policy no version": lambda ws: sy.check_policy("churn", workspace=ws),
     "load_settings bad": lambda ws: sy.load_settings(metric_flush_interval="soon"),
+    "Column min above max": lambda ws: sy.Column(min=5, max=1),
+    "Expectations rows text": lambda ws: sy.Expectations(rows="x"),  # type: ignore[arg-type]
+    "EvaluationSpec no task": lambda ws: sy.EvaluationSpec(gates=[]),  # type: ignore[call-arg]
+    "ServeOptions bad extra": lambda ws: ServeOptions(deployment="d", extra="allow"),  # type: ignore[arg-type]
 }
 
 
