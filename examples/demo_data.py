@@ -86,7 +86,7 @@ def run(step: Callable[[int, str], None], first: int = 1) -> int:
     print(f"  {version.ref}: {version.row_count:,} rows, content {version.content_hash[:12]}…,"
           " passed every check; logging the same data again returns the same version:")  # fmt: skip
     print(f"  {log_dataset(train.copy(), 'churn').ref}")
-    cli("data", "show", "churn@1")
+    cli("data", "show", "churn/1")
 
     step(first + 1, "A new batch with planted defects is rejected, with a readable report")
     batch = with_defects(customers(5_000, seed=8, first_id=20_000))
@@ -95,8 +95,8 @@ def run(step: Callable[[int, str], None], first: int = 1) -> int:
     except DataValidationError as error:
         print("  rejected by sy.log_dataset(..., validate=...):")
         print("  " + error.report.to_text().replace("\n", "\n  "))
-    cli("data", "validate", "churn@2", "--expectations", "data-expectations.yaml", may_fail=True)
-    cli("data", "diff", "churn@1", "churn@2")
+    cli("data", "validate", "churn/2", "--expectations", "data-expectations.yaml", may_fail=True)
+    cli("data", "diff", "churn/1", "churn/2")
     return first + 2
 
 

@@ -14,10 +14,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipyard.core.errors import ConfigurationError, StoreUnreachableError
+from shipyard.core.errors import (
+    ConfigurationError,
+    StoreError,
+    StoreMissingError,
+    StoreUnreachableError,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _WRITE = "shipyard_write"
@@ -34,8 +39,12 @@ def redact(url: str | URL) -> str:
 class Database:
     """An engine plus read and write transactions. Cheap to pass around; open once."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """Open the store at ``url``; with ``create=False`` a SQLite file that does not exist
+        is refused (:class:`StoreMissingError`) instead of being created, folders and all."""
         self.url = url
+        if not create:
+            _check_exists(url)
         self.engine = _create_engine(url)
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -67,10 +76,39 @@ class Database:
                 f"Cannot connect to the metadata store at {redact(self.url)}: "
                 f"{_first_line(exc.orig)}",
                 hint="Check SHIPYARD_STORE_URL (or --store) and that the database server runs.",
-            ) from exc
+            ) from None
+        except DatabaseError as exc:  # a file that is not a SQLite database
+            raise StoreError(
+                f"The metadata store {_sqlite_path(self.url) or redact(self.url)} cannot be "
+                f"opened: {_first_line(exc.orig)}.",
+                hint="Point --store (or SHIPYARD_STORE_URL) at a Shipyard store, or at a new "
+                "file name to create one.",
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, memory and ``file:`` URIs)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database).expanduser()
+
+
+def _check_exists(url: str) -> None:
+    path = _sqlite_path(url)
+    if path is not None and not path.exists():
+        raise StoreMissingError(
+            f"There is no Shipyard store at {path}.",
+            hint="Check --store (or SHIPYARD_STORE_URL, or --home); to create one there, run "
+            f"`shipyard --store sqlite:///{path.as_posix()} db upgrade` (or log a run).",
+        )
 
 
 def _first_line(error: object) -> str:

@@ -7,6 +7,7 @@ under a lock on the dataset row, so concurrent writers never share a number.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ from shipyard._store.upsert import insert_ignore
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError, UsageError
 from shipyard.core.ids import new_id
+
+_NAME_AT_VERSION = re.compile(r"^(.+)@([0-9]+)$")
+"""Parents recorded before references were NAME/VERSION (``churn/1``), read as ``churn/1``."""
 
 INPUT, OUTPUT = "input", "output"
 ROLES = (INPUT, OUTPUT)
@@ -227,7 +231,7 @@ class DatasetRepository:
         )  # fmt: skip
         with self._db.read() as session:
             return [
-                RunUsage(run_id, role, context, f"{name}@{version}")
+                RunUsage(run_id, role, context, f"{name}/{version}")
                 for run_id, role, context, name, version in session.execute(query)
             ]
 
@@ -309,7 +313,8 @@ def _version_record(
         id=row.id, dataset_name=name, version=row.version, content_hash=row.content_hash,
         artifact_hash=row.artifact_hash, uri=row.uri, source=row.source,
         row_count=row.row_count, size=row.size, schema=row.schema,
-        profile=row.profile if profile else None, parents=tuple(row.parents or ()),
+        profile=row.profile if profile else None,
+        parents=tuple(_NAME_AT_VERSION.sub(r"\1/\2", p) for p in row.parents or ()),
         created_by_run_id=row.created_by_run_id, created_at=row.created_at,
     )  # fmt: skip
 
@@ -318,7 +323,7 @@ def _validation_record(session: Session, row: ValidationResult) -> ValidationRec
     version = session.get_one(DatasetVersion, row.dataset_version_id)
     dataset = session.get_one(Dataset, version.dataset_id)
     return ValidationRecord(
-        id=row.id, dataset_ref=f"{dataset.name}@{version.version}", passed=row.passed,
+        id=row.id, dataset_ref=f"{dataset.name}/{version.version}", passed=row.passed,
         expectations_hash=row.expectations_hash, report_hash=row.report_hash,
         summary=row.summary, run_id=row.run_id, created_at=row.created_at,
     )  # fmt: skip

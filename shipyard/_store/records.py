@@ -158,7 +158,7 @@ class DatasetVersionRecord(Record):
 
     @property
     def ref(self) -> str:
-        return f"{self.dataset_name}@{self.version}"
+        return f"{self.dataset_name}/{self.version}"
 
     def to_dict(self, *, profile: bool = True) -> dict[str, Any]:
         data = super().to_dict()

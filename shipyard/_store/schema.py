@@ -27,8 +27,9 @@ class StoreStatus(Record):
 
 
 def store_status(settings: Settings | None = None) -> StoreStatus:
-    """The schema revision of the store ``settings`` point at (none for an empty store)."""
-    db = _database(settings)
+    """The schema revision of the store ``settings`` point at (none for an empty store); a
+    store that does not exist is reported, never created."""
+    db = _database(settings, create=False)
     try:
         return StoreStatus(redact(db.url), current_revision(db), head_revision())
     finally:
@@ -38,7 +39,7 @@ def store_status(settings: Settings | None = None) -> StoreStatus:
 def upgrade_store(settings: Settings | None = None) -> StoreStatus:
     """Migrate the store to this Shipyard's schema (back it up first); ``previous`` is the
     revision it had."""
-    db = _database(settings)
+    db = _database(settings, create=True)
     try:
         before, after = upgrade(db)
         return StoreStatus(redact(db.url), after, head_revision(), previous=before)
@@ -46,8 +47,8 @@ def upgrade_store(settings: Settings | None = None) -> StoreStatus:
         db.close()
 
 
-def _database(settings: Settings | None) -> Database:
-    db = Database((settings or load_settings()).resolved_store_url)
+def _database(settings: Settings | None, *, create: bool) -> Database:
+    db = Database((settings or load_settings()).resolved_store_url, create=create)
     try:
         db.check_reachable()
     except BaseException:

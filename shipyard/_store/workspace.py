@@ -29,9 +29,13 @@ from shipyard.core.settings import Settings, load_settings
 class Workspace:
     """The stores of one Shipyard installation, with a repository per aggregate."""
 
-    def __init__(self, settings: Settings, *, check_schema: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, check_schema: bool = True, create: bool = True
+    ) -> None:
+        """Open the stores of ``settings``; ``create=False`` (for commands that only read)
+        refuses a store that does not exist rather than creating an empty one."""
         self.settings = settings
-        self.db = Database(settings.resolved_store_url)
+        self.db = Database(settings.resolved_store_url, create=create)
         if check_schema:
             try:
                 self.db.check_reachable()
@@ -79,9 +83,14 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def open_workspace(settings: Settings | None = None, **overrides: Any) -> Workspace:
-    """Open the workspace of ``settings`` (resolved from the environment when not given)."""
-    return Workspace(settings if settings is not None else load_settings(**overrides))
+def open_workspace(
+    settings: Settings | None = None, *, create: bool = True, **overrides: Any
+) -> Workspace:
+    """Open the workspace of ``settings`` (resolved from the environment when not given);
+    ``create=False`` refuses a store that does not exist yet instead of creating it."""
+    return Workspace(
+        settings if settings is not None else load_settings(**overrides), create=create
+    )
 
 
 _open: dict[Settings, Workspace] = {}

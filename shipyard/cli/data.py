@@ -35,7 +35,7 @@ from shipyard.tracking.datasets import log_dataset
 app = typer.Typer(help="Version, validate and compare datasets.", no_args_is_help=True)
 
 TargetArgument = Annotated[
-    str, typer.Argument(help="NAME@VERSION (or NAME for the latest), or a Parquet/CSV path.")
+    str, typer.Argument(help="NAME/VERSION (or NAME for the latest), or a Parquet/CSV path.")
 ]
 
 
@@ -71,7 +71,7 @@ def log(
 
 
 @app.command("show")
-def show(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+def show(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="NAME or NAME/VERSION.")],
          as_json: JsonOption = False) -> None:  # fmt: skip
     """Show a dataset's versions, or one version: schema, profile, lineage, validations."""
     ws = state(ctx).workspace()
@@ -144,12 +144,12 @@ def _median(stats: dict[str, Any]) -> float:
 @app.command("diff")
 def diff(
     ctx: typer.Context,
-    before: Annotated[str, typer.Argument(help="NAME@VERSION to compare from.")],
-    after: Annotated[str, typer.Argument(help="NAME@VERSION (or @VERSION of the same name).")],
+    before: Annotated[str, typer.Argument(help="NAME/VERSION to compare from.")],
+    after: Annotated[str, typer.Argument(help="NAME/VERSION (or /VERSION of the same name).")],
     as_json: JsonOption = False,
 ) -> None:
     """Compare two versions: schema changes, row counts and each column's distribution shift."""
-    if after.startswith("@"):
+    if after.startswith(("/", "@")):
         after = parse_dataset_ref(before).name + after
     found = diff_datasets(before, after, workspace=state(ctx).workspace())
     if as_json:
@@ -195,7 +195,7 @@ def validate_command(
 ) -> None:
     """Check a version or files against expectations; exit 1 when any check fails.
 
-    The report of a stored version is kept with it (see `shipyard data show NAME@VERSION`).
+    The report of a stored version is kept with it (see `shipyard data show NAME/VERSION`).
     """
     cli = state(ctx)
     if is_path_like(target):

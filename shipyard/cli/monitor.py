@@ -29,7 +29,7 @@ alerts_app = typer.Typer(help="List, acknowledge and resolve monitoring alerts."
 DeploymentArgument = Annotated[str, typer.Argument(help="The deployment's name.")]
 ReferenceOption = Annotated[
     str | None,
-    typer.Option("--reference", help="DATASET@VERSION to compare with (default: the training "
+    typer.Option("--reference", help="DATASET/VERSION to compare with (default: the training "
                  "data of the deployment's model version)."),
 ]  # fmt: skip
 ConfigOption = Annotated[

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from shipyard import DeploymentRecord, get_deployment, list_deployments as stored_deployments
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
+from shipyard.core.serve_options import ServeOptions
+from shipyard.core.yamlfile import parse_scalar
 from shipyard.serving.deploy import deploy_declared, deploy_online
 from shipyard.serving.online.api import serve as serve_target
 
@@ -21,56 +24,68 @@ TOKENS_ENV = "SHIPYARD_SERVE_TOKENS"
 
 def serve(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME/VERSION or a deployment name.")],
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
-    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
-    max_batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Most rows predicted in one model call.")
-    ] = None,
-    max_wait_ms: Annotated[
-        float | None, typer.Option(min=0, help="Longest a batch waits for company (ms).")
-    ] = None,
-    batching: Annotated[bool, typer.Option(help="Micro-batch concurrent requests.")] = True,
-    token_file: Annotated[
-        Path | None,
-        typer.Option(help=f"File of bearer tokens, one per line (or set {TOKENS_ENV})."),
-    ] = None,
-    max_body: Annotated[int | None, typer.Option(min=1024, help="Largest body (bytes).")] = None,
-    extra: Annotated[
-        str | None, typer.Option(help="Unexpected columns: reject (default) or ignore.")
-    ] = None,
-    unknown_categories: Annotated[
-        str | None, typer.Option(help="Categories the signature lacks: reject or allow.")
-    ] = None,
-    log_predictions: Annotated[
-        bool, typer.Option("--log/--no-log", help="Write the prediction log.")
-    ] = True,
-    access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = False,
-    threads: Annotated[
-        int | None, typer.Option(min=1, help="Native (OpenMP, BLAS) threads per worker; 1.")
-    ] = None,
-    trusted: Annotated[
-        bool, typer.Option(help="Allow models whose loading runs code (pickle, joblib).")
-    ] = False,
-    trust: Annotated[
-        list[str] | None,
-        typer.Option(help="A skops type to trust (repeatable), besides the trusted_types setting."),
-    ] = None,
+    target: str,
+    token_file: Path | None = None,
+    trust: list[str] | None = None,
+    **options: Any,
 ) -> None:
     """Serve a model over HTTP until SIGTERM or Ctrl-C; follows its alias as it moves."""
+    given = {name: value for name, value in options.items() if value is not None}
     ws = state(ctx).workspace()
-    say(f"Serving {target} on http://{host}:{port} with {workers} worker(s)…")
-    serve_target(
-        target, workspace=ws, workers=workers, host=host, port=port,
-        max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, batching=batching,
-        tokens=_tokens(token_file), max_body_bytes=max_body, extra=extra,
-        unknown_categories=unknown_categories, log_predictions=log_predictions,
-        access_log=access_log, threads=threads, trusted=trusted,
-        trusted_types=tuple(trust) if trust else None,
-    )  # fmt: skip
+    host = given.get("host", ServeOptions.host)
+    port = given.get("port", ServeOptions.port)
+    say(f"Serving {target} on http://{host}:{port} with {given.get('workers', 1)} worker(s)…")
+    serve_target(target, workspace=ws, tokens=_tokens(token_file),
+                 trusted_types=tuple(trust) if trust else None, **given)  # fmt: skip
+
+
+def _option_parameters() -> list[inspect.Parameter]:
+    """``shipyard serve``'s options, derived from the ServeOptions declaration: every option
+    defaults to None (unset), so a deployment's config and the settings apply unless given."""
+    parameters = []
+    for item in dataclasses.fields(ServeOptions):
+        spec = item.metadata
+        if "help" not in spec or spec["flag"] is None:
+            continue
+        kind = type(item.default) if item.default is not None else int
+        dashed = item.name.replace("_", "-")
+        flag = spec["flag"] or (f"--{dashed}/--no-{dashed}" if kind is bool else f"--{dashed}")
+        bounds = [
+            f"{word} {spec[key]:g}"
+            for key, word in (("ge", "at least"), ("gt", "above"), ("le", "at most"))
+            if spec[key] is not None
+        ]
+        choices = " or ".join(spec["choices"])
+        help_text = spec["help"] + (f" {choices}." if choices else "") + (
+            f" ({', '.join(bounds)})" if bounds else "")  # fmt: skip
+        annotation = Annotated[kind | None, typer.Option(flag, help=help_text,  # type: ignore[valid-type]
+                                                         show_default=False)]  # fmt: skip
+        parameters.append(inspect.Parameter(item.name, inspect.Parameter.KEYWORD_ONLY,
+                                            default=None, annotation=annotation))  # fmt: skip
+    return parameters
+
+
+def _derive_signature() -> None:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    fixed = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          annotation=typer.Context),
+        inspect.Parameter("target", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[
+            str, typer.Argument(help="NAME@ALIAS, NAME/VERSION or a deployment name.")]),
+        inspect.Parameter("token_file", keyword, default=None, annotation=Annotated[
+            Path | None,
+            typer.Option(help=f"File of bearer tokens, one per line (or set {TOKENS_ENV}).")]),
+        inspect.Parameter("trust", keyword, default=None, annotation=Annotated[
+            list[str] | None,
+            typer.Option(help="A skops type to trust (repeatable), besides the trusted_types "
+                         "setting.")]),
+    ]  # fmt: skip
+    parameters = [*fixed, *_option_parameters()]
+    serve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    serve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+
+
+_derive_signature()
 
 
 def _tokens(token_file: Path | None) -> tuple[str, ...] | None:
@@ -135,7 +150,7 @@ def _config(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UsageError(f"--config {pair!r} is not KEY=VALUE.",
                              hint="For example --config max_batch_size=32.")  # fmt: skip
-        values[key.strip()] = yaml.safe_load(value)
+        values[key.strip()] = parse_scalar(value)
     return values
 
 

@@ -14,10 +14,20 @@ if TYPE_CHECKING:
     from shipyard import Workspace
 
 
+READ_ONLY_COMMANDS = frozenset({
+    "runs list", "runs show", "models list", "models show", "data list",
+    "data show", "data diff", "deployments list", "deployments show", "audit", "lineage",
+    "alerts list", "db current",
+})  # fmt: skip
+"""Commands that only read: pointed at a store that does not exist, they say so and create
+nothing. Every other command creates a missing store (at the current schema) as it writes."""
+
+
 @dataclass
 class CliState:
     overrides: dict[str, Any] = field(default_factory=dict)
     _workspace: Workspace | None = None
+    read_only: bool = False
 
     def settings(self) -> Settings:
         return load_settings(**self.overrides)
@@ -26,7 +36,7 @@ class CliState:
         if self._workspace is None:
             from shipyard import open_workspace  # the store loads when used
 
-            self._workspace = open_workspace(self.settings())
+            self._workspace = open_workspace(self.settings(), create=not self.read_only)
         return self._workspace
 
     def close(self) -> None:
@@ -59,4 +69,6 @@ def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
         root.obj = CliState()
+    command = " ".join(ctx.command_path.split()[1:])
+    root.obj.read_only = command in READ_ONLY_COMMANDS
     return root.obj

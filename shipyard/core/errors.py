@@ -5,22 +5,39 @@ code the CLI uses and the HTTP status the server answers with, so both map error
 
     ShipyardError                       exit 1, HTTP 500
     ├── UsageError                      exit 2, HTTP 400   bad arguments or options
+    │   └── MalformedRequestError                          a body is not JSON, a header is bad
     ├── ConfigurationError              exit 1, HTTP 500   settings or shipyard.yaml are wrong
+    │   └── ConfigurationKeyError                          one key of a document is wrong
     ├── StoreError                      exit 1, HTTP 503   the metadata store cannot be used
     │   ├── StoreUnreachableError                          cannot connect to the store URL
+    │   ├── StoreMissingError                              a read found no store (none created)
     │   └── MigrationRequiredError                         the store schema is out of date
     ├── NotFoundError                   exit 1, HTTP 404   a run, model, version, alias … is unknown
     ├── ConflictError                   exit 1, HTTP 409   the operation clashes with current state
-    │   └── PolicyViolationError                           a version fails its alias's policy
+    │   ├── PolicyViolationError                           a version fails its alias's policy
+    │   └── OutputInUseError                               a batch output folder is another job's
     ├── ArtifactError                   exit 1, HTTP 500   an artifact cannot be written or read
     │   ├── ArtifactMissingError                           a blob is gone from the artifact store
     │   └── ArtifactIntegrityError                         a blob's content does not match its hash
     ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
-    │   ├── UnsafeModelError                               loading it would execute untrusted code
-    │   └── UnsupportedModelError                          no flavor knows this kind of model
+    │   ├── UnsafeModelError                   HTTP 403    loading it would execute untrusted code
+    │   └── UnsupportedModelError              HTTP 400    no flavor knows this kind of model
     ├── InputValidationError            exit 1, HTTP 422   data does not match a model's signature
-    └── DataError                       exit 1, HTTP 422   data cannot be used (unreadable, empty,
-                                                           mixed types, schema mismatch)
+    ├── DataError                       exit 1, HTTP 422   data cannot be used (unreadable, empty,
+    │   │                                                  mixed types, schema mismatch)
+    │   └── DataValidationError                            data failed its expectations
+    ├── BrokerError                     exit 1, HTTP 503   Kafka or Redis cannot be used
+    ├── PipelineStepError               exit 1, HTTP 500   a pipeline step failed
+    ├── BatchInputError                 exit 1, HTTP 400   a batch input cannot be read or scored
+    ├── PredictionLogFullError                  HTTP 503   the prediction log takes no more rows
+    ├── ServerError                     exit 1, HTTP 502   a Shipyard server failed or was odd
+    ├── UnauthorizedError                       HTTP 401   no valid bearer token
+    ├── PayloadTooLargeError                    HTTP 413   the request body is too large
+    ├── MethodNotAllowedError                   HTTP 405   the path takes another method
+    └── NotReadyError                           HTTP 503   the server is starting or stopping
+
+Classes whose home is elsewhere (data/errors.py, serving/…) are drawn here too: this is the one
+tree, and tests/core/test_errors.py checks that every subclass of ShipyardError is in it.
 """
 
 from __future__ import annotations
@@ -65,6 +82,11 @@ class StoreError(ShipyardError):
 
 class StoreUnreachableError(StoreError):
     """Shipyard cannot connect to the metadata store at the configured URL."""
+
+
+class StoreMissingError(StoreError):
+    """A command that only reads was pointed at a store that does not exist; it is not
+    created (``shipyard db upgrade`` or any command that writes creates it)."""
 
 
 class MigrationRequiredError(StoreError):

@@ -16,20 +16,23 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from shipyard.core.errors import ConfigurationError
+from shipyard.core.serve_options import setting_fields
+from shipyard.core.yamlfile import DEFAULT_MAX_BYTES, load_yaml, where
 
 CONFIG_FILE = "shipyard.yaml"
 ENV_PREFIX = "SHIPYARD_"
 
 
-class Settings(BaseModel):
+class _Settings(BaseModel):
     """Where Shipyard keeps its records and how it behaves (resolve with
-    :func:`load_settings`)."""
+    :func:`load_settings`). The serving defaults (``serve_max_batch_size``,
+    ``prediction_log_flush_interval``, …) are added from their one declaration in
+    :mod:`shipyard.core.serve_options`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,30 +60,16 @@ class Settings(BaseModel):
     )
     capture_git: bool = Field(default=True, description="Record git commit, dirty flag, diff.")
     capture_packages: bool = Field(default=True, description="Record installed packages.")
-    serve_max_batch_size: int = Field(
-        default=64, gt=0, description="Most rows the server predicts in one model call."
-    )
-    serve_max_wait_ms: float = Field(
-        default=2.0, ge=0, description="Longest a request waits for others to batch with."
-    )
-    serve_poll_interval: float = Field(
-        default=2.0, gt=0, description="Seconds between the server's checks for alias moves."
-    )
-    serve_max_body_bytes: int = Field(
-        default=1_048_576, ge=1024, description="Largest request body the server accepts."
-    )
-    prediction_log_flush_interval: float = Field(
-        default=2.0,
-        gt=0,
-        description="Seconds between prediction-log writes: a crash loses at most this much.",
-    )
-    prediction_log_max_pending_rows: int = Field(
-        default=100_000, gt=0, description="Prediction-log rows buffered before writers wait."
-    )
     trusted_types: tuple[str, ...] = Field(
         default=(),
         description="Model types this workspace trusts to load beyond the safe defaults, e.g. "
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor.",
+    )
+    config_max_bytes: int = Field(
+        default=DEFAULT_MAX_BYTES,
+        gt=0,
+        description="Largest configuration file read (shipyard.yaml, expectations, monitors); "
+        "set it with SHIPYARD_CONFIG_MAX_BYTES, since it bounds reading shipyard.yaml itself.",
     )
     config_file: Path | None = Field(
         default=None, description="The shipyard.yaml these settings were read from, if any."
@@ -108,31 +97,38 @@ class Settings(BaseModel):
         return (self.home / "artifacts").as_posix()
 
 
+if TYPE_CHECKING:
+    Settings = _Settings
+else:
+    Settings = create_model("Settings", __base__=_Settings, __module__=__name__, **setting_fields())
+    Settings.__qualname__ = "Settings"
+
+
 def find_config_file(start: Path | None = None) -> Path | None:
     """``shipyard.yaml`` in ``start`` (default: the working directory), if there is one."""
     candidate = (start or Path.cwd()) / CONFIG_FILE
     return candidate if candidate.is_file() else None
 
 
-def _read_yaml_settings(path: Path | None) -> dict[str, Any]:
+def _read_yaml_settings(path: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ``settings`` section of ``path`` (with ``project``), and for each key its place
+    (``shipyard.yaml:4 settings.store_url``)."""
     if path is None:
-        return {}
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(
-            f"Cannot read {path}: {exc}", hint="Fix the YAML syntax or remove the file."
-        ) from exc
+        return {}, {}
+    document, locate = load_yaml(path)
+    document = {} if document is None else document
     if not isinstance(document, dict):
         raise ConfigurationError(
-            f"{path} must hold a mapping at the top level.", hint="See `shipyard init`."
+            f"{path.name} must hold a mapping at the top level.", hint="See `shipyard init`."
         )
     section = document.get("settings") or {}
     if not isinstance(section, dict):
-        raise ConfigurationError(f"`settings` in {path} must be a mapping.")
+        raise ConfigurationError(f"{where(path, locate, ('settings',))}: must be a mapping.")
     values: dict[str, Any] = dict(section)
-    if "project" in document:
-        values.setdefault("project", document["project"])
+    places = {str(key): where(path, locate, ("settings", key)) for key in section}
+    if "project" in document and "project" not in values:
+        values["project"] = document["project"]
+        places["project"] = where(path, locate, ("project",))
     base = path.parent
     if "home" in values:
         values["home"] = _relative_to(base, str(values["home"]))
@@ -142,7 +138,7 @@ def _read_yaml_settings(path: Path | None) -> dict[str, Any]:
         if isinstance(values.get(key), str):
             values[key] = _resolve_url(base, values[key])
     values["config_file"] = path
-    return values
+    return values, places
 
 
 def _relative_to(base: Path, value: str) -> Path:
@@ -163,20 +159,29 @@ def _resolve_url(base: Path, url: str) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Resolve settings; ``overrides`` win over environment, file and defaults.
 
-    Raises :class:`ConfigurationError` naming the bad key when a value is invalid.
+    Raises :class:`ConfigurationError` naming the bad key (with its line in shipyard.yaml,
+    or its environment variable) when a value is invalid.
     """
-    values = _read_yaml_settings(find_config_file())
-    values.update(_environment_settings())
-    values.update({key: value for key, value in overrides.items() if value is not None})
+    values, places = _read_yaml_settings(find_config_file())
+    environment = _environment_settings()
+    values.update(environment)
+    explicit = {key: value for key, value in overrides.items() if value is not None}
+    values.update(explicit)
     try:
         return Settings(**values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = []
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else "settings"
+            if key in explicit:
+                label = key
+            elif key in environment:
+                label = f"{ENV_PREFIX}{key.upper()}"
+            else:
+                label = places.get(key) or ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"{label}: {err['msg']}")
         raise ConfigurationError(
-            f"Invalid settings: {problems}.",
+            f"Invalid settings: {'; '.join(problems)}.",
             hint="Check SHIPYARD_* environment variables, shipyard.yaml and options.",
         ) from exc
 

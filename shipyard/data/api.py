@@ -18,13 +18,14 @@ from shipyard.core.settings import Settings
 from shipyard.data.diff import DatasetDiff, diff_versions
 from shipyard.data.drift import DriftReport, Thresholds, compare
 from shipyard.data.errors import DataError
+from shipyard.data.refs import is_path_like
 from shipyard.data.versions import resolve
 
 
 def get_dataset(
     ref: str, *, workspace: Workspace | None = None, settings: Settings | None = None
 ) -> DatasetVersionRecord:
-    """The stored version ``ref`` names (``name@3``, or ``name`` for the latest): its hashes,
+    """The stored version ``ref`` names (``name/3``, or ``name`` for the latest): its hashes,
     row count, schema, profile and lineage."""
     return resolve(workspace or workspace_for(settings), ref)
 
@@ -68,14 +69,14 @@ def dataset_drift(
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> DriftReport:
-    """Drift of ``current`` (rows, a profile, or another version's reference ``name@N``) from
+    """Drift of ``current`` (rows, a profile, or another version's reference ``name/N``) from
     the stored profile of the version ``reference`` names; the reference rows are not read."""
     ws = workspace or workspace_for(settings)
     base = resolve(ws, reference)
     if not base.profile:
         raise DataError(f"Dataset {base.ref} has no stored profile to compare with.")
     current_name = None
-    if isinstance(current, str) and "@" in current and "/" not in current:
+    if isinstance(current, str) and not is_path_like(current):
         other = resolve(ws, current)
         current, current_name = other.profile, other.ref
     return compare(

@@ -3,7 +3,7 @@ the same shape (``shipyard data infer-schema`` writes one). A file may also hold
 expectations mapping (``columns:``, ``rows:`` … at the top level).
 
 A bad key or value is a :class:`ConfigurationError` naming the file and the key's path, e.g.
-``datasets.churn.columns.plan.allowd: Extra inputs are not permitted``.
+``shipyard.yaml:12 datasets.churn.columns.plan.allowd: Extra inputs are not permitted``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from shipyard.core.errors import ConfigurationError, NotFoundError
 from shipyard.core.settings import Settings, find_config_file
+from shipyard.core.yamlfile import KeyPath, Locate, dotted, load_yaml, where
 from shipyard.data.expectations import Expectations
 
 SECTION = "datasets"
@@ -25,58 +25,64 @@ def read_expectations_file(path: str | Path) -> dict[str, Expectations]:
     """Every dataset's expectations in a YAML file; a single mapping is keyed ``""``."""
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
+        document, locate = load_yaml(path)
+    except NotFoundError:
         raise NotFoundError(f"The expectations file {path} does not exist.") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"Cannot read {path}: {exc}",
-                                 hint="Fix the YAML syntax.") from exc  # fmt: skip
+    document = {} if document is None else document
     if not isinstance(document, dict):
-        raise ConfigurationError(f"{path} must hold a mapping at the top level.")
+        raise ConfigurationError(f"{path.name} must hold a mapping at the top level.")
     if SECTION in document:
-        return parse_section(document[SECTION], path)
+        return parse_section(document[SECTION], path, locate)
     if "columns" in document or "rows" in document:
-        return {"": parse_expectations(document, path, "")}
+        return {"": parse_expectations(document, path, (), locate)}
     return {}
 
 
-def parse_section(section: Any, path: Path | str) -> dict[str, Expectations]:
+def parse_section(
+    section: Any, path: Path | str, locate: Locate | None = None
+) -> dict[str, Expectations]:
+    """The ``datasets:`` section: each dataset's expectations (``locate`` names lines)."""
     if section is None:
         return {}
     if not isinstance(section, dict):
         raise ConfigurationError(
-            f"`{SECTION}` in {path} must map dataset names to their expectations."
+            f"{_where(path, locate, (SECTION,))}: must map dataset names to their expectations."
         )
     return {
-        str(name): parse_expectations(body or {}, path, f"{SECTION}.{name}")
+        str(name): parse_expectations(body or {}, path, (SECTION, str(name)), locate)
         for name, body in section.items()
     }
 
 
-def parse_expectations(body: Any, path: Path | str, prefix: str) -> Expectations:
+def parse_expectations(
+    body: Any, path: Path | str, prefix: KeyPath = (), locate: Locate | None = None
+) -> Expectations:
+    """One dataset's expectations; a bad key is named ``FILE:LINE datasets.NAME.KEY``."""
     if not isinstance(body, dict):
-        raise ConfigurationError(f"{prefix or 'The expectations'} in {path} must be a mapping.")
+        raise ConfigurationError(f"{_where(path, locate, prefix)}: must be a mapping.")
     if "checks" in body:
         raise ConfigurationError(
-            f"{_join(prefix, 'checks')} in {path}: custom checks are Python callables.",
+            f"{_where(path, locate, (*prefix, 'checks'))}: custom checks are Python callables.",
             hint="Declare them in Python: Expectations(..., checks=[Check(name, fn)]).",
         )
     try:
         return Expectations.model_validate(body)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{_join(prefix, '.'.join(str(p) for p in error['loc']))}: {error['msg']}"
+            f"{_where(path, locate, (*prefix, *error['loc']))}: {error['msg']}"
             for error in exc.errors()
         )
         raise ConfigurationError(
-            f"Invalid expectations in {path}: {problems}.",
+            f"Invalid expectations: {problems}.",
             hint="Column rules: dtype, nullable, min, max, allowed, unique, regex; table rules: "
             "rows, extra_columns, missing_columns.",
         ) from exc
 
 
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
+def _where(path: Path | str, locate: Locate | None, key_path: KeyPath) -> str:
+    if locate is None:
+        return f"{Path(path).name} {dotted(key_path)}".rstrip()
+    return where(path, locate, key_path)
 
 
 def configured_expectations(

@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from shipyard.core.declared import Declared
 from shipyard.core.hashing import sha256_bytes
 from shipyard.data.logical import LOGICAL_TYPES
 
@@ -63,7 +64,7 @@ class Check:
     description: str | None = None
 
 
-class Column(BaseModel):
+class Column(Declared):
     """The rules for one column; each left as None is not checked."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,14 +96,14 @@ class Column(BaseModel):
         return self
 
 
-class RowBounds(BaseModel):
+class RowBounds(Declared):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min: int | None = Field(default=None, ge=0)
     max: int | None = Field(default=None, ge=0)
 
 
-class Expectations(BaseModel):
+class Expectations(Declared):
     """What a dataset must look like: column rules, row-count bounds, the column-set policy
     and custom checks."""
 

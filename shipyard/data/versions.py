@@ -73,7 +73,7 @@ def log_version(
 
 
 def resolve(workspace: Workspace, ref: str | DatasetRef) -> DatasetVersionRecord:
-    """The version ``ref`` names: ``name@3``, or ``name`` / ``name@latest`` for the latest."""
+    """The version ``ref`` names: ``name/3``, or ``name`` / ``name@latest`` for the latest."""
     parsed = parse_dataset_ref(ref) if isinstance(ref, str) else ref
     repo = repository(workspace)
     if parsed.version is None:

@@ -30,8 +30,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from shipyard.core.declared import Declared
 from shipyard.core.errors import ConfigurationKeyError
 from shipyard.evaluation.catalog import DEFAULT_METRICS, METRICS, Task, metric_names
 
@@ -40,7 +41,7 @@ NUMERIC_DTYPES = frozenset({"integer", "float", "decimal", "number", "boolean"})
 KeyPath = tuple[str | int, ...]
 
 
-class _Model(BaseModel):
+class _Model(Declared):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -2,7 +2,7 @@
 
 deployment -> the model version of its main route -> the run that produced it (the version's
 ``source_run_id``) -> the dataset version that run read with context ``"train"`` -> its
-stored profile. ``--reference DATASET@VERSION`` names a dataset version instead.
+stored profile. ``--reference DATASET/VERSION`` names a dataset version instead.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ TRAIN = "train"
 class Reference:
     """The reference profile, where it came from, and the model's signature."""
 
-    dataset: str  # NAME@VERSION
+    dataset: str  # NAME/VERSION
     profile: dict[str, Any]
     model: ModelVersionRecord
     signature: dict[str, Any] | None
@@ -58,11 +58,11 @@ def main_version(workspace: Workspace, deployment: DeploymentRecord) -> ModelVer
 
 
 def training_dataset(workspace: Workspace, version: ModelVersionRecord) -> str:
-    """``NAME@VERSION`` of the dataset the version's source run trained on."""
+    """``NAME/VERSION`` of the dataset the version's source run trained on."""
     if version.source_run_id is None:
         raise NotFoundError(
             f"Model version {version.ref} records no source run, so its training data is unknown.",
-            hint="Pass --reference DATASET@VERSION.",
+            hint="Pass --reference DATASET/VERSION.",
         )
     usages = [u for u in workspace.datasets.run_datasets(version.source_run_id) if u.role == INPUT]
     train = [u for u in usages if u.context == TRAIN]
@@ -72,7 +72,7 @@ def training_dataset(workspace: Workspace, version: ModelVersionRecord) -> str:
             f"Run {version.source_run_id}, which produced {version.ref}, logged no dataset "
             f"with context 'train'" + (f" (it read {logged})." if logged else "."),
             hint='Log the training data with sy.log_dataset(..., context="train"), '
-            "or pass --reference DATASET@VERSION.",
+            "or pass --reference DATASET/VERSION.",
         )
     return train[-1].dataset_ref
 

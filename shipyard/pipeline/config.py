@@ -25,6 +25,7 @@ Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0]
 
 from __future__ import annotations
 
+import copy as copy_module
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -257,7 +258,7 @@ def parse_pipeline_config(text: str, *, name: str, base_dir: Path) -> PipelineCo
 
 def apply_overrides(document: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """A deep copy of ``document`` with each ``key.path=value`` override set."""
-    copy: dict[str, Any] = yaml.safe_load(yaml.safe_dump(dict(document))) or {}
+    copy: dict[str, Any] = copy_module.deepcopy(dict(document))
     for pair in overrides:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():

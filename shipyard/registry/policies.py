@@ -23,6 +23,7 @@ from shipyard._store.records import (
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.models.plain import to_plain
+from shipyard.registry.refs import needs_alias, version_ref
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class PolicyVerdict:
 
 def record_evaluation(
     name: str,
-    version: int,
+    version: int | None = None,
     *,
     passed: bool,
     gates: Sequence[Any],
@@ -64,19 +65,22 @@ def record_evaluation(
     """Store the evaluation of ``name/version``: each gate's outcome (a mapping, or an object
     with ``to_dict()``, with at least ``name`` and ``passed``), the metrics, the report blobs
     (``{"markdown": hash, "html": hash}``) and the run that evaluated it."""
+    name, number = version_ref(name, version)
     ws = workspace or workspace_for()
     return ws.promotion.record_evaluation(
-        name, version, passed=passed, gates=[_gate_dict(gate) for gate in gates],
+        name, number, passed=passed, gates=[_gate_dict(gate) for gate in gates],
         metrics=to_plain(dict(metrics)), report_hashes=report_hashes, run_id=run_id,
         actor=actor or ws.actor,
     )  # fmt: skip
 
 
 def latest_evaluation(
-    name: str, version: int, *, workspace: Workspace | None = None
+    name: str, version: int | None = None, *, workspace: Workspace | None = None
 ) -> EvaluationRecord | None:
-    """The newest evaluation of ``name/version``, or None when it was never evaluated."""
-    return (workspace or workspace_for()).promotion.latest_evaluation(name, version)
+    """The newest evaluation of ``name/version`` (or of ``name`` = ``"churn/3"``), or None
+    when it was never evaluated."""
+    name, number = version_ref(name, version)
+    return (workspace or workspace_for()).promotion.latest_evaluation(name, number)
 
 
 def set_policy(
@@ -117,24 +121,33 @@ def delete_policy(
 
 def approve(
     name: str,
-    version: int,
-    alias: str,
+    version: int | None = None,
+    alias: str | None = None,
     *,
     comment: str | None = None,
     actor: str | None = None,
     workspace: Workspace | None = None,
 ) -> ApprovalRecord:
-    """Record ``actor``'s approval of ``name/version`` for ``alias`` (audited)."""
+    """Record ``actor``'s approval of ``name/version`` for ``alias`` (audited); the version may
+    be given in ``name``: ``approve("churn/3", alias="production")``."""
+    name, number = version_ref(name, version)
     ws = workspace or workspace_for()
-    return ws.promotion.approve(name, version, alias, actor=actor or ws.actor, comment=comment)
+    return ws.promotion.approve(name, number, needs_alias(alias, name, number),
+                                actor=actor or ws.actor, comment=comment)  # fmt: skip
 
 
 def check_policy(
-    name: str, version: int, alias: str, *, workspace: Workspace | None = None
+    name: str,
+    version: int | None = None,
+    alias: str | None = None,
+    *,
+    workspace: Workspace | None = None,
 ) -> PolicyVerdict:
-    """Judge ``name/version`` against the policy of ``name@alias``."""
+    """Judge ``name/version`` against the policy of ``name@alias`` (``name`` may be
+    ``"churn/3"``)."""
+    name, number = version_ref(name, version)
     ws = workspace or workspace_for()
-    return judge(ws.promotion.promotion_state(name, version, alias))
+    return judge(ws.promotion.promotion_state(name, number, needs_alias(alias, name, number)))
 
 
 def judge(state: PromotionState) -> PolicyVerdict:

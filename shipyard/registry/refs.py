@@ -1,4 +1,5 @@
-"""Model references as users write them: ``name@alias``, ``name/3`` or ``name`` (latest)."""
+"""Model references as users write them: ``name@alias``, ``name/3`` or ``name`` (latest);
+split by :mod:`shipyard.core.refs`, as dataset references are."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 from shipyard.core.errors import UsageError
 from shipyard.core.names import check_alias, check_model_name
+from shipyard.core.refs import parse_version, split_reference
 
 
 @dataclass(frozen=True)
@@ -24,28 +26,38 @@ class ModelRef:
 
 def parse_ref(text: str) -> ModelRef:
     """Parse ``name@alias``, ``name/VERSION`` or ``name``; raise UsageError when malformed."""
-    text = text.strip()
-    if "@" in text:
-        name, _, alias = text.partition("@")
-        return ModelRef(_name(name, text), alias=_alias(alias, text))
-    if "/" in text:
-        name, _, version = text.partition("/")
-        if not version.isdigit() or int(version) < 1:
+    found = split_reference(text)
+    name = check_model_name(found.name)
+    if found.alias is not None:
+        return ModelRef(name, alias=check_alias(found.alias))
+    return ModelRef(name, version=found.version)
+
+
+def version_ref(ref: str, version: object | None = None) -> tuple[str, int]:
+    """The model name and version a function was given: ``("churn/3")`` or ``("churn", 3)``
+    (a version as text, ``"3"``, is taken too); UsageError when it names no version."""
+    if version is None:
+        parsed = parse_ref(ref)
+        if parsed.version is None:
             raise UsageError(
-                f"{text!r} names version {version!r}, which is not a positive whole number.",
-                hint="Write NAME/VERSION, for example churn/3.",
+                f"{ref!r} does not name a version.",
+                hint=f"Write {parsed.name}/VERSION, or pass the version: ({parsed.name!r}, 3).",
             )
-        return ModelRef(_name(name, text), version=int(version))
-    return ModelRef(_name(text, text))
+        return parsed.name, parsed.version
+    return check_model_name(_text(ref)), parse_version(version)
 
 
-def _name(name: str, text: str) -> str:
-    if not name:
-        raise UsageError(f"{text!r} has no model name.", hint="Write NAME@ALIAS or NAME/VERSION.")
-    return check_model_name(name)
+def needs_alias(alias: str | None, name: str, version: int) -> str:
+    """``alias``, checked; a UsageError when a call that moves or judges an alias lacks it."""
+    if alias is None:
+        raise UsageError(f"Which alias for {name}/{version}?",
+                         hint=f"Pass alias=, for example ({name + '/' + str(version)!r}, "
+                         "alias='production').")  # fmt: skip
+    return check_alias(_text(alias))
 
 
-def _alias(alias: str, text: str) -> str:
-    if not alias:
-        raise UsageError(f"{text!r} has no alias after '@'.", hint="For example churn@production.")
-    return check_alias(alias)
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"A model name is text, not {type(value).__name__}.",
+                         hint="For example 'churn'.")  # fmt: skip
+    return value

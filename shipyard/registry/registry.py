@@ -25,7 +25,7 @@ from shipyard.core.settings import Settings
 from shipyard.models.flavors import Trust
 from shipyard.models.storage import fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
-from shipyard.registry.refs import ModelRef
+from shipyard.registry.refs import ModelRef, needs_alias, version_ref
 from shipyard.registry.versions import resolve
 
 if TYPE_CHECKING:
@@ -73,8 +73,8 @@ def load_model(
 
 def promote(
     name: str,
-    version: int,
-    alias: str,
+    version: int | None = None,
+    alias: str | None = None,
     *,
     reason: str | None = None,
     actor: str | None = None,
@@ -88,7 +88,11 @@ def promote(
     refused with :class:`PolicyViolationError`. Without a policy, a version that is not ready
     (rejected or archived) is refused. Either refusal is overridden by ``force`` with a
     ``reason``; the audit event keeps the reason and, for a policy, every unmet requirement.
+    The version may be given in ``name``, as the CLI takes it: ``promote("churn/3",
+    alias="production")``.
     """
+    name, version = version_ref(name, version)
+    alias = needs_alias(alias, name, version)
     ws = workspace or workspace_for()
     refusal = _refusal(check_policy(name, version, alias, workspace=ws))
     note = reason

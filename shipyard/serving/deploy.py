@@ -14,23 +14,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from shipyard._store.deployments import DeploymentRecord, DeploymentRepository
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
+from shipyard.core.serve_options import DEPLOYMENT_KEYS, ServeOptions
+from shipyard.core.yamlfile import load_yaml, where
 from shipyard.registry import ModelRef, parse_ref, resolve
 
-CONFIG_KEYS = frozenset(
-    {"max_batch_size", "max_wait_ms", "batching", "poll_interval", "max_body_bytes", "extra",
-     "unknown_categories", "sticky_header", "log_predictions", "log_flush_interval",
-     "log_max_pending_rows", "max_shadow_queue", "access_log", "threads", "graceful_timeout"}
-)  # fmt: skip
-"""Serving options a deployment's ``config`` may set (see ServeOptions)."""
+CONFIG_KEYS = DEPLOYMENT_KEYS
+"""Serving options a deployment's ``config`` may set (declared in core/serve_options.py)."""
 _WEIGHT = re.compile(r"^\s*(?P<ref>[^=]+?)\s*(=\s*(?P<weight>[0-9]*\.?[0-9]+)\s*)?$")
 
 
@@ -101,6 +97,7 @@ def deploy_online(
     if unknown:
         raise UsageError(f"Unknown serving option(s) in the config: {', '.join(unknown)}.",
                          hint=f"Known: {', '.join(sorted(CONFIG_KEYS))}.")  # fmt: skip
+    ServeOptions(deployment=name, **(config or {}))  # the values are checked as serve checks
     return deployments_of(workspace).apply(
         name, model=parsed[0][0], routes=[route for _, route in parsed],
         shadows=[version for _, version in shadow_versions], mode="online",
@@ -108,20 +105,61 @@ def deploy_online(
     )  # fmt: skip
 
 
+_SPEC_KEYS = ("routes", "shadows", "config")
+
+
 def declared_deployments(config_file: Path | None) -> dict[str, dict[str, Any]]:
-    """The ``deployments:`` section of ``shipyard.yaml`` (empty when there is none)."""
+    """The ``deployments:`` section of ``shipyard.yaml`` (empty when there is none), each
+    checked: a bad key is named ``shipyard.yaml:LINE deployments.NAME.KEY``."""
     if config_file is None or not config_file.is_file():
         return {}
-    try:
-        document = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"Cannot read {config_file}: {exc}") from exc
+    document, locate = load_yaml(config_file)
     section = document.get("deployments") if isinstance(document, dict) else None
     if section is None:
         return {}
     if not isinstance(section, dict) or not all(isinstance(v, dict) for v in section.values()):
-        raise ConfigurationError(f"`deployments` in {config_file} must map names to mappings.")
+        raise ConfigurationError(
+            f"{where(config_file, locate, ('deployments',))}: must map names to mappings.",
+            hint="For example deployments: {churn-online: {routes: {churn/3: 100}}}.",
+        )
+    for name, spec in section.items():
+        _check_spec(str(name), spec, lambda *key: where(config_file, locate, key))
     return {str(key): value for key, value in section.items()}
+
+
+def _check_spec(name: str, spec: dict[str, Any], place: Callable[..., str]) -> None:
+    for key in spec:
+        if key not in _SPEC_KEYS:
+            raise ConfigurationError(f"{place('deployments', name, key)}: unknown key.",
+                                     hint=f"Known: {', '.join(_SPEC_KEYS)}.")  # fmt: skip
+    routes = spec.get("routes") or {}
+    if not isinstance(routes, dict | list):
+        raise ConfigurationError(
+            f"{place('deployments', name, 'routes')}: must be a mapping or a list.",
+            hint="For example routes: {churn/3: 100}.",
+        )
+    if not isinstance(spec.get("shadows") or [], list):
+        raise ConfigurationError(f"{place('deployments', name, 'shadows')}: must be a list.",
+                                 hint="For example shadows: [churn/4].")  # fmt: skip
+    config = spec.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigurationError(f"{place('deployments', name, 'config')}: must be a mapping.",
+                                 hint="For example config: {max_batch_size: 32}.")  # fmt: skip
+    for key in config:
+        if key not in CONFIG_KEYS:
+            raise ConfigurationError(
+                f"{place('deployments', name, 'config', key)}: unknown serving option.",
+                hint=f"Known: {', '.join(sorted(CONFIG_KEYS))}.",
+            )
+    texts = [f"{ref}={weight}" for ref, weight in routes.items()] if isinstance(routes, dict) \
+        else [str(route) for route in routes]  # fmt: skip
+    keys: list[str | int] = list(routes) if isinstance(routes, dict) else list(range(len(routes)))
+    for where_key, text in zip(keys, texts, strict=True):
+        try:
+            parse_route(text)
+        except UsageError as exc:
+            raise ConfigurationError(f"{place('deployments', name, 'routes', where_key)}: "
+                                     f"{exc.message}", hint=exc.hint) from None  # fmt: skip
 
 
 def deploy_declared(
@@ -139,10 +177,8 @@ def deploy_declared(
     routes = spec.get("routes") or {}
     if isinstance(routes, dict):
         route_texts = [f"{ref}={weight}" for ref, weight in routes.items()]
-    elif isinstance(routes, list):
-        route_texts = [str(route) for route in routes]
     else:
-        raise ConfigurationError(f"Deployment {name!r}: routes must be a mapping or a list.")
+        route_texts = [str(route) for route in routes]
     shadows = [str(s) for s in spec.get("shadows") or []]
     return deploy_online(name, routes=route_texts, shadows=shadows, config=spec.get("config"),
                          reason=reason, workspace=workspace)  # fmt: skip

@@ -95,7 +95,7 @@ def load_dataset(
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> Any:
-    """The data of a stored version (``name@3``, or ``name`` for the latest) as a pandas
+    """The data of a stored version (``name/3``, or ``name`` for the latest) as a pandas
     DataFrame, or with ``format="arrow"`` / ``"polars"`` an Arrow table / polars DataFrame.
 
     The stored file's SHA-256 is verified before it is read. Inside a run the version is
@@ -119,7 +119,7 @@ def validate_dataset(
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> ValidationReport:
-    """Check a stored version (``"name@3"``) or any data (a DataFrame, a path …) against
+    """Check a stored version (``"name/3"``) or any data (a DataFrame, a path …) against
     ``expectations``; without them, against those shipyard.yaml declares for the dataset
     (``name`` says which, for data that is not a stored version).
 

@@ -199,7 +199,13 @@ class ActiveRun:
     # -- ending ----------------------------------------------------------------------------
 
     def end(self, status: str = FINISHED, *, error: str | None = None) -> RunRecord:
-        """Write buffered metrics and captured context, and close the run with ``status``."""
+        """Write buffered metrics and captured context, and close the run with ``status``
+        (``finished``, ``failed`` or ``killed``)."""
+        if status not in (FINISHED, FAILED, KILLED):
+            raise UsageError(
+                f"A run ends as finished, failed or killed, not {str(status)[:40]!r}.",
+                hint='For example run.end("finished"), or run.end("failed", error="...").',
+            )
         if self._ended:
             raise ConflictError(f"Run {self.id} has already ended.")
         self._ended = True

@@ -6,6 +6,8 @@ import importlib
 import importlib.util
 import random
 
+from shipyard.core.errors import UsageError
+
 # Frameworks seeded when installed: (module, attribute path of the seeding function).
 _FRAMEWORKS = (
     ("torch", "manual_seed"),
@@ -16,7 +18,10 @@ _FRAMEWORKS = (
 def seed_generators(seed: int) -> list[str]:
     """Seed Python, NumPy and installed frameworks; returns what was seeded."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in [0, 2**32), not {seed!r}")
+        raise UsageError(
+            f"A seed is a whole number from 0 to 2**32 - 1, not {str(seed)[:40]!r}.",
+            hint="For example sy.seed_everything(42).",
+        )
     import numpy as np  # here, not at import: a run that never seeds need not load NumPy
 
     random.seed(seed)

@@ -78,7 +78,7 @@ def test_models_promote_rollback_and_audit(workspace: Workspace, shipyard_cli: I
         (["models", "show", "ghost"], 1, "'ghost' is not registered"),
         (["models", "show", "churn@prod"], 1, "has no alias 'prod'"),
         (["models", "show", "churn/9"], 1, "has no version 9"),
-        (["models", "show", "churn/x"], 2, "not a positive whole number"),
+        (["models", "show", "churn/x"], 2, "not a version number"),
         (["promote", "churn/7", "--alias", "production"], 1, "has no version 7"),
         (["promote", "churn", "--alias", "production"], 2, "does not say which version"),
         (["promote", "churn/1", "--alias", "9x"], 2, "not a valid alias"),

@@ -44,22 +44,22 @@ def test_list_and_show(two_versions: object, shipyard_cli: Invoke) -> None:
     assert [v["version"] for v in versions] == [2, 1]
     assert "before.parquet" in shipyard_cli("data", "show", "churn").stdout
 
-    one = json.loads(shipyard_cli("data", "show", "churn@1", "--json").stdout)
+    one = json.loads(shipyard_cli("data", "show", "churn/1", "--json").stdout)
     assert one["row_count"] == 2_000 and one["runs"][0]["role"] == "input"
-    table = shipyard_cli("data", "show", "churn@1")
+    table = shipyard_cli("data", "show", "churn/1")
     assert table.exit_code == 0, table.output
     assert "monthly_charges" in table.stdout and "3 distinct" in table.stdout
     assert "(input)" in table.stdout
 
 
 def test_diff(two_versions: object, shipyard_cli: Invoke) -> None:
-    found = json.loads(shipyard_cli("data", "diff", "churn@1", "@2", "--json").stdout)
+    found = json.loads(shipyard_cli("data", "diff", "churn/1", "/2", "--json").stdout)
     assert found["rows"] == {"before": 2_000, "after": 2_500, "change": 500}
     assert found["schema_changes"] == [
         {"column": "churned", "change": "removed", "before": "boolean", "after": None}
     ]
     assert found["drift"]["drifted"] == ["monthly_charges"]
-    text = shipyard_cli("data", "diff", "churn@1", "churn@2")
+    text = shipyard_cli("data", "diff", "churn/1", "churn/2")
     assert text.exit_code == 0, text.output
     assert "2,000 -> 2,500 rows (+500)" in text.stdout
     assert "removed (was boolean)" in text.stdout
@@ -69,29 +69,29 @@ def test_diff(two_versions: object, shipyard_cli: Invoke) -> None:
 def test_infer_schema_then_validate(
     two_versions: object, shipyard_cli: Invoke, tmp_path: Path
 ) -> None:
-    written = shipyard_cli("data", "infer-schema", "churn@1", "--output", "rules.yaml")
+    written = shipyard_cli("data", "infer-schema", "churn/1", "--output", "rules.yaml")
     assert written.exit_code == 0, written.output
     rules = yaml.safe_load(Path("rules.yaml").read_text())["datasets"]["churn"]
     assert rules["columns"]["plan"]["allowed"] == ["basic", "premium", "standard"]
     assert rules["columns"]["customer_id"] == {"dtype": "string", "nullable": False,
                                                "unique": True}  # fmt: skip
-    assert shipyard_cli("data", "infer-schema", "churn@1", "-o", "rules.yaml").exit_code == 1
+    assert shipyard_cli("data", "infer-schema", "churn/1", "-o", "rules.yaml").exit_code == 1
     printed = shipyard_cli("data", "infer-schema", str(tmp_path / "before.parquet"))
     assert "datasets:\n  before:\n" in printed.stdout
 
-    ok = shipyard_cli("data", "validate", "churn@1", "--expectations", "rules.yaml")
+    ok = shipyard_cli("data", "validate", "churn/1", "--expectations", "rules.yaml")
     assert ok.exit_code == 0, ok.output
     assert "PASSED" in ok.stdout
 
-    bad = shipyard_cli("data", "validate", "churn@2", "--expectations", "rules.yaml")
+    bad = shipyard_cli("data", "validate", "churn/2", "--expectations", "rules.yaml")
     assert bad.exit_code == 1
     assert "FAILED" in bad.stdout and "monthly_charges" in bad.stdout
     assert "churned" in bad.stdout and "present" in bad.stdout
-    assert "Error: churn@2 failed" in bad.stderr
-    as_json = shipyard_cli("data", "validate", "churn@2", "--expectations", "rules.yaml",
+    assert "Error: churn/2 failed" in bad.stderr
+    as_json = shipyard_cli("data", "validate", "churn/2", "--expectations", "rules.yaml",
                            "--json")  # fmt: skip
     assert as_json.exit_code == 1 and json.loads(as_json.stdout)["passed"] is False
-    shown = json.loads(shipyard_cli("data", "show", "churn@2", "--json").stdout)
+    shown = json.loads(shipyard_cli("data", "show", "churn/2", "--json").stdout)
     assert [v["passed"] for v in shown["validations"]] == [False, False]
 
     path = shipyard_cli("data", "validate", str(tmp_path / "before.parquet"),
@@ -116,20 +116,21 @@ def test_log_from_the_command_line(workspace: Workspace, shipyard_cli: Invoke) -
     churn_frame(100).to_csv("batch.csv", index=False)
     logged = shipyard_cli("data", "log", "batch.csv", "--name", "batch", "--json")
     assert logged.exit_code == 0, logged.output
-    assert json.loads(logged.stdout)["ref"] == "batch@1"
+    assert json.loads(logged.stdout)["ref"] == "batch/1"
     again = shipyard_cli("data", "log", "batch.csv", "--name", "batch")
-    assert "batch@1: 100 rows" in again.stdout
+    assert "batch/1: 100 rows" in again.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
         (["data", "show", "ghost"], 1, "Dataset 'ghost' does not exist"),
-        (["data", "show", "ghost@x"], 2, "not a positive whole number"),
+        (["data", "show", "ghost@x"], 2, "dataset versions have no aliases"),
+        (["data", "show", "ghost/²"], 2, "not a version number"),
         (["data", "validate", "missing.parquet", "--name", "x"], 1, "No expectations for"),
         (["data", "validate", "x.csv", "--expectations", "no.yaml"], 1, "no.yaml does not exist"),
         (["data", "validate", "data.csv"], 2, "Which expectations apply"),
-        (["data", "diff", "ghost@1", "ghost@2"], 1, "does not exist"),
+        (["data", "diff", "ghost/1", "ghost/2"], 1, "does not exist"),
         (["data", "log", "nothing.csv", "--name", "n"], 1, "No data file matches"),
         (["data", "infer-schema", "ghost"], 1, "does not exist"),
     ],

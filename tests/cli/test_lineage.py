@@ -29,8 +29,8 @@ class Chain:
 
 @pytest.fixture
 def chain(workspace: Workspace, tmp_path: Path) -> Chain:
-    """credit.csv -> credit@1 (written by a version step) -> credit_train@1 (derived, written by
-    a split step) -> train step -> credit/1, evaluated on credit@1 by an evaluate step; all
+    """credit.csv -> credit/1 (written by a version step) -> credit_train/1 (derived, written by
+    a split step) -> train step -> credit/1, evaluated on credit/1 by an evaluate step; all
     steps children of one pipeline run. credit/1 is production, served by two deployments."""
     frame = make_frame(60)
     frame["label"] = (frame["age"] > 50).astype(int)
@@ -42,12 +42,12 @@ def chain(workspace: Workspace, tmp_path: Path) -> Chain:
         with sy.start_run("split", kind="step") as split_step:
             sy.log_dataset(frame.head(40), "credit_train", parents=[raw.ref], role="output")
         with sy.start_run("train", kind="step") as train_step:
-            train = sy.load_dataset("credit_train@1", context="train")
+            train = sy.load_dataset("credit_train/1", context="train")
             features = train[["age", "income"]]
             model = LogisticRegression().fit(features, train["label"])
             train_step.log_model(model, "credit", input_example=features.head(3))
         with sy.start_run("evaluate", kind="step") as evaluate_step:
-            sy.load_dataset("credit@1", context="eval")
+            sy.load_dataset("credit/1", context="eval")
             record_evaluation(
                 "credit", 1, passed=False, gates=[{"name": "auc_min", "passed": False}],
                 metrics={"roc_auc": 0.6}, report_hashes={}, run_id=evaluate_step.id,
@@ -74,7 +74,7 @@ def test_the_graph_runs_from_the_source_to_the_deployments(
     assert graph.root == "model:credit/1"
     assert {n.id: n.kind for n in graph.nodes.values()} == {
         "model:credit/1": "model_version", run["train"]: "run", run["pipeline"]: "run",
-        "dataset:credit_train@1": "dataset", "dataset:credit@1": "dataset", source: "source",
+        "dataset:credit_train/1": "dataset", "dataset:credit/1": "dataset", source: "source",
         run["version"]: "run", run["split"]: "run", run["evaluate"]: "run",
         "alias:credit@production": "alias",
         "deployment:credit-online": "deployment", "deployment:credit-canary": "deployment",
@@ -82,16 +82,16 @@ def test_the_graph_runs_from_the_source_to_the_deployments(
     assert {(e.source, e.target, e.relation, e.label) for e in graph.edges} == {
         (run["train"], "model:credit/1", "registered", None),
         (run["pipeline"], run["train"], "parent", None),
-        ("dataset:credit_train@1", run["train"], "input", "train"),
-        ("dataset:credit@1", "dataset:credit_train@1", "derived", None),
-        (run["split"], "dataset:credit_train@1", "output", None),
+        ("dataset:credit_train/1", run["train"], "input", "train"),
+        ("dataset:credit/1", "dataset:credit_train/1", "derived", None),
+        (run["split"], "dataset:credit_train/1", "output", None),
         (run["pipeline"], run["split"], "parent", None),
-        (source, "dataset:credit@1", "ingested", None),
-        (run["version"], "dataset:credit@1", "output", None),
+        (source, "dataset:credit/1", "ingested", None),
+        (run["version"], "dataset:credit/1", "output", None),
         (run["pipeline"], run["version"], "parent", None),
         (run["evaluate"], "model:credit/1", "evaluated", None),
         (run["pipeline"], run["evaluate"], "parent", None),
-        ("dataset:credit@1", run["evaluate"], "input", "eval"),
+        ("dataset:credit/1", run["evaluate"], "input", "eval"),
         ("model:credit/1", "alias:credit@production", "alias", None),
         ("alias:credit@production", "deployment:credit-online", "routes", "100%"),
         ("model:credit/1", "deployment:credit-canary", "serves", "100%"),
@@ -101,7 +101,7 @@ def test_the_graph_runs_from_the_source_to_the_deployments(
     assert (model["status"], model["evaluation"], model["failed_gates"]) == (
         "ready", "failed", ["auc_min"],
     )  # fmt: skip
-    assert graph.nodes["dataset:credit@1"].attributes["rows"] == 60
+    assert graph.nodes["dataset:credit/1"].attributes["rows"] == 60
     assert graph.nodes[run["train"]].attributes["kind"] == "step"
     assert json.loads(json.dumps(graph.to_dict()))["root"] == "model:credit/1"
 
@@ -115,12 +115,12 @@ def test_the_mermaid_flowchart_draws_every_node_and_edge(
     lines = text.splitlines()
     assert lines[0] == "flowchart LR"
     assert f'    {short["model:credit/1"]}{{{{"model credit/1"}}}}' in lines
-    assert f'    {short["dataset:credit@1"]}[("dataset credit@1")]' in lines
+    assert f'    {short["dataset:credit/1"]}[("dataset credit/1")]' in lines
     assert f'    {short[f"run:{chain.train_step}"]}["run train {chain.train_step}"]' in lines
     assert f'    {short["alias:credit@production"]}(["alias credit@production"])' in lines
     online = short["deployment:credit-online"]
     assert f'    {online}[["deployment credit-online (online)"]]' in lines
-    assert (f'    {short["dataset:credit_train@1"]} -->|"input: train"| '
+    assert (f'    {short["dataset:credit_train/1"]} -->|"input: train"| '
             f'{short[f"run:{chain.train_step}"]}') in lines  # fmt: skip
     assert (f'    {short["alias:credit@production"]} -->|"routes: 100%"| '
             f'{short["deployment:credit-online"]}') in lines  # fmt: skip
@@ -148,8 +148,8 @@ def test_the_command_prints_a_tree_json_and_mermaid(shipyard_cli: Invoke, chain:
     out = result.stdout
     assert "model credit/1" in out and "status ready, evaluation failed" in out
     assert f"trained in run train {chain.train_step}" in out
-    assert "read dataset credit_train@1 (train)" in out
-    assert "derived from dataset credit@1" in out
+    assert "read dataset credit_train/1 (train)" in out
+    assert "derived from dataset credit/1" in out
     assert f"from source {chain.source}" in out
     assert "routed to deployment credit-online (online) (100%)" in out
     assert "(see above)" in out  # the pipeline run is the parent of three steps

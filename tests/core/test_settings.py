@@ -43,16 +43,30 @@ def test_precedence_is_arguments_then_environment_then_file(
 
 def test_bad_values_name_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHIPYARD_METRIC_FLUSH_INTERVAL", "soon")
-    with pytest.raises(ConfigurationError, match="metric_flush_interval"):
+    with pytest.raises(ConfigurationError, match="SHIPYARD_METRIC_FLUSH_INTERVAL: Input should"):
         load_settings()
 
 
 def test_a_broken_config_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "shipyard.yaml").write_text("settings: [unclosed\n")
-    with pytest.raises(ConfigurationError, match="Cannot read"):
+    with pytest.raises(ConfigurationError, match=r"shipyard\.yaml:2: "):
         load_settings()
-    (tmp_path / "shipyard.yaml").write_text("settings:\n  colour: blue\n")
-    with pytest.raises(ConfigurationError, match="colour"):
+    (tmp_path / "shipyard.yaml").write_text("project: p\nsettings:\n  colour: blue\n")
+    with pytest.raises(ConfigurationError, match=r"shipyard\.yaml:3 settings\.colour: Extra"):
+        load_settings()
+    (tmp_path / "shipyard.yaml").write_text("settings:\n  metric_flush_interval: -1\n")
+    with pytest.raises(ConfigurationError, match=r"shipyard\.yaml:2 settings\.metric_flush_"):
+        load_settings()
+    (tmp_path / "shipyard.yaml").write_text("project: ''\n")
+    with pytest.raises(ConfigurationError, match=r"shipyard\.yaml:1 project: String should"):
+        load_settings()
+
+
+def test_duplicated_settings_keys_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "shipyard.yaml").write_text(
+        "settings:\n  store_url: sqlite:///a.db\n  store_url: sqlite:///b.db\n"
+    )
+    with pytest.raises(ConfigurationError, match=r"shipyard\.yaml:3 settings\.store_url: dup"):
         load_settings()
 
 

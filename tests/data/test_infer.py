@@ -27,7 +27,7 @@ def test_inferred_expectations_round_trip_and_pass(frame: pd.DataFrame) -> None:
     assert inferred.extra_columns == "forbid"
     assert validate(table, inferred).passed
 
-    text = render_yaml("churn", inferred, source="churn@1")
+    text = render_yaml("churn", inferred, source="churn/1")
     assert text.startswith("# Expectations for dataset 'churn', inferred")
     document = yaml.safe_load(text)
     again = parse_section(document["datasets"], "inferred.yaml")["churn"]

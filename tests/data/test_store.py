@@ -15,7 +15,7 @@ def _new(content: str, rows: int = 10, run_id: str | None = None) -> NewVersion:
     return NewVersion(
         content_hash=content * 64, artifact_hash="ab" * 32, uri="blobs/ab", source="test",
         row_count=rows, size=100, schema={"columns": [{"name": "a", "dtype": "integer"}]},
-        profile={"rows": rows, "columns": {}}, parents=("raw@1",), created_by_run_id=run_id,
+        profile={"rows": rows, "columns": {}}, parents=("raw/1",), created_by_run_id=run_id,
     )  # fmt: skip
 
 
@@ -29,9 +29,9 @@ def test_versions_are_numbered_and_same_content_is_not_a_new_version(
 
     assert (first.version, second.version, same.version, other.version) == (1, 2, 1, 1)
     assert (created, created_again, created_same) == (True, True, False)
-    assert same.id == first.id and same.ref == "churn@1"
+    assert same.id == first.id and same.ref == "churn/1"
     assert datasets.latest_version("churn").version == 2
-    assert datasets.get_version("churn", 1).parents == ("raw@1",)
+    assert datasets.get_version("churn", 1).parents == ("raw/1",)
     assert datasets.find_by_content("churn", "2" * 64) == datasets.get_version("churn", 2)
     assert datasets.find_by_content("churn", "9" * 64) is None
     listed = datasets.list_versions("churn")
@@ -66,7 +66,7 @@ def test_runs_that_read_and_wrote_a_version(
 
     usages = {(u.run_id, u.role, u.context) for u in datasets.usages(version.id)}
     assert usages == {(producer.id, "output", None), (consumer.id, "input", "train")}
-    assert [u.dataset_ref for u in datasets.run_datasets(consumer.id)] == ["churn@1"]
+    assert [u.dataset_ref for u in datasets.run_datasets(consumer.id)] == ["churn/1"]
     with pytest.raises(UsageError, match="role"):
         datasets.record_usage(consumer.id, version.id, "sideways")
     with pytest.raises(NotFoundError, match="Run"):
@@ -90,7 +90,7 @@ def test_validation_results_are_kept_per_version(
     )
     found = datasets.validations(version.id)
     assert [v.id for v in found] == [passed.id, failed.id]
-    assert failed.dataset_ref == "churn@1" and failed.run_id == run.id
+    assert failed.dataset_ref == "churn/1" and failed.run_id == run.id
     assert found[1].summary == {"failed": 2} and not found[1].passed
     with pytest.raises(NotFoundError):
         datasets.add_validation("0" * 32, passed=True, expectations_hash="e", report_hash=None,

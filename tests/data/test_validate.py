@@ -50,7 +50,7 @@ def test_each_rule_reports_failing_rows_and_examples(frame: pd.DataFrame) -> Non
     frame.loc[15, "signed_up"] = pd.Timestamp("2019-05-01", tz="UTC")
     frame["extra"] = 1
 
-    report = validate(frame, RULES, dataset="churn@2")
+    report = validate(frame, RULES, dataset="churn/2")
     found = {(f.column, f.rule): f for f in report.failures}
     assert set(found) == {
         ("customer_id", "unique"), ("customer_id", "regex"), ("tenure_months", "range"),
@@ -66,7 +66,7 @@ def test_each_rule_reports_failing_rows_and_examples(frame: pd.DataFrame) -> Non
     assert found["plan", "allowed"].failing_rows == 2  # a null is not a disallowed value
     assert found["signed_up", "range"].examples[0]["value"].startswith("2019-05-01")
     assert not report.passed
-    assert report.headline().startswith("churn@2 failed 7 of 25 checks (1,000 rows)")
+    assert report.headline().startswith("churn/2 failed 7 of 25 checks (1,000 rows)")
     text = report.to_text()
     assert "plan" in text and "2 rows" in text and "'gold'" in text
     as_json = json.loads(report.to_json())
@@ -131,7 +131,9 @@ def test_yaml_expectations_and_bad_keys(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("datasets:\n  churn:\n    columns:\n      plan: {allowd: [a]}\n")
-    with pytest.raises(ConfigurationError, match=r"datasets\.churn\.columns\.plan\.allowd"):
+    with pytest.raises(
+        ConfigurationError, match=r"bad\.yaml:4 datasets\.churn\.columns\.plan\.allowd"
+    ):
         read_expectations_file(bad)
     bad.write_text("datasets:\n  churn:\n    columns:\n      age: {dtype: int}\n")
     with pytest.raises(ConfigurationError, match=r"columns\.age\.dtype.*must be one of"):
@@ -140,10 +142,13 @@ def test_yaml_expectations_and_bad_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="min 5 is greater than max 1"):
         read_expectations_file(bad)
     bad.write_text("datasets:\n  churn:\n    checks: [x]\n")
-    with pytest.raises(ConfigurationError, match="custom checks are Python callables"):
+    with pytest.raises(ConfigurationError, match=r"bad\.yaml:3 datasets\.churn\.checks: custom"):
         read_expectations_file(bad)
     bad.write_text("datasets: [\n")
-    with pytest.raises(ConfigurationError, match="Cannot read"):
+    with pytest.raises(ConfigurationError, match=r"bad\.yaml:2: "):
+        read_expectations_file(bad)
+    bad.write_text("datasets:\n  churn: {}\n  churn: {}\n")
+    with pytest.raises(ConfigurationError, match=r"bad\.yaml:3 datasets\.churn: duplicated key"):
         read_expectations_file(bad)
 
 

@@ -22,7 +22,7 @@ from tests.data.conftest import churn_frame
 
 def test_log_and_load_versions(workspace: Workspace, frame: pd.DataFrame, tmp_path: Path) -> None:
     first = sy.log_dataset(frame, "churn", description="training data", workspace=workspace)
-    assert (first.ref, first.row_count) == ("churn@1", 1_000)
+    assert (first.ref, first.row_count) == ("churn/1", 1_000)
     assert first.source == "pandas DataFrame (1,000 rows x 7 columns)"
     assert [c["dtype"] for c in first.schema["columns"]][:3] == ["string", "integer", "float"]
     assert first.profile is not None and first.profile["columns"]["plan"]["distinct"] == 3
@@ -34,11 +34,11 @@ def test_log_and_load_versions(workspace: Workspace, frame: pd.DataFrame, tmp_pa
 
     changed = frame.copy()
     changed.loc[0, "plan"] = "premium" if changed.loc[0, "plan"] != "premium" else "basic"
-    second = sy.log_dataset(changed, "churn", parents=["churn@1"], workspace=workspace)
-    assert second.ref == "churn@2" and second.parents == ("churn@1",)
+    second = sy.log_dataset(changed, "churn", parents=["churn/1"], workspace=workspace)
+    assert second.ref == "churn/2" and second.parents == ("churn/1",)
     assert get_dataset("churn", workspace=workspace).version == 2
 
-    loaded = sy.load_dataset("churn@1", workspace=workspace)
+    loaded = sy.load_dataset("churn/1", workspace=workspace)
     pd.testing.assert_frame_equal(loaded, frame)
     as_arrow = sy.load_dataset("churn", format="arrow", workspace=workspace)
     assert (
@@ -46,29 +46,29 @@ def test_log_and_load_versions(workspace: Workspace, frame: pd.DataFrame, tmp_pa
         and as_arrow.column("plan")[0].as_py() == (changed.loc[0, "plan"])
     )
     assert isinstance(
-        sy.load_dataset("churn@2", format="polars", workspace=workspace), pl.DataFrame
+        sy.load_dataset("churn/2", format="polars", workspace=workspace), pl.DataFrame
     )
     with pytest.raises(UsageError, match="format='excel'"):
-        sy.load_dataset("churn@1", format="excel", workspace=workspace)
+        sy.load_dataset("churn/1", format="excel", workspace=workspace)
     with pytest.raises(NotFoundError, match="no version 9"):
-        sy.load_dataset("churn@9", workspace=workspace)
+        sy.load_dataset("churn/9", workspace=workspace)
     with pytest.raises(NotFoundError):
-        sy.log_dataset(frame, "other", parents=["churn@7"], workspace=workspace)
+        sy.log_dataset(frame, "other", parents=["churn/7"], workspace=workspace)
     with pytest.raises(UsageError, match="not a valid dataset name"):
         sy.log_dataset(frame, "bad name!", workspace=workspace)
 
 
 def test_a_corrupted_file_is_never_loaded(workspace: Workspace, frame: pd.DataFrame) -> None:
     record = sy.log_dataset(frame, "churn", workspace=workspace)
-    sy.load_dataset("churn@1", workspace=workspace)  # leaves a verified copy in the cache
+    sy.load_dataset("churn/1", workspace=workspace)  # leaves a verified copy in the cache
     cached = workspace.cache_dir / "datasets" / f"{record.artifact_hash}.parquet"
     cached.write_bytes(b"tampered")
-    pd.testing.assert_frame_equal(sy.load_dataset("churn@1", workspace=workspace), frame)
+    pd.testing.assert_frame_equal(sy.load_dataset("churn/1", workspace=workspace), frame)
     blob = Path(workspace.artifacts.uri(record.artifact_hash))
     blob.write_bytes(blob.read_bytes()[:-10] + b"0123456789")
     cached.unlink()
-    with pytest.raises(ArtifactIntegrityError, match="dataset churn@1 is corrupted"):
-        sy.load_dataset("churn@1", workspace=workspace)
+    with pytest.raises(ArtifactIntegrityError, match="dataset churn/1 is corrupted"):
+        sy.load_dataset("churn/1", workspace=workspace)
 
 
 def test_bad_input_leaves_nothing_behind(workspace: Workspace, tmp_path: Path) -> None:
@@ -95,13 +95,13 @@ def test_runs_record_the_datasets_they_read_and_wrote(
         made = sy.log_dataset(frame, "features", role="output")
     with sy.start_run("train", workspace=workspace) as train:
         used = sy.log_dataset(frame, "features", context="train")
-        sy.load_dataset("features@1", context="eval")
+        sy.load_dataset("features/1", context="eval")
     assert made.id == used.id and made.created_by_run_id == prepare.id
     repo = DatasetRepository(workspace.db)
     found = {(u.run_id, u.role, u.context) for u in repo.usages(made.id)}
     # one row per run, version and role: the first context given is kept
     assert found == {(prepare.id, "output", None), (train.id, "input", "train")}
-    assert [u.dataset_ref for u in repo.run_datasets(train.id)] == ["features@1"]
+    assert [u.dataset_ref for u in repo.run_datasets(train.id)] == ["features/1"]
     with pytest.raises(UsageError, match="role"):
         sy.log_dataset(frame, "features", role="both", workspace=workspace)
 
@@ -112,7 +112,7 @@ def test_validation_reports_are_stored_against_the_version(
     rules = Expectations(columns={"tenure_months": Column(min=1, max=71),
                                   "plan": Column(allowed=["basic", "standard"])})  # fmt: skip
     with (
-        pytest.raises(DataValidationError, match="churn@1 failed 1 of 4 checks") as info,
+        pytest.raises(DataValidationError, match="churn/1 failed 1 of 4 checks") as info,
         sy.start_run("check", workspace=workspace) as run,
     ):
         sy.log_dataset(frame, "churn", validate=rules)
@@ -126,7 +126,7 @@ def test_validation_reports_are_stored_against_the_version(
     report = json.loads(workspace.artifacts.get_bytes(result.report_hash))
     assert report["failures"][0]["examples"][0]["value"] == "premium"
 
-    passed = sy.validate_dataset("churn@1", Expectations(columns={"plan": Column(dtype="string")}),
+    passed = sy.validate_dataset("churn/1", Expectations(columns={"plan": Column(dtype="string")}),
                                  workspace=workspace)  # fmt: skip
     assert passed.passed and len(repo.validations(version.id)) == 2
     direct = sy.validate_dataset(frame, rules, workspace=workspace)
@@ -145,11 +145,11 @@ def test_drift_and_diff_between_versions(workspace: Workspace) -> None:
     sy.log_dataset(before, "churn", workspace=workspace)
     sy.log_dataset(after, "churn", workspace=workspace)
 
-    drift = dataset_drift("churn@1", after, workspace=workspace)
+    drift = dataset_drift("churn/1", after, workspace=workspace)
     assert drift.drifted == ["monthly_charges"]
-    assert dataset_drift("churn@1", "churn@2", workspace=workspace).drifted == ["monthly_charges"]
+    assert dataset_drift("churn/1", "churn/2", workspace=workspace).drifted == ["monthly_charges"]
 
-    diff = diff_datasets("churn@1", "churn@2", workspace=workspace)
+    diff = diff_datasets("churn/1", "churn/2", workspace=workspace)
     assert (diff.rows_before, diff.rows_after, diff.same_content) == (5_000, 6_000, False)
     changes = {(c.column, c.change) for c in diff.schema_changes}
     assert changes == {("churned", "removed"), ("region", "added")}

@@ -95,7 +95,7 @@ class Monitored:
 
 @pytest.fixture
 def monitored(tmp_path: Path) -> Iterator[Monitored]:
-    """churn/1 trained on 10,000 rows logged as ``churn-train@1`` (context "train") and
+    """churn/1 trained on 10,000 rows logged as ``churn-train/1`` (context "train") and
     deployed as ``churn-prod``."""
     frame = make_frame(10_000, seed=0)
     prepare = ColumnTransformer(

@@ -18,7 +18,7 @@ def test_planted_drift_is_flagged_in_exactly_the_drifted_columns(monitored: Moni
     result = monitor_run(DEPLOYMENT, since=start, until=end, config=NO_RULES,
                          workspace=monitored.workspace)  # fmt: skip
     assert result.rows == 4000
-    assert result.reference == "churn-train@1"
+    assert result.reference == "churn-train/1"
     assert sorted(result.summary["drifted"]) == ["income", "plan"]
     features = {f["column"]: f for f in result.feature_drift["features"]}
     assert set(features) == set(FEATURES)
@@ -98,11 +98,11 @@ def test_a_window_without_traffic_or_labels(monitored: Monitored) -> None:
 
 def test_an_explicit_reference_and_a_missing_one(monitored: Monitored) -> None:
     start, end = monitored.window(0, make_frame(500, seed=1))
-    result = monitor_run(DEPLOYMENT, since=start, until=end, reference="churn-train@1",
+    result = monitor_run(DEPLOYMENT, since=start, until=end, reference="churn-train/1",
                          config=NO_RULES, workspace=monitored.workspace)  # fmt: skip
-    assert result.reference == "churn-train@1"
+    assert result.reference == "churn-train/1"
     with pytest.raises(NotFoundError, match="no version 7"):
-        monitor_run(DEPLOYMENT, since=start, until=end, reference="churn-train@7",
+        monitor_run(DEPLOYMENT, since=start, until=end, reference="churn-train/7",
                     config=NO_RULES, workspace=monitored.workspace)  # fmt: skip
     with pytest.raises(NotFoundError, match="no deployment"):
         monitor_run("nope", config=NO_RULES, workspace=monitored.workspace)

@@ -122,4 +122,4 @@ def test_a_label_the_reference_lacks_is_rejected(monitored: Monitored) -> None:
                          config=parse_config({"label": "churned"}),
                          workspace=monitored.workspace)  # fmt: skip
     assert result.prediction_drift is not None
-    assert result.prediction_drift["reference"] == "churn-train@1 column churned"
+    assert result.prediction_drift["reference"] == "churn-train/1 column churned"

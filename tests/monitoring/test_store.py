@@ -19,7 +19,7 @@ def _result(ws: Workspace, hour: int, deployment: str = "churn-prod") -> str:
     start = T0 + timedelta(hours=hour)
     new = NewResult(
         deployment=deployment, window_start=start, window_end=start + timedelta(hours=1),
-        reference="churn-train@1", rows=100 + hour,
+        reference="churn-train/1", rows=100 + hour,
         feature_drift={"features": [{"column": "age", "score": 0.01 * hour}]},
         prediction_drift=None, data_quality={"features": {}, "schema_violations": []},
         performance=None, service_health={"rows": 100 + hour}, summary={"drifted": []},

@@ -37,7 +37,7 @@ def test_a_full_run_registers_evaluates_and_promotes(tmp_path: Path, workspace: 
     assert version.source_run_id == train_run.id
     assert workspace.runs.get(train_run.id).seed == 11
     usages = workspace.datasets.run_datasets(train_run.id)
-    assert {(u.dataset_ref, u.context) for u in usages} >= {("applications-train@1", "train")}
+    assert {(u.dataset_ref, u.context) for u in usages} >= {("applications-train/1", "train")}
     evaluation = latest_evaluation("credit", 1, workspace=workspace)
     assert evaluation is not None and evaluation.passed
     assert {g["name"] for g in evaluation.gates} == {"auc", "no-worse", "parity"}

@@ -75,7 +75,7 @@ def test_unknown_names_are_clear(workspace: Workspace) -> None:
     _register(workspace, 1)
     with pytest.raises(NotFoundError, match="no alias 'production'"):
         sy.resolve("churn@production", workspace=workspace)
-    with pytest.raises(UsageError, match="not a positive whole number"):
+    with pytest.raises(UsageError, match="not a version number"):
         sy.resolve("churn/zero", workspace=workspace)
 
 

@@ -214,6 +214,18 @@ def test_deployments_declared_in_shipyard_yaml(
     with pytest.raises(NotFoundError, match="not declared"):
         deploy_declared("other", config_file=config, reason=None, workspace=workspace)
     config.write_text("deployments: [1, 2]\n")
-    with pytest.raises(ConfigurationError, match="must map names"):
+    with pytest.raises(ConfigurationError, match=r"shipyard\.yaml:1 deployments: must map names"):
         declared_deployments(config)
+    bad_keys = {
+        "    route: {churn/1: 100}\n": r":3 deployments\.d\.route: unknown key",
+        "    routes: {churn/x: 100}\n": r":3 deployments\.d\.routes\.churn/x: 'churn/x' names",
+        "    routes: [churn/1=100]\n    config: {max_batch: 8}\n": (
+            r":4 deployments\.d\.config\.max_batch: unknown serving option"
+        ),
+        "    routes: [churn/1]\n    routes: [churn/2]\n": r":4 deployments\.d\.routes: duplicated",
+    }
+    for body, message in bad_keys.items():
+        config.write_text("deployments:\n  d:\n" + body)
+        with pytest.raises(ConfigurationError, match=r"shipyard\.yaml" + message):
+            declared_deployments(config)
     assert declared_deployments(None) == {}

@@ -122,6 +122,15 @@ def test_unknown_paths_and_methods(server: Server) -> None:
     assert httpx.get(server.url + "/v2/models/churn/versions/9").status_code == 404
 
 
+@pytest.mark.parametrize("version", ["%C2%B2", "1" * 5000, "9" * 25, "0", "-1", "1.0", "%EF%BC%91"])
+def test_a_version_that_is_not_ascii_digits_in_range_is_a_400(server: Server, version: str) -> None:
+    response = httpx.get(f"{server.url}/v2/models/churn/versions/{version}")
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["type"] == "UsageError"
+    infer = httpx.post(f"{server.url}/v2/models/churn/versions/{version}/infer", json={})
+    assert infer.status_code == 400, infer.text
+
+
 def test_a_bad_request_in_a_batch_does_not_fail_the_others(server: Server) -> None:
     import concurrent.futures
 

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from shipyard._store.workspace import Workspace, open_workspace
 from shipyard.core.errors import UsageError
 from shipyard.core.logging import get_logger
 from shipyard.serving.deploy import deployment_for_target, deployments_of
-from shipyard.serving.online.options import ServeOptions, settings_defaults
+from shipyard.serving.online.options import DEPLOYMENT_KEYS, ServeOptions, settings_defaults
 from shipyard.serving.online.server import run_server
 
 log = get_logger(__name__)
-
-_FIELDS = {f.name for f in dataclasses.fields(ServeOptions)} - {"deployment", "settings"}
 
 
 def plan_options(target: str, workspace: Workspace, **overrides: Any) -> ServeOptions:
     """The options to serve ``target`` with: keyword arguments first, then the deployment's
     stored ``config``, then settings, then defaults. Records the deployment if needed."""
     record = deployment_for_target(target, workspace=workspace)
-    unknown = sorted(set(record.config) - _FIELDS)
+    unknown = sorted(set(record.config) - DEPLOYMENT_KEYS)
     if unknown:
-        raise UsageError(f"Deployment {record.name!r} has unknown config keys: {unknown}.",
-                         hint=f"Known keys: {', '.join(sorted(_FIELDS))}.")  # fmt: skip
+        raise UsageError(f"Deployment {record.name!r} has config keys a deployment may not set: "
+                         f"{', '.join(unknown)}.",
+                         hint=f"Known keys: {', '.join(sorted(DEPLOYMENT_KEYS))}.")  # fmt: skip
     values: dict[str, Any] = {**settings_defaults(workspace.settings), **record.config}
     values.update({k: v for k, v in overrides.items() if v is not None})
     for key in ("tokens", "trusted_types"):

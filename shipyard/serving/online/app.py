@@ -32,7 +32,7 @@ from shipyard.serving.online.http import (
     error_response,
 )
 from shipyard.serving.online.metrics import Metrics
-from shipyard.serving.online.options import ServeOptions
+from shipyard.serving.online.options import ServeOptions, server_settings
 from shipyard.serving.online.router import Router, RouteTable
 from shipyard.serving.online.variant import Variant
 from shipyard.serving.prediction_log import PredictionLog
@@ -160,7 +160,7 @@ class ServingApp:
 
     async def startup(self) -> None:
         if self._workspace is None:
-            settings = self.options.resolved_settings()
+            settings = server_settings(self.options)
             self._workspace = await asyncio.to_thread(Workspace, settings)
         workspace = self._workspace
         if self.options.log_predictions:

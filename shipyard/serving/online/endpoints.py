@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from shipyard.core.errors import ConflictError, FieldProblem, InputValidationError, NotFoundError
+from shipyard.core.refs import parse_version
 from shipyard.serving.online.batcher import Job
 from shipyard.serving.online.http import (
     Handler,
@@ -142,7 +143,7 @@ def _variant(table: RouteTable, request: Request, sticky: bytes | None) -> Varia
     version = request.params.get("version")
     if version is None:
         return table.pick(sticky)
-    found = table.by_version.get(int(version)) if version.isdigit() else None
+    found = table.by_version.get(parse_version(version, ref=f"{name}/{version}"))
     if found is None:
         served = ", ".join(str(v) for v in table.by_version)
         raise NotFoundError(f"Version {version} of {name!r} is not served here (serving {served}).")

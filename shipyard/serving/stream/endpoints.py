@@ -64,7 +64,7 @@ def parse_endpoint(text: str, role: str) -> Endpoint:
     addresses = []
     for host in hosts.split(","):
         host_name, colon, port = host.partition(":")
-        if not host_name or (colon and not port.isdigit()):
+        if not host_name or (colon and not (port.isascii() and port.isdigit())):
             raise UsageError(f"The {role} {text!r} has no valid HOST:PORT.",
                              hint=f"For example {example}.")  # fmt: skip
         addresses.append(f"{host_name}:{port or DEFAULT_PORTS[scheme]}")
@@ -72,7 +72,7 @@ def parse_endpoint(text: str, role: str) -> Endpoint:
         raise UsageError(f"The {role} {text!r} names several Redis servers; give one.")
     query = parse_qs(parts.query)
     db = query.get("db", ["0"])[0]
-    if not db.isdigit():
+    if not (db.isascii() and db.isdigit()):
         raise UsageError(f"The {role} {text!r} has db={db!r}; use a number.")
     return Endpoint(scheme, ",".join(addresses), name,
                     password=unquote(parts.password) if parts.password else None,
