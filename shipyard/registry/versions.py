@@ -41,7 +41,7 @@ def register_version(
 def resolve(ref: str | ModelRef, *, workspace: Workspace | None = None) -> ModelVersionRecord:
     """The version a reference points at: ``name@alias``, ``name/3`` or ``name`` (latest)."""
     ws = workspace or workspace_for()
-    parsed = parse_ref(ref) if isinstance(ref, str) else ref
+    parsed = ref if isinstance(ref, ModelRef) else parse_ref(ref)
     if parsed.alias is not None:
         return ws.models.resolve_alias(parsed.name, parsed.alias)
     if parsed.version is not None:
