@@ -222,9 +222,13 @@ def _feedback_item(deployment: str, item: Any, position: int) -> Feedback:
         raise _feedback_problem(f"{where}.request_id", "must be the request id of a prediction")
     if "label" not in item:
         raise _feedback_problem(f"{where}.label", "is missing")
-    if type(row) is not int or row < 0:
-        raise _feedback_problem(f"{where}.row", "must be a whole number, 0 or more")
-    return Feedback(deployment, request_id, item["label"], row=row)
+    if type(row) is float and row.is_integer():  # JSON's 3.0 is the whole number 3
+        row = int(row)
+    try:  # checks the label and row against the log's column types
+        return Feedback(deployment, request_id, item["label"], row=row)
+    except InputValidationError as error:
+        problems = [FieldProblem(f"{where}.{p.field}", p.problem) for p in error.problems]
+        raise InputValidationError(problems, hint=error.hint) from None
 
 
 def _feedback_problem(field: str, problem: str) -> InputValidationError:
