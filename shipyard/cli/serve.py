@@ -48,6 +48,10 @@ def serve(
     log_predictions: Annotated[
         bool, typer.Option("--log/--no-log", help="Write the prediction log.")
     ] = True,
+    log_failure: Annotated[
+        str | None,
+        typer.Option(help="While the prediction log fails: refuse (503, default) or answer."),
+    ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = False,
     threads: Annotated[
         int | None, typer.Option(min=1, help="Native (OpenMP, BLAS) threads per worker; 1.")
@@ -61,14 +65,15 @@ def serve(
     ] = None,
 ) -> None:
     """Serve a model over HTTP until SIGTERM or Ctrl-C; follows its alias as it moves."""
+    tokens = _tokens(token_file)
     ws = state(ctx).workspace()
     say(f"Serving {target} on http://{host}:{port} with {workers} worker(s)…")
     serve_target(
         target, workspace=ws, workers=workers, host=host, port=port,
         max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, batching=batching,
-        tokens=_tokens(token_file), max_body_bytes=max_body, extra=extra,
+        tokens=tokens, max_body_bytes=max_body, extra=extra,
         unknown_categories=unknown_categories, log_predictions=log_predictions,
-        access_log=access_log, threads=threads, trusted=trusted,
+        log_failure=log_failure, access_log=access_log, threads=threads, trusted=trusted,
         trusted_types=tuple(trust) if trust else None,
     )  # fmt: skip
 
@@ -80,7 +85,13 @@ def _tokens(token_file: Path | None) -> tuple[str, ...] | None:
             lines = token_file.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise UsageError(f"Cannot read the token file {token_file}: {exc}") from exc
-        tokens += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        found = [t for t in (line.strip() for line in lines) if t and not t.startswith("#")]
+        if not found:
+            raise UsageError(
+                f"The token file {token_file} holds no token, only comments or blank lines.",
+                hint="Put one bearer token per line, or leave out --token-file.",
+            )
+        tokens += found
     return tuple(tokens) or None
 
 

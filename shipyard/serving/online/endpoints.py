@@ -28,13 +28,12 @@ from shipyard.serving.online.payloads import (
     v2_records,
 )
 from shipyard.serving.online.router import RouteTable
-from shipyard.serving.online.variant import Variant
+from shipyard.serving.online.variant import Variant, check_log
 from shipyard.serving.prediction_log import Feedback
 
 if TYPE_CHECKING:
     from shipyard.serving.online.app import ServingApp
 
-FEEDBACK_TIMEOUT_SECONDS = 10.0
 _LABELS = frozenset({"/predict", "/invocations", "/feedback", "/metrics", "/health/live",
                      "/health/ready", "/openapi.json", "/v2", "/v2/health/live",
                      "/v2/health/ready"})  # fmt: skip
@@ -95,6 +94,8 @@ async def _predict(
 ) -> list[Any]:
     if not records:
         return []
+    if app.prediction_log is not None and app.options.log_failure == "refuse":
+        check_log(app.prediction_log)  # at once: nothing waits for a failing log
     job = Job(records, request_id, request.started)
     await variant.batcher.predict(job)
     if job.error is not None:
@@ -206,7 +207,7 @@ async def feedback(app: ServingApp, request: Request) -> Response:
     if app.prediction_log is None:
         raise ConflictError("This server does not log predictions, so it takes no feedback.",
                             hint="Start it without --no-log.")  # fmt: skip
-    app.prediction_log.write_feedback(labels, timeout=FEEDBACK_TIMEOUT_SECONDS)
+    app.prediction_log.write_feedback(labels, timeout=0)  # a full log: 503 at once
     return Response.json({"accepted": len(labels)}, 202)
 
 
@@ -241,9 +242,20 @@ async def live(app: ServingApp, request: Request) -> Response:
 
 
 async def ready(app: ServingApp, request: Request) -> Response:
+    """Ready or not for everyone; the details (models, versions, the last errors) only with a
+    valid token when the server asks for one."""
     if not app.ready:
         raise NotReadyError("The server is starting or stopping.", hint="Retry shortly.")
-    return Response.json({"status": "ready", **app.describe()})
+    details = app.authorized(request)
+    if app.prediction_log is not None and app.options.log_failure == "refuse":
+        stats = app.prediction_log.stats
+        if stats.failing:
+            cause = f" ({stats.last_error})" if details else ""
+            raise NotReadyError(
+                f"The prediction log cannot write{cause}, so this server refuses predictions.",
+                hint="Fix the artifact store.",
+            )
+    return Response.json({"status": "ready", **(app.describe() if details else {})})
 
 
 async def metrics(app: ServingApp, request: Request) -> Response:

@@ -35,6 +35,11 @@ class ServeOptions:
     default: online batches are small, and a gradient-boosting model that starts an OpenMP
     team per call answers a single row two to three times slower with 2 threads than with 1
     (measured on 2 cores). Raise it for large batches on machines with cores to spare.
+    ``log_failure`` says what happens to predictions while the prediction log is failing (its
+    last write to storage failed): ``refuse`` answers them 503 at once, so every answered
+    prediction is logged; ``answer`` answers them, queues their rows while there is room and
+    counts the rows it could not queue (``shipyard_prediction_log_unlogged_rows_total``).
+    Either way no request waits for the log.
     """
 
     deployment: str
@@ -53,6 +58,7 @@ class ServeOptions:
     log_predictions: bool = True
     log_flush_interval: float = 2.0
     log_max_pending_rows: int = 100_000
+    log_failure: Literal["refuse", "answer"] = "refuse"
     max_shadow_queue: int = 1_000
     access_log: bool = False
     trusted: bool = False
@@ -79,6 +85,8 @@ class ServeOptions:
             problems.append("extra must be 'reject' or 'ignore'")
         if self.unknown_categories not in ("reject", "allow"):
             problems.append("unknown_categories must be 'reject' or 'allow'")
+        if self.log_failure not in ("refuse", "answer"):
+            problems.append("log_failure must be 'refuse' or 'answer'")
         if any(not token or len(token) < 8 for token in self.tokens):
             problems.append("every bearer token needs at least 8 characters")
         if problems:

@@ -182,10 +182,9 @@ class PredictionLog:
                     break
                 self._count(written=sum(map(_size, members)), files=1)
             error = None if failure is None else f"{type(failure).__name__}: {failure}"
-            with self._cond:
-                self._counts["flushes" if failure is None else "failed"] += 1
             error = self._heartbeat(clean=self._closed and failure is None) or error
-            with self._cond:
+            with self._cond:  # a failed heartbeat is a failed write to the same storage
+                self._counts["flushes" if error is None else "failed"] += 1
                 self._last_error = error
             if failure is not None:
                 raise failure
