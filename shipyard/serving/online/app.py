@@ -124,8 +124,9 @@ class ServingApp:
         found = endpoints.match_v2(self, path, method, request)
         if found is not None:
             return found
-        if any(route_path == path for _, route_path in self._routes):
-            raise MethodNotAllowedError(f"{method} is not allowed on {path}.")
+        allow = [route_method for route_method, route_path in self._routes if route_path == path]
+        if allow:
+            raise MethodNotAllowedError(method, path, allow)
         return endpoints.not_found
 
     def authorized(self, request: Request) -> bool:

@@ -131,7 +131,7 @@ def match_v2(app: ServingApp, path: str, method: str, request: Request) -> Handl
         return None
     wanted = "POST" if action == "infer" else "GET"
     if method != wanted:
-        raise MethodNotAllowedError(f"{method} is not allowed on {path}; use {wanted}.")
+        raise MethodNotAllowedError(method, path, [wanted])
     handler = {"": model_metadata, "ready": model_ready, "infer": infer}[action]
     return partial(handler, app)
 
@@ -200,7 +200,11 @@ def _version() -> str:
 
 async def feedback(app: ServingApp, request: Request) -> Response:
     body = await request.json(app.options.max_body_bytes)
-    items = body.get("feedback") if isinstance(body, dict) and "feedback" in body else [body]
+    batch = isinstance(body, dict) and "feedback" in body
+    others = sorted(str(key) for key in body if key != "feedback") if batch else []
+    if others:
+        raise _feedback_problem(others[0], "is not a field of a list of labels")
+    items = body["feedback"] if batch else [body]
     if not isinstance(items, list) or not items:
         raise _feedback_problem("feedback", "must be a non-empty list of labels")
     labels = [_feedback_item(app.options.deployment, item, i) for i, item in enumerate(items)]

@@ -4,7 +4,7 @@ of the HTTP layer (each a ShipyardError carrying its status), mapped to JSON in 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,13 @@ class PayloadTooLargeError(ShipyardError):
 
 
 class MethodNotAllowedError(ShipyardError):
+    """The path exists, but not for this method; ``allow`` lists the methods it takes."""
+
     http_status = 405
+
+    def __init__(self, method: str, path: str, allow: Sequence[str]) -> None:
+        self.allow = tuple(sorted(allow))
+        super().__init__(f"{method} is not allowed on {path}; use {' or '.join(self.allow)}.")
 
 
 class NotReadyError(ShipyardError):
@@ -141,6 +147,8 @@ def error_response(error: ShipyardError) -> Response:
     if isinstance(error, InputValidationError):
         detail["problems"] = [{"field": p.field, "problem": p.problem} for p in error.problems]
     headers = [(b"www-authenticate", b"Bearer")] if isinstance(error, UnauthorizedError) else []
+    if isinstance(error, MethodNotAllowedError):
+        headers.append((b"allow", ", ".join(error.allow).encode()))
     return Response.json({"error": detail}, error.http_status, headers=headers)
 
 
