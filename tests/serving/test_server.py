@@ -171,7 +171,8 @@ def test_health_metrics_and_openapi(server: Server) -> None:
     document = httpx.get(server.url + "/openapi.json").json()
     record = document["components"]["schemas"]["Record"]
     assert record["properties"]["plan"] == {"type": "string", "enum": ["basic", "plus", "pro"]}
-    assert record["properties"]["age"] == {"type": "integer"}
+    assert record["properties"]["age"] == {"type": "integer", "minimum": -(2**63),
+                                           "maximum": 2**63 - 1}  # fmt: skip
     assert record["required"] == ["plan", "age", "spend"]
     assert "/v2/models/{model_name}/infer" in document["paths"]
 
