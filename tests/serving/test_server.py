@@ -147,7 +147,8 @@ def test_open_inference_protocol_v2(server: Server) -> None:
     assert pinned.json()["outputs"] == answer["outputs"]
     body["inputs"][1]["datatype"] = "BYTES"
     wrong = post(server, "/v2/models/churn/infer", body)
-    assert wrong.status_code == 422 and wrong.json()["error"]["problems"][0]["field"] == "age"
+    assert wrong.status_code == 422 and wrong.json()["detail"]["problems"][0]["field"] == "age"
+    assert wrong.json()["error"].startswith("Input does not match")  # the protocol's shape
     metadata = httpx.get(server.url + "/v2/models/churn").json()
     assert [i["name"] for i in metadata["inputs"]] == ["plan", "age", "spend"]
     assert metadata["versions"] == ["1"]

@@ -105,10 +105,11 @@ class ServingApp:
         except ClientGoneError:
             return
         except ShipyardError as error:
-            response = error_response(error)
+            response = error_response(error, protocol_v2=path.startswith("/v2"))
         except Exception:
             log.exception("Unexpected error answering %s %s", scope["method"], path)
-            response = error_response(ShipyardError("The server failed; see its log."))
+            response = error_response(ShipyardError("The server failed; see its log."),
+                                      protocol_v2=path.startswith("/v2"))  # fmt: skip
         if self.options.access_log:
             log.info("%s %s %s", scope["method"], path, response.status,
                      extra={"status": response.status, "version": response.version,

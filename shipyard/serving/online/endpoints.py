@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from shipyard.core.errors import ConflictError, FieldProblem, InputValidationError, NotFoundError
+from shipyard.serving.online import binary
 from shipyard.serving.online.batcher import Job
 from shipyard.serving.online.http import (
     Handler,
@@ -153,7 +154,8 @@ def _variant(table: RouteTable, request: Request, sticky: bytes | None) -> Varia
 async def infer(app: ServingApp, request: Request) -> Response:
     app.gate.enter(request.scope.get("client"), request.started)
     try:
-        body = await request.json(app.options.max_body_bytes)
+        raw = await request.body(app.options.max_body_bytes)
+        body = binary.parse_request(raw, request.headers.get(binary.HEADER))
         table = app.table
         variant = _variant(table, request, request.headers.get(app.options.sticky_header.encode()))
         records, given_id = v2_records(body, variant.signature.inputs)
@@ -163,7 +165,14 @@ async def infer(app: ServingApp, request: Request) -> Response:
     predictions = await _predict(app, request, variant, records, request_id)
     out = {"model_name": variant.name, "model_version": str(variant.version), "id": request_id,
            "outputs": [v2_output(predictions)]}  # fmt: skip
-    return _answer(out, variant, request_id)
+    packed = binary.encode_response(out) if binary.wants_binary(body) else None
+    if packed is None:
+        return _answer(out, variant, request_id)
+    data, header_length = packed
+    headers = [(b"x-request-id", request_id.encode()), (b"x-shipyard-version", variant.header),
+               (binary.HEADER, str(header_length).encode())]  # fmt: skip
+    return Response(200, data, content_type=b"application/octet-stream", headers=headers,
+                    version=variant.label)  # fmt: skip
 
 
 async def model_metadata(app: ServingApp, request: Request) -> Response:
@@ -185,7 +194,8 @@ async def model_ready(app: ServingApp, request: Request) -> Response:
 
 
 async def server_metadata(app: ServingApp, request: Request) -> Response:
-    return Response.json({"name": "shipyard", "version": _version(), "extensions": []})
+    return Response.json({"name": "shipyard", "version": _version(),
+                          "extensions": [binary.EXTENSION]})  # fmt: skip
 
 
 def _version() -> str:

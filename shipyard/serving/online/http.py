@@ -139,8 +139,10 @@ class Response:
         await send({"type": "http.response.body", "body": self.body})
 
 
-def error_response(error: ShipyardError) -> Response:
-    """The one mapping of errors to responses: the error's status, a JSON body naming it."""
+def error_response(error: ShipyardError, *, protocol_v2: bool = False) -> Response:
+    """The one mapping of errors to responses: the error's status, a JSON body naming it.
+    Open Inference Protocol v2 paths answer in the protocol's shape, ``{"error": "<text>"}``,
+    with the same details in ``detail``."""
     detail: dict[str, Any] = {"type": type(error).__name__, "message": error.message}
     if error.hint:
         detail["hint"] = error.hint
@@ -149,7 +151,8 @@ def error_response(error: ShipyardError) -> Response:
     headers = [(b"www-authenticate", b"Bearer")] if isinstance(error, UnauthorizedError) else []
     if isinstance(error, MethodNotAllowedError):
         headers.append((b"allow", ", ".join(error.allow).encode()))
-    return Response.json({"error": detail}, error.http_status, headers=headers)
+    body = {"error": str(error), "detail": detail} if protocol_v2 else {"error": detail}
+    return Response.json(body, error.http_status, headers=headers)
 
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -43,12 +43,12 @@ def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
+def _errors(*statuses: int, schema: str = "Error") -> dict[str, Any]:
     text = {400: "Malformed JSON or request shape", 401: "Missing or wrong bearer token",
             404: "Unknown model", 409: "This server logs no predictions", 413: "Body too large",
             422: "Input does not match the signature",
             503: "Not ready, or the prediction log is failing"}  # fmt: skip
-    return {str(status): _json("Error", text[status]) for status in statuses}
+    return {str(status): _json(schema, text[status]) for status in statuses}
 
 
 def openapi_document(
@@ -105,6 +105,8 @@ def openapi_document(
                           "required": ["model_name", "model_version", "outputs"]},
         "Feedback": {"oneOf": [label, _one("feedback", {"type": "array", "minItems": 1,
                                                         "items": label})]},
+        "V2Error": {"type": "object", "required": ["error"],
+                    "properties": {"error": {"type": "string"}, "detail": {"type": "object"}}},
         "Error": {"type": "object", "required": ["error"],
                   "properties": {"error": {"type": "object", "required": ["type", "message"]}}},
     }  # fmt: skip
@@ -123,7 +125,7 @@ def openapi_document(
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/InferRequest"}}}},
         "responses": {"200": _json("InferResponse", "Output tensors"),
-                      **_errors(400, *auth, 404, 413, 422, 503)},
+                      **_errors(400, *auth, 404, 413, 422, 503, schema="V2Error")},
     }  # fmt: skip
     plain = {"responses": {"200": {"description": "OK"}, **_errors(*auth)}}
     health = {"responses": {"200": {"description": "OK"}, **_errors(503)}}
