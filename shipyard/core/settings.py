@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -76,6 +76,11 @@ class Settings(BaseModel):
     )
     prediction_log_max_pending_rows: int = Field(
         default=100_000, gt=0, description="Prediction-log rows buffered before writers wait."
+    )
+    serve_log_failure: Literal["refuse", "answer"] = Field(
+        default="refuse",
+        description="While the prediction log cannot write, the server refuses predictions "
+        "(503 at once) or answers them and counts those it could not log.",
     )
     trusted_types: tuple[str, ...] = Field(
         default=(),

@@ -37,14 +37,18 @@ def _serve(home: Path, *options: str) -> Server:
 
 @pytest.fixture
 def answering(broken_home: Path) -> Iterator[Server]:
-    server = _serve(broken_home, "--log-failure", "answer")
+    with pytest.MonkeyPatch.context() as patch:  # the setting, as --log-failure answer does
+        patch.setenv("SHIPYARD_SERVE_LOG_FAILURE", "answer")
+        server = _serve(broken_home)
     yield server
     server.stop()
 
 
 @pytest.fixture
 def refusing(broken_home: Path) -> Iterator[Server]:
-    server = _serve(broken_home)  # refuse is the default
+    with pytest.MonkeyPatch.context() as patch:  # the option wins over the setting
+        patch.setenv("SHIPYARD_SERVE_LOG_FAILURE", "answer")
+        server = _serve(broken_home, "--log-failure", "refuse")
     yield server
     server.stop()
 

@@ -132,6 +132,7 @@ def settings_defaults(settings: Settings) -> dict[str, Any]:
         "serve_max_body_bytes": "max_body_bytes",
         "prediction_log_flush_interval": "log_flush_interval",
         "prediction_log_max_pending_rows": "log_max_pending_rows",
+        "serve_log_failure": "log_failure",
     }
     return {
         option: getattr(settings, name)
