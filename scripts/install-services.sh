@@ -7,6 +7,7 @@ set -euo pipefail
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v promtool >/dev/null || missing+=(prometheus)  # promtool checks /metrics
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

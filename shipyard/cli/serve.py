@@ -31,11 +31,12 @@ def serve(
 ) -> None:
     """Serve a model over HTTP until SIGTERM or Ctrl-C; follows its alias as it moves."""
     given = {name: value for name, value in options.items() if value is not None}
+    tokens = _tokens(token_file)  # an unusable token file stops here, before anything starts
     ws = state(ctx).workspace()
     host = given.get("host", ServeOptions.host)
     port = given.get("port", ServeOptions.port)
     say(f"Serving {target} on http://{host}:{port} with {given.get('workers', 1)} worker(s)…")
-    serve_target(target, workspace=ws, tokens=_tokens(token_file),
+    serve_target(target, workspace=ws, tokens=tokens,
                  trusted_types=tuple(trust) if trust else None, **given)  # fmt: skip
 
 
@@ -95,7 +96,13 @@ def _tokens(token_file: Path | None) -> tuple[str, ...] | None:
             lines = token_file.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise UsageError(f"Cannot read the token file {token_file}: {exc}") from exc
-        tokens += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        found = [t for t in (line.strip() for line in lines) if t and not t.startswith("#")]
+        if not found:
+            raise UsageError(
+                f"The token file {token_file} holds no token, only comments or blank lines.",
+                hint="Put one bearer token per line, or leave out --token-file.",
+            )
+        tokens += found
     return tuple(tokens) or None
 
 

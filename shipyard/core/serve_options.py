@@ -89,6 +89,10 @@ class ServeOptions:
     log_max_pending_rows: int = option(
         100_000, "Prediction-log rows buffered before writers wait.", gt=0,
         setting="prediction_log_max_pending_rows", flag=None)  # fmt: skip
+    log_failure: Literal["refuse", "answer"] = option(
+        "refuse", "While the prediction log cannot write: refuse predictions at once (503) or "
+        "answer them and count each unlogged one.", choices=("refuse", "answer"),
+        setting="serve_log_failure")  # fmt: skip
     max_shadow_queue: int = option(1_000, "Shadow requests queued before more are dropped.",
                                    ge=0, flag=None)  # fmt: skip
     access_log: bool = option(False, "Log every request (JSON).")

@@ -61,8 +61,10 @@ class Server:
         return self.process.returncode
 
 
-def start_server(home: Path, target: str, *options: str, timeout: float = 60) -> Server:
-    """`shipyard --home HOME serve TARGET --port P OPTIONS…`, once it answers /health/ready."""
+def start_server(
+    home: Path, target: str, *options: str, timeout: float = 60, probe: str = "/health/ready"
+) -> Server:
+    """`shipyard --home HOME serve TARGET --port P OPTIONS…`, once it answers ``probe``."""
     port = free_port()
     log = home.parent / f"server-{port}.log"
     command = [sys.executable, "-c", "from tests.serving.server import main; main()",
@@ -79,7 +81,7 @@ def start_server(home: Path, target: str, *options: str, timeout: float = 60) ->
                 raise RuntimeError(f"the server exited with {process.returncode}:\n"
                                    f"{server.output()}")  # fmt: skip
             try:
-                if client.get(f"{server.url}/health/ready").status_code == 200:
+                if client.get(f"{server.url}{probe}").status_code == 200:
                     return server
             except httpx.HTTPError:
                 pass

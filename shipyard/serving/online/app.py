@@ -35,7 +35,7 @@ from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.options import ServeOptions, server_settings
 from shipyard.serving.online.router import Router, RouteTable
 from shipyard.serving.online.variant import Variant
-from shipyard.serving.prediction_log import PredictionLog
+from shipyard.serving.prediction_log import LogStats, PredictionLog
 
 log = get_logger(__name__)
 
@@ -59,6 +59,8 @@ class ServingApp:
         self._poller: asyncio.Task[None] | None = None
         self._tokens = [token.encode() for token in options.tokens]
         self._routes: dict[tuple[str, str], Handler] = endpoints.routes(self)
+        self.metrics.reading("shipyard_ready", "gauge", "1 when the server is ready to answer.",
+                             lambda: int(self.ready))  # fmt: skip
 
     # -- state the endpoints read ------------------------------------------------------------
 
@@ -103,10 +105,11 @@ class ServingApp:
         except ClientGoneError:
             return
         except ShipyardError as error:
-            response = error_response(error)
+            response = error_response(error, protocol_v2=path.startswith("/v2"))
         except Exception:
             log.exception("Unexpected error answering %s %s", scope["method"], path)
-            response = error_response(ShipyardError("The server failed; see its log."))
+            response = error_response(ShipyardError("The server failed; see its log."),
+                                      protocol_v2=path.startswith("/v2"))  # fmt: skip
         if self.options.access_log:
             log.info("%s %s %s", scope["method"], path, response.status,
                      extra={"status": response.status, "version": response.version,
@@ -122,17 +125,26 @@ class ServingApp:
         found = endpoints.match_v2(self, path, method, request)
         if found is not None:
             return found
-        if any(route_path == path for _, route_path in self._routes):
-            raise MethodNotAllowedError(f"{method} is not allowed on {path}.")
+        allow = [route_method for route_method, route_path in self._routes if route_path == path]
+        if allow:
+            raise MethodNotAllowedError(method, path, allow)
         return endpoints.not_found
 
-    def _authorize(self, request: Request) -> None:
+    def authorized(self, request: Request) -> bool:
+        """The request carries a valid bearer token, or the server asks for none."""
+        if not self._tokens:
+            return True
         header = request.headers.get(b"authorization", b"")
         scheme, _, token = header.partition(b" ")
         if scheme.lower() == b"bearer" and token:
             for known in self._tokens:
                 if hmac.compare_digest(token.strip(), known):
-                    return
+                    return True
+        return False
+
+    def _authorize(self, request: Request) -> None:
+        if self.authorized(request):
+            return
         raise UnauthorizedError(
             "This server needs a bearer token.",
             hint="Send the header 'Authorization: Bearer <token>'.",
@@ -168,7 +180,7 @@ class ServingApp:
                 workspace.artifacts, flush_interval=self.options.log_flush_interval,
                 max_pending_rows=self.options.log_max_pending_rows,
             )  # fmt: skip
-            self._gauges(self.prediction_log)
+            self._readings(self.prediction_log)
         trust = True if self.options.trusted else self.options.trusted_types
         self._router = Router(self.options.deployment, workspace, self.make_variant,
                               self.metrics, trusted=trust)  # fmt: skip
@@ -180,14 +192,25 @@ class ServingApp:
         )
         self.ready = True
 
-    def _gauges(self, prediction_log: PredictionLog) -> None:
-        gauges = self.metrics.gauges
-        gauges["shipyard_prediction_log_pending_rows"] = lambda: prediction_log.stats.pending
-        gauges["shipyard_prediction_log_written_rows"] = lambda: prediction_log.stats.written
-        gauges["shipyard_prediction_log_failed_flushes"] = lambda: (
-            prediction_log.stats.failed_flushes
-        )
-        gauges["shipyard_ready"] = lambda: int(self.ready)
+    def _readings(self, prediction_log: PredictionLog) -> None:
+        def stats() -> LogStats:
+            return prediction_log.stats
+
+        reading = self.metrics.reading
+        reading("shipyard_prediction_log_pending_rows", "gauge",
+                "Logged predictions not yet written: what a crash would lose now.",
+                lambda: stats().pending)  # fmt: skip
+        reading("shipyard_prediction_log_written_rows_total", "counter",
+                "Rows written to the prediction log.", lambda: stats().written)  # fmt: skip
+        reading("shipyard_prediction_log_rejected_rows_total", "counter",
+                "Rows the prediction log could not store, set aside in its rejects files.",
+                lambda: stats().rejected)  # fmt: skip
+        reading("shipyard_prediction_log_failed_flushes_total", "counter",
+                "Writes of the prediction log that failed (retried).",
+                lambda: stats().failed_flushes)  # fmt: skip
+        reading("shipyard_prediction_log_failing", "gauge",
+                "1 while the prediction log's last write failed.",
+                lambda: int(stats().failing))  # fmt: skip
 
     async def shutdown(self) -> None:
         """Stop polling, answer every queued request, then write the prediction log out."""
@@ -218,4 +241,14 @@ class ServingApp:
             "shadows": [] if table is None else [v.describe() for v in table.shadows],
             "weights": [] if table is None else table.weights,
             "last_error": None if self._router is None else self._router.failures.last_error,
+            "prediction_log": None if self.prediction_log is None else self.log_state(),
         }
+
+    def log_state(self) -> dict[str, Any]:
+        """What the prediction log is doing, for readiness: ``ok`` or ``failing``."""
+        assert self.prediction_log is not None
+        stats = self.prediction_log.stats
+        return {"status": "failing" if stats.failing else "ok", "on_failure":
+                self.options.log_failure, "pending": stats.pending, "written": stats.written,
+                "rejected": stats.rejected, "unlogged": sum(self.metrics.unlogged.values()),
+                "last_error": stats.last_error}  # fmt: skip

@@ -12,6 +12,7 @@ import orjson
 
 from shipyard.core.errors import ConflictError, FieldProblem, InputValidationError, NotFoundError
 from shipyard.core.refs import parse_version
+from shipyard.serving.online import binary
 from shipyard.serving.online.batcher import Job
 from shipyard.serving.online.http import (
     Handler,
@@ -29,13 +30,12 @@ from shipyard.serving.online.payloads import (
     v2_records,
 )
 from shipyard.serving.online.router import RouteTable
-from shipyard.serving.online.variant import Variant
+from shipyard.serving.online.variant import Variant, check_log
 from shipyard.serving.prediction_log import Feedback
 
 if TYPE_CHECKING:
     from shipyard.serving.online.app import ServingApp
 
-FEEDBACK_TIMEOUT_SECONDS = 10.0
 _LABELS = frozenset({"/predict", "/invocations", "/feedback", "/metrics", "/health/live",
                      "/health/ready", "/openapi.json", "/v2", "/v2/health/live",
                      "/v2/health/ready"})  # fmt: skip
@@ -96,6 +96,8 @@ async def _predict(
 ) -> list[Any]:
     if not records:
         return []
+    if app.prediction_log is not None and app.options.log_failure == "refuse":
+        check_log(app.prediction_log)  # at once: nothing waits for a failing log
     job = Job(records, request_id, request.started)
     await variant.batcher.predict(job)
     if job.error is not None:
@@ -131,7 +133,7 @@ def match_v2(app: ServingApp, path: str, method: str, request: Request) -> Handl
         return None
     wanted = "POST" if action == "infer" else "GET"
     if method != wanted:
-        raise MethodNotAllowedError(f"{method} is not allowed on {path}; use {wanted}.")
+        raise MethodNotAllowedError(method, path, [wanted])
     handler = {"": model_metadata, "ready": model_ready, "infer": infer}[action]
     return partial(handler, app)
 
@@ -153,7 +155,8 @@ def _variant(table: RouteTable, request: Request, sticky: bytes | None) -> Varia
 async def infer(app: ServingApp, request: Request) -> Response:
     app.gate.enter(request.scope.get("client"), request.started)
     try:
-        body = await request.json(app.options.max_body_bytes)
+        raw = await request.body(app.options.max_body_bytes)
+        body = binary.parse_request(raw, request.headers.get(binary.HEADER))
         table = app.table
         variant = _variant(table, request, request.headers.get(app.options.sticky_header.encode()))
         records, given_id = v2_records(body, variant.signature.inputs)
@@ -163,7 +166,14 @@ async def infer(app: ServingApp, request: Request) -> Response:
     predictions = await _predict(app, request, variant, records, request_id)
     out = {"model_name": variant.name, "model_version": str(variant.version), "id": request_id,
            "outputs": [v2_output(predictions)]}  # fmt: skip
-    return _answer(out, variant, request_id)
+    packed = binary.encode_response(out) if binary.wants_binary(body) else None
+    if packed is None:
+        return _answer(out, variant, request_id)
+    data, header_length = packed
+    headers = [(b"x-request-id", request_id.encode()), (b"x-shipyard-version", variant.header),
+               (binary.HEADER, str(header_length).encode())]  # fmt: skip
+    return Response(200, data, content_type=b"application/octet-stream", headers=headers,
+                    version=variant.label)  # fmt: skip
 
 
 async def model_metadata(app: ServingApp, request: Request) -> Response:
@@ -185,7 +195,8 @@ async def model_ready(app: ServingApp, request: Request) -> Response:
 
 
 async def server_metadata(app: ServingApp, request: Request) -> Response:
-    return Response.json({"name": "shipyard", "version": _version(), "extensions": []})
+    return Response.json({"name": "shipyard", "version": _version(),
+                          "extensions": [binary.EXTENSION]})  # fmt: skip
 
 
 def _version() -> str:
@@ -200,14 +211,18 @@ def _version() -> str:
 
 async def feedback(app: ServingApp, request: Request) -> Response:
     body = await request.json(app.options.max_body_bytes)
-    items = body.get("feedback") if isinstance(body, dict) and "feedback" in body else [body]
+    batch = isinstance(body, dict) and "feedback" in body
+    others = sorted(str(key) for key in body if key != "feedback") if batch else []
+    if others:
+        raise _feedback_problem(others[0], "is not a field of a list of labels")
+    items = body["feedback"] if batch else [body]
     if not isinstance(items, list) or not items:
         raise _feedback_problem("feedback", "must be a non-empty list of labels")
     labels = [_feedback_item(app.options.deployment, item, i) for i, item in enumerate(items)]
     if app.prediction_log is None:
         raise ConflictError("This server does not log predictions, so it takes no feedback.",
                             hint="Start it without --no-log.")  # fmt: skip
-    app.prediction_log.write_feedback(labels, timeout=FEEDBACK_TIMEOUT_SECONDS)
+    app.prediction_log.write_feedback(labels, timeout=0)  # a full log: 503 at once
     return Response.json({"accepted": len(labels)}, 202)
 
 
@@ -223,9 +238,13 @@ def _feedback_item(deployment: str, item: Any, position: int) -> Feedback:
         raise _feedback_problem(f"{where}.request_id", "must be the request id of a prediction")
     if "label" not in item:
         raise _feedback_problem(f"{where}.label", "is missing")
-    if type(row) is not int or row < 0:
-        raise _feedback_problem(f"{where}.row", "must be a whole number, 0 or more")
-    return Feedback(deployment, request_id, item["label"], row=row)
+    if type(row) is float and row.is_integer():  # JSON's 3.0 is the whole number 3
+        row = int(row)
+    try:  # checks the label and row against the log's column types
+        return Feedback(deployment, request_id, item["label"], row=row)
+    except InputValidationError as error:
+        problems = [FieldProblem(f"{where}.{p.field}", p.problem) for p in error.problems]
+        raise InputValidationError(problems, hint=error.hint) from None
 
 
 def _feedback_problem(field: str, problem: str) -> InputValidationError:
@@ -238,9 +257,20 @@ async def live(app: ServingApp, request: Request) -> Response:
 
 
 async def ready(app: ServingApp, request: Request) -> Response:
+    """Ready or not for everyone; the details (models, versions, the last errors) only with a
+    valid token when the server asks for one."""
     if not app.ready:
         raise NotReadyError("The server is starting or stopping.", hint="Retry shortly.")
-    return Response.json({"status": "ready", **app.describe()})
+    details = app.authorized(request)
+    if app.prediction_log is not None and app.options.log_failure == "refuse":
+        stats = app.prediction_log.stats
+        if stats.failing:
+            cause = f" ({stats.last_error})" if details else ""
+            raise NotReadyError(
+                f"The prediction log cannot write{cause}, so this server refuses predictions.",
+                hint="Fix the artifact store.",
+            )
+    return Response.json({"status": "ready", **(app.describe() if details else {})})
 
 
 async def metrics(app: ServingApp, request: Request) -> Response:

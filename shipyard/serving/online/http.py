@@ -4,7 +4,7 @@ of the HTTP layer (each a ShipyardError carrying its status), mapped to JSON in 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,13 @@ class PayloadTooLargeError(ShipyardError):
 
 
 class MethodNotAllowedError(ShipyardError):
+    """The path exists, but not for this method; ``allow`` lists the methods it takes."""
+
     http_status = 405
+
+    def __init__(self, method: str, path: str, allow: Sequence[str]) -> None:
+        self.allow = tuple(sorted(allow))
+        super().__init__(f"{method} is not allowed on {path}; use {' or '.join(self.allow)}.")
 
 
 class NotReadyError(ShipyardError):
@@ -133,15 +139,20 @@ class Response:
         await send({"type": "http.response.body", "body": self.body})
 
 
-def error_response(error: ShipyardError) -> Response:
-    """The one mapping of errors to responses: the error's status, a JSON body naming it."""
+def error_response(error: ShipyardError, *, protocol_v2: bool = False) -> Response:
+    """The one mapping of errors to responses: the error's status, a JSON body naming it.
+    Open Inference Protocol v2 paths answer in the protocol's shape, ``{"error": "<text>"}``,
+    with the same details in ``detail``."""
     detail: dict[str, Any] = {"type": type(error).__name__, "message": error.message}
     if error.hint:
         detail["hint"] = error.hint
     if isinstance(error, InputValidationError):
         detail["problems"] = [{"field": p.field, "problem": p.problem} for p in error.problems]
     headers = [(b"www-authenticate", b"Bearer")] if isinstance(error, UnauthorizedError) else []
-    return Response.json({"error": detail}, error.http_status, headers=headers)
+    if isinstance(error, MethodNotAllowedError):
+        headers.append((b"allow", ", ".join(error.allow).encode()))
+    body = {"error": str(error), "detail": detail} if protocol_v2 else {"error": detail}
+    return Response.json(body, error.http_status, headers=headers)
 
 
 Handler = Callable[[Request], Awaitable[Response]]

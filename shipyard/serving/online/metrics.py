@@ -30,7 +30,13 @@ class Metrics:
         self.latency = Histogram(LATENCY_BUCKETS)
         self.batch_size = Histogram(BATCH_BUCKETS)
         self.events: dict[Labels, int] = defaultdict(int)
-        self.gauges: dict[str, Callable[[], float]] = {}
+        self.unlogged: dict[Labels, int] = defaultdict(int)
+        self.readings: dict[str, tuple[str, str, Callable[[], float]]] = {}
+        """Values read when rendered: name -> (``counter`` or ``gauge``, help text, reader)."""
+
+    def reading(self, name: str, kind: str, help_text: str, read: Callable[[], float]) -> None:
+        """Render ``read()`` as metric ``name`` (a counter's name ends in ``_total``)."""
+        self.readings[name] = (kind, help_text, read)
 
     def request(self, endpoint: str, version: str, status: int, seconds: float) -> None:
         labels = (("endpoint", endpoint), ("version", version), ("status", str(status)))
@@ -57,6 +63,10 @@ class Metrics:
                          self.batch_size)  # fmt: skip
         render_counter(lines, "shipyard_events_total", "Swaps, failures, skipped shadows.",
                        self.events)  # fmt: skip
-        for name, read in sorted(self.gauges.items()):
-            lines += [f"# TYPE {name} gauge", f"{name} {number(read())}"]
+        render_counter(lines, "shipyard_prediction_log_unlogged_rows_total",
+                       "Predictions answered but not logged: the log was failing and full.",
+                       self.unlogged)  # fmt: skip
+        for name, (kind, help_text, read) in sorted(self.readings.items()):
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}",
+                      f"{name} {number(read())}"]  # fmt: skip
         return "\n".join(lines) + "\n"

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.models.signature import ColumnSpec, Signature
-from shipyard.serving.online.payloads import V2_DATATYPE
+from shipyard.serving.online.payloads import V2_TYPES
+from shipyard.serving.prediction_log import ROW_MAX
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _TYPES = {"integer": "integer", "float": "number", "boolean": "boolean", "string": "string",
           "datetime": "string"}  # fmt: skip
@@ -22,6 +25,9 @@ def column_schema(spec: ColumnSpec, *, categories: bool) -> dict[str, Any]:
         schema["minimum"] = spec.minimum
     if spec.maximum is not None:
         schema["maximum"] = spec.maximum
+    if spec.dtype == "integer":  # the model sees 64-bit integers
+        schema["minimum"] = max(schema.get("minimum", INT64_MIN), INT64_MIN)
+        schema["maximum"] = min(schema.get("maximum", INT64_MAX), INT64_MAX)
     if spec.nullable:
         schema["type"] = [schema["type"], "null"]
         if "enum" in schema:
@@ -37,11 +43,12 @@ def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
+def _errors(*statuses: int, schema: str = "Error") -> dict[str, Any]:
     text = {400: "Malformed JSON or request shape", 401: "Missing or wrong bearer token",
-            404: "Unknown model", 413: "Body too large", 422: "Input does not match the signature",
-            503: "Not ready"}  # fmt: skip
-    return {str(status): _json("Error", text[status]) for status in statuses}
+            404: "Unknown model", 409: "This server logs no predictions", 413: "Body too large",
+            422: "Input does not match the signature",
+            503: "Not ready, or the prediction log is failing"}  # fmt: skip
+    return {str(status): _json(schema, text[status]) for status in statuses}
 
 
 def openapi_document(
@@ -53,16 +60,19 @@ def openapi_document(
         "required": signature.names,
         "additionalProperties": extra != "reject",
     }
-    tensor = {
-        "type": "object", "required": ["name", "shape", "datatype", "data"],
-        "properties": {
-            "name": {"type": "string", "enum": signature.names},
-            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0},
-                      "minItems": 1, "maxItems": 2},
-            "datatype": {"type": "string", "enum": sorted({V2_DATATYPE[s.dtype]
-                                                          for s in signature.inputs})},
-            "data": {"type": "array"},
-        },
+    shape = {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+             "minItems": 1, "maxItems": 2}  # fmt: skip
+    tensors = [
+        {"type": "object", "required": ["name", "shape", "datatype", "data"],
+         "properties": {"name": {"const": spec.name}, "shape": shape,
+                        "datatype": {"enum": list(V2_TYPES[spec.dtype])},
+                        "data": {"type": "array"}}}
+        for spec in signature.inputs
+    ]  # fmt: skip
+    label = {
+        "type": "object", "required": ["request_id", "label"], "additionalProperties": False,
+        "properties": {"request_id": {"type": "string", "minLength": 1, "maxLength": 128},
+                       "label": {}, "row": {"type": "integer", "minimum": 0, "maximum": ROW_MAX}},
     }  # fmt: skip
     schemas: dict[str, Any] = {
         "Record": record,
@@ -75,7 +85,9 @@ def openapi_document(
                     "type": "object", "required": ["columns", "data"],
                     "properties": {"columns": {"type": "array", "items": {"type": "string",
                                                                           "enum": signature.names}},
-                                   "data": {"type": "array", "items": {"type": "array"}}},
+                                   "data": {"type": "array", "items": {"type": "array"}},
+                                   "index": {"type": "array"}},
+                    "additionalProperties": False,
                 }),
             ],
         },
@@ -85,16 +97,16 @@ def openapi_document(
                            "version": {"type": "integer"}, "request_id": {"type": "string"}},
         },
         "InferRequest": {"type": "object", "required": ["inputs"],
-                         "properties": {"id": {"type": "string"},
-                                        "inputs": {"type": "array", "minItems": 1,
-                                                   "items": tensor}}},
+                         "properties": {"id": {"type": ["string", "null"]}, "inputs": {
+                             "type": "array", "minItems": len(tensors), "items": {"oneOf": tensors},
+                             "allOf": [{"contains": {"properties": {"name": {"const": name}}}}
+                                       for name in signature.names]}}},
         "InferResponse": {"type": "object",
                           "required": ["model_name", "model_version", "outputs"]},
-        "Feedback": {
-            "type": "object", "required": ["request_id", "label"],
-            "properties": {"request_id": {"type": "string", "minLength": 1},
-                           "label": {}, "row": {"type": "integer", "minimum": 0}},
-        },
+        "Feedback": {"oneOf": [label, _one("feedback", {"type": "array", "minItems": 1,
+                                                        "items": label})]},
+        "V2Error": {"type": "object", "required": ["error"],
+                    "properties": {"error": {"type": "string"}, "detail": {"type": "object"}}},
         "Error": {"type": "object", "required": ["error"],
                   "properties": {"error": {"type": "object", "required": ["type", "message"]}}},
     }  # fmt: skip
@@ -104,7 +116,7 @@ def openapi_document(
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
         "responses": {"200": _json("PredictResponse", "One prediction per row"),
-                      **_errors(400, *auth, 413, 422)},
+                      **_errors(400, *auth, 413, 422, 503)},
     }  # fmt: skip
     infer = {
         "summary": "Open Inference Protocol v2",
@@ -113,7 +125,7 @@ def openapi_document(
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/InferRequest"}}}},
         "responses": {"200": _json("InferResponse", "Output tensors"),
-                      **_errors(400, *auth, 404, 413, 422)},
+                      **_errors(400, *auth, 404, 413, 422, 503, schema="V2Error")},
     }  # fmt: skip
     plain = {"responses": {"200": {"description": "OK"}, **_errors(*auth)}}
     health = {"responses": {"200": {"description": "OK"}, **_errors(503)}}
@@ -127,7 +139,8 @@ def openapi_document(
             "/feedback": {"post": {
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Feedback"}}}},
-                "responses": {"202": {"description": "Accepted"}, **_errors(400, *auth, 413)},
+                "responses": {"202": {"description": "Accepted"},
+                              **_errors(400, *auth, 409, 413, 422, 503)},
             }},
             "/health/live": {"get": health},
             "/health/ready": {"get": health},

@@ -95,6 +95,8 @@ def _split(value: Any) -> Records:
     unknown = sorted(str(k) for k in value if k not in ("columns", "data", "index"))
     if unknown:
         raise _bad(f"{field}.{unknown[0]}", "is not a field of dataframe_split")
+    if not isinstance(value.get("index", []), list):
+        raise _bad(f"{field}.index", "must be a list of row labels")
     if len(set(columns)) != len(columns):
         raise _bad(f"{field}.columns", "names a column more than once")
     width = len(columns)
@@ -149,6 +151,9 @@ def v2_records(body: Any, specs: Sequence[ColumnSpec]) -> tuple[Records, str | N
 
 def _tensor_values(tensor: dict[str, Any], name: str) -> list[Any]:
     data, shape = tensor.get("data"), tensor.get("shape")
+    if isinstance(shape, list):  # JSON's 3.0 is the whole number 3
+        shape = [int(size) if type(size) is float and size.is_integer() else size
+                 for size in shape]  # fmt: skip
     if not isinstance(data, list):
         raise _bad(name, "needs its values as a list in data")
     if (

@@ -8,7 +8,7 @@ from dataclasses import replace
 from itertools import repeat
 from typing import Any
 
-from shipyard.core.errors import FieldProblem, InputValidationError
+from shipyard.core.errors import FieldProblem, InputValidationError, ShipyardError
 from shipyard.core.logging import get_logger
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.plain import to_plain
@@ -19,9 +19,6 @@ from shipyard.serving.online.options import ServeOptions
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
 
 log = get_logger(__name__)
-
-LOG_TIMEOUT_SECONDS = 10.0
-"""How long a batch waits for room in a full prediction log before its requests fail (503)."""
 
 
 def policy_signature(signature: Signature, unknown_categories: str) -> Signature:
@@ -57,6 +54,7 @@ class Variant:
         self.deployment = deployment
         self.signature = policy_signature(model.signature, options.unknown_categories)
         self.extra = options.extra
+        self.log_failure = options.log_failure
         self._metrics = metrics
         self._log = prediction_log
         self.batcher = Batcher(
@@ -129,13 +127,35 @@ class Variant:
             deployment=self.deployment, model=self.name, version=self.version, inputs=frame,
             predictions=plain, request_ids=request_ids, latency_ms=latency, role=self.role,
         )  # fmt: skip
-        try:
-            self._log.write(batch, timeout=LOG_TIMEOUT_SECONDS)
-        except Exception as error:
+        try:  # never waits: this runs on the event loop
+            if self.log_failure == "refuse":
+                check_log(self._log)
+            self._log.write(batch, timeout=0)
+        except ShipyardError as error:
             self._metrics.event("log_failure", version=self.label)
+            if self.log_failure == "answer":
+                self._metrics.unlogged[(("version", self.label),)] += len(batch)
+                return
             for job in jobs:
                 job.result, job.error = None, error
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.name, "version": self.version, "role": self.role,
                 "flavor": self.model.manifest.flavor}  # fmt: skip
+
+
+class PredictionLogFailingError(ShipyardError):
+    """The prediction log cannot write, and the server refuses what it could not log."""
+
+    http_status = 503
+
+
+def check_log(prediction_log: PredictionLog) -> None:
+    """Raise :class:`PredictionLogFailingError` while ``prediction_log`` is failing."""
+    stats = prediction_log.stats
+    if stats.failing:
+        raise PredictionLogFailingError(
+            f"The prediction log cannot write ({stats.last_error}), so this server refuses "
+            f"predictions it could not log.",
+            hint="Fix the artifact store, or serve with --log-failure answer.",
+        )

@@ -15,13 +15,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from shipyard.core.errors import UsageError
+from shipyard.core.errors import FieldProblem, InputValidationError, UsageError
 from shipyard.core.names import check_model_name
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
 WRITERS = "_writers"
 ROLES = ("serve", "shadow")
+
+REJECTS = "_rejects"
+ROW_MAX = 2**31 - 1
+"""The largest row position the log holds: its ``row`` column is a 32-bit integer."""
 
 PREDICTION_COLUMNS = ("request_id", "row", "time", "model", "role", "latency_ms", "prediction")
 """Columns of every prediction file besides ``inputs`` (a struct of the model's input columns)
@@ -88,6 +92,18 @@ class Feedback:
         check_model_name(self.deployment)
         if not isinstance(self.request_id, str) or not self.request_id:
             raise UsageError("Feedback needs the request id of the prediction it labels.")
+        problems = []
+        if type(self.row) is not int or not 0 <= self.row <= ROW_MAX:
+            problems.append(FieldProblem("row", f"must be a whole number from 0 to {ROW_MAX}"))
+        try:
+            orjson.dumps(self.label, option=orjson.OPT_SERIALIZE_NUMPY)
+        except (TypeError, orjson.JSONEncodeError) as exc:
+            problems.append(FieldProblem("label", f"cannot be stored as JSON ({exc})"))
+        if problems:
+            raise InputValidationError(
+                problems, hint="A label is any JSON value nested at most 254 deep; row is the "
+                "position of the labelled row in its request."
+            )  # fmt: skip
 
     @property
     def date(self) -> str:
@@ -108,6 +124,12 @@ class LogStats:
     waits: int
     wait_seconds: float
     last_error: str | None
+    rejected: int = 0
+
+    @property
+    def failing(self) -> bool:
+        """The last attempt to write to the log's storage failed."""
+        return self.last_error is not None
 
 
 def partition_dir(root: str, kind: str, deployment: str, version: int | None, date: str) -> str:

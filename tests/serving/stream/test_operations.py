@@ -15,6 +15,7 @@ from shipyard.cli.app import app
 from shipyard.serving.prediction_log import PredictionLogReader
 from tests.brokers import Broker
 from tests.serving.conftest import home_workspace
+from tests.serving.promtool import check_metrics
 from tests.serving.stream.streams import Names, good_events, read, worker_thread, write
 
 
@@ -50,6 +51,7 @@ def test_an_alias_move_swaps_versions_between_batches(broker: Broker, home: Path
     assert all(len(versions) == 1 for versions in by_latency.values())  # never mixed
 
     assert ready == 200
+    check_metrics(metrics)
     assert 'shipyard_stream_events_in_total{source="' in metrics
     assert 'shipyard_stream_events_out_total{version="churn/2"}' in metrics
     assert 'shipyard_stream_worker_events_total{event="swap"} 1' in metrics
