@@ -30,6 +30,7 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     ├── PipelineStepError               exit 1, HTTP 500   a pipeline step failed
     ├── BatchInputError                 exit 1, HTTP 400   a batch input cannot be read or scored
     ├── PredictionLogFullError                  HTTP 503   the prediction log takes no more rows
+    ├── PredictionLogFailingError               HTTP 503   the log cannot write; predictions refused
     ├── ServerError                     exit 1, HTTP 502   a Shipyard server failed or was odd
     ├── UnauthorizedError                       HTTP 401   no valid bearer token
     ├── PayloadTooLargeError                    HTTP 413   the request body is too large

@@ -126,7 +126,7 @@ def test_unknown_paths_and_methods(server: Server) -> None:
 def test_a_version_that_is_not_ascii_digits_in_range_is_a_400(server: Server, version: str) -> None:
     response = httpx.get(f"{server.url}/v2/models/churn/versions/{version}")
     assert response.status_code == 400, response.text
-    assert response.json()["error"]["type"] == "UsageError"
+    assert response.json()["detail"]["type"] == "UsageError"  # the protocol's error shape
     infer = httpx.post(f"{server.url}/v2/models/churn/versions/{version}/infer", json={})
     assert infer.status_code == 400, infer.text
 
