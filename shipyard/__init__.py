@@ -75,6 +75,7 @@ if _typing.TYPE_CHECKING:
         lineage as lineage,
     )
     from shipyard.registry import (
+        AuditVerdict as AuditVerdict,
         PolicyVerdict as PolicyVerdict,
         alias_history as alias_history,
         approve as approve,
@@ -87,6 +88,7 @@ if _typing.TYPE_CHECKING:
         resolve as resolve,
         rollback as rollback,
         set_policy as set_policy,
+        verify_audit as verify_audit,
     )
     from shipyard.serving.batch import batch_score as batch_score
     from shipyard.serving.client import Client as Client
@@ -121,6 +123,7 @@ _EXPORTS = {
     "ActiveRun": "shipyard.tracking",
     "ArtifactError": "shipyard.core.errors",
     "ArtifactIntegrityError": "shipyard.core.errors",
+    "AuditVerdict": "shipyard.registry",
     "BrokerError": "shipyard.core.errors",
     "Check": "shipyard.data",
     "Client": "shipyard.serving.client",
@@ -191,6 +194,7 @@ _EXPORTS = {
     "start_run": "shipyard.tracking",
     "stream": "shipyard.serving.stream",
     "validate_dataset": "shipyard.tracking",
+    "verify_audit": "shipyard.registry",
 }
 """Each public name and the module that defines it. Names are imported on first use, so
 ``import shipyard`` (and every ``shipyard`` command) starts without loading what it won't use."""

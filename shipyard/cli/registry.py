@@ -206,25 +206,3 @@ def _report(move: AliasMove, as_json: bool, verb: str) -> None:
     else:
         was = "nothing" if move.before is None else f"version {move.before}"
         say(f"{verb.capitalize()} {move.model}@{move.alias}: {was} -> version {move.after}.")
-
-
-def audit(
-    ctx: typer.Context,
-    model: Annotated[str | None, typer.Option(help="Only events about this model.")] = None,
-    action: Annotated[str | None, typer.Option(help="Only this action, e.g. alias.set.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 100,
-    as_json: JsonOption = False,
-) -> None:
-    """Show the audit log, newest first: who changed what, when, and why."""
-    ws = state(ctx).workspace()
-    if model is not None:
-        ws.models.get_model(model)
-    events = ws.audit.list(model=model, action=action, limit=limit)
-    if as_json:
-        print_json([e.to_dict() for e in events])
-        return
-    print_table(
-        "Audit log",
-        ["time", "actor", "action", "target", "before", "after", "reason"],
-        ([e.time, e.actor, e.action, e.target, e.before, e.after, e.reason] for e in events),
-    )

@@ -52,6 +52,7 @@ if _typing.TYPE_CHECKING:
     from shipyard.models.storage import (
         fetch_package as fetch_package,
         store_package as store_package,
+        verify_package as verify_package,
     )
 
 _EXPORTS = {
@@ -82,6 +83,7 @@ _EXPORTS = {
     "register_flavor": "shipyard.models.flavors",
     "save_package": "shipyard.models.package",
     "store_package": "shipyard.models.storage",
+    "verify_package": "shipyard.models.storage",
     "to_plain": "shipyard.models.plain",
 }
 """Each public name and the module that defines it, imported on first use."""

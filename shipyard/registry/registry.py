@@ -8,6 +8,7 @@ is a promotion back to the alias's previous target, never stopped by the policy.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from shipyard.core.errors import (
@@ -18,7 +19,7 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.settings import Settings
-from shipyard.models import Trust, fetch_package
+from shipyard.models import Trust, fetch_package, verify_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.store.models import READY, AliasMove
@@ -96,21 +97,45 @@ def promote(
     refused with :class:`PolicyViolationError`. Without a policy, a version that is not ready
     (rejected or archived) is refused. Either refusal is overridden by ``force`` with a
     ``reason``; the audit event keeps the reason and, for a policy, every unmet requirement.
+    Every blob of the version's package is read and checked against its hash first: a corrupt
+    or incomplete package is never promoted, forced or not.
     """
     ws = workspace or workspace_for()
-    refusal = _refusal(check_policy(name, version, alias, workspace=ws))
-    note = reason
-    if refusal is not None:
-        if not force:
-            raise refusal
-        if not reason:
-            raise UsageError("A forced promotion needs a reason.", hint='Add --reason "...".')
-        note = f"[forced] {reason}"
-        if isinstance(refusal, PolicyViolationError):
-            note += f" (policy not met: {'; '.join(refusal.reasons)})"
-    return ws.models.move_alias(
-        name, alias, version, actor=actor or ws.actor, reason=note, action=SET
-    )
+    actor = actor or ws.actor
+    verdict = check_policy(name, version, alias, actor=actor, workspace=ws)
+    note = authorize([verdict], force=force, reason=reason)
+    verify_version_package(ws.models.get_version(name, version), ws)
+    return ws.models.move_alias(name, alias, version, actor=actor, reason=note, action=SET)
+
+
+def authorize(verdicts: Sequence[PolicyVerdict], *, force: bool, reason: str | None) -> str | None:
+    """What to write as the reason of a move judged by ``verdicts``: ``reason`` when every
+    verdict allows it; with ``force``, ``[forced] reason (...)`` naming what was overridden;
+    otherwise the refusal (the first one) is raised. A forced move needs a reason."""
+    refusals = [found for found in map(_refusal, verdicts) if found is not None]
+    if not refusals:
+        return reason
+    if not force:
+        raise refusals[0]
+    if not reason:
+        raise UsageError("A forced move needs a reason.", hint='Add --reason "...".')
+    overridden = [
+        f"policy not met: {'; '.join(r.reasons)}" if isinstance(r, PolicyViolationError)
+        else r.message
+        for r in refusals
+    ]  # fmt: skip
+    return f"[forced] {reason} ({'; '.join(overridden)})"
+
+
+def verify_version_package(version: ModelVersionRecord, workspace: Workspace) -> None:
+    """Check every blob of the version's package against its hash, or raise naming the file."""
+    try:
+        verify_package(version.package_hash, workspace.artifacts)
+    except (ArtifactIntegrityError, ArtifactMissingError) as exc:
+        raise type(exc)(
+            f"{version.ref} cannot go live: its stored package is damaged ({exc.message})",
+            hint="Register the model again from its source run, or choose another version.",
+        ) from exc
 
 
 def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
@@ -127,8 +152,8 @@ def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
     if verdict.status == READY:
         return None
     return ConflictError(
-        f"{ref} is {verdict.status}; it will not be promoted to {alias!r}.",
-        hint="Promote another version, or pass --force with --reason to override.",
+        f"{ref} is {verdict.status}; it will not go to {alias!r}.",
+        hint="Choose another version, or pass --force with --reason to override.",
     )
 
 

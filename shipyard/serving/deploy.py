@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
-from shipyard.registry import ModelRef, parse_ref, resolve
+from shipyard.registry import ModelRef, authorize_traffic, parse_ref, resolve
 from shipyard.store.deployments import DeploymentRecord, DeploymentRepository
 from shipyard.store.workspace import Workspace
 
@@ -83,9 +83,14 @@ def deploy_online(
     shadows: Sequence[str] = (),
     config: Mapping[str, Any] | None = None,
     reason: str | None = None,
+    force: bool = False,
     workspace: Workspace,
 ) -> DeploymentRecord:
-    """Create or change the online deployment ``name`` (audited), from route strings."""
+    """Create or change the online deployment ``name`` (audited), from route strings.
+
+    A version the change gives live traffic is checked as a promotion is
+    (:func:`~shipyard.registry.authorize_traffic`): refused when rejected, archived or short of
+    the policy of the alias the deployment serves, unless ``force`` with a ``reason``."""
     parsed = [parse_route(route) for route in routes]
     shadow_versions = [parse_shadow(shadow, workspace) for shadow in shadows]
     models = {model for model, _ in parsed} | {model for model, _ in shadow_versions}
@@ -101,10 +106,19 @@ def deploy_online(
     if unknown:
         raise UsageError(f"Unknown serving option(s) in the config: {', '.join(unknown)}.",
                          hint=f"Known: {', '.join(sorted(CONFIG_KEYS))}.")  # fmt: skip
-    return deployments_of(workspace).apply(
-        name, model=parsed[0][0], routes=[route for _, route in parsed],
-        shadows=[version for _, version in shadow_versions], mode="online",
-        config=dict(config or {}), actor=workspace.actor, reason=reason,
+    model, new_routes = parsed[0][0], [route for _, route in parsed]
+    new_shadows = [version for _, version in shadow_versions]
+    repository = deployments_of(workspace)
+    before = repository.find(name)
+    known = before if before is not None and before.model_name == model else None
+    note = authorize_traffic(
+        model, new_routes, new_shadows, before_routes=known.routes if known else (),
+        before_shadows=known.shadows if known else (), force=force, reason=reason,
+        workspace=workspace,
+    )  # fmt: skip
+    return repository.apply(
+        name, model=model, routes=new_routes, shadows=new_shadows, mode="online",
+        config=dict(config or {}), actor=workspace.actor, reason=note,
     )  # fmt: skip
 
 
@@ -125,7 +139,12 @@ def declared_deployments(config_file: Path | None) -> dict[str, dict[str, Any]]:
 
 
 def deploy_declared(
-    name: str, *, config_file: Path | None, reason: str | None, workspace: Workspace
+    name: str,
+    *,
+    config_file: Path | None,
+    reason: str | None,
+    force: bool = False,
+    workspace: Workspace,
 ) -> DeploymentRecord:
     """Apply the deployment ``name`` as declared in ``shipyard.yaml``."""
     declared = declared_deployments(config_file)
@@ -145,7 +164,7 @@ def deploy_declared(
         raise ConfigurationError(f"Deployment {name!r}: routes must be a mapping or a list.")
     shadows = [str(s) for s in spec.get("shadows") or []]
     return deploy_online(name, routes=route_texts, shadows=shadows, config=spec.get("config"),
-                         reason=reason, workspace=workspace)  # fmt: skip
+                         reason=reason, force=force, workspace=workspace)  # fmt: skip
 
 
 def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRecord:

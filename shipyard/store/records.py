@@ -109,6 +109,10 @@ class AuditRecord(Record):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str | None
+    origin: dict[str, Any] | None = None
+    """Where Shipyard observed the action come from (OS user, host, pid), beside the claimed
+    ``actor``."""
+    hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,9 @@ class PolicyRecord(Record):
     require_approval: bool
     updated_at: datetime
     updated_by: str
+    approval_distinct: bool = False
+    """Four eyes: the approval must come from someone other than who registered the version
+    and who promotes it (compared by claimed actor and by observed origin)."""
 
     @property
     def all_gates(self) -> bool:
@@ -230,3 +237,4 @@ class ApprovalRecord(Record):
     actor: str
     comment: str | None
     created_at: datetime
+    origin: dict[str, Any] | None = None
