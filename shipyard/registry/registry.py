@@ -112,17 +112,17 @@ def authorize(verdicts: Sequence[PolicyVerdict], *, force: bool, reason: str | N
     """What to write as the reason of a move judged by ``verdicts``: ``reason`` when every
     verdict allows it; with ``force``, ``[forced] reason (...)`` naming what was overridden;
     otherwise the refusal (the first one) is raised. A forced move needs a reason."""
-    refusals = [found for found in map(_refusal, verdicts) if found is not None]
-    if not refusals:
+    refused = [(v, found) for v in verdicts if (found := _refusal(v)) is not None]
+    if not refused:
         return reason
     if not force:
-        raise refusals[0]
+        raise refused[0][1]
     if not reason:
         raise UsageError("A forced move needs a reason.", hint='Add --reason "...".')
     overridden = [
         f"policy not met: {'; '.join(r.reasons)}" if isinstance(r, PolicyViolationError)
-        else r.message
-        for r in refusals
+        else f"{v.model}/{v.version} is {v.status}"
+        for v, r in refused
     ]  # fmt: skip
     return f"[forced] {reason} ({'; '.join(overridden)})"
 

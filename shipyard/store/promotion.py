@@ -146,8 +146,7 @@ class PromotionRepository:
             row = session.get(PromotionPolicy, (model.id, alias))
             before = None if row is None else _policy_state(row)
             distinct = bool(require_approval and approval_distinct)
-            after = {"gates": wanted, "require_approval": bool(require_approval),
-                     "approval_distinct": distinct}  # fmt: skip
+            after = _policy_document(wanted, bool(require_approval), distinct)
             if row is not None and before == after:  # the same policy again changes nothing
                 return _policy_record(name, row)
             if row is None:
@@ -320,8 +319,15 @@ def _registrant(session: Session, target: str) -> Actor | None:
 
 
 def _policy_state(row: PromotionPolicy) -> dict[str, Any]:
-    return {"gates": list(row.gates), "require_approval": row.require_approval,
-            "approval_distinct": bool(row.approval_distinct)}  # fmt: skip
+    return _policy_document(list(row.gates), row.require_approval, bool(row.approval_distinct))
+
+
+def _policy_document(gates: list[str], approval: bool, distinct: bool) -> dict[str, Any]:
+    """A policy as the audit log records it (``approval_distinct`` only when set)."""
+    document: dict[str, Any] = {"gates": gates, "require_approval": approval}
+    if distinct:
+        document["approval_distinct"] = True
+    return document
 
 
 def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
