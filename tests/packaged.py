@@ -34,7 +34,11 @@ def package_hash(workspace: Workspace) -> str:
 
 
 def register(
-    workspace: Workspace, count: int = 1, name: str = "churn", *, actor: str = "trainer",
+    workspace: Workspace,
+    count: int = 1,
+    name: str = "churn",
+    *,
+    actor: str = "trainer",
     status: str = "ready",
 ) -> list[ModelVersionRecord]:
     """Register ``count`` versions of ``name``, each with a real stored package."""

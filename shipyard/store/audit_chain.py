@@ -2,7 +2,7 @@
 hash of the event before it, and the ``audit_head`` row holds the newest event's hash.
 
 Canonical serialisation (what is hashed, and must never change): the UTF-8 bytes of the JSON
-object with the keys ``id``, ``time`` (UTC, ISO 8601 with microseconds), ``actor``,
+object with the keys ``time`` (UTC, ISO 8601 with microseconds), ``actor``,
 ``origin``, ``action``, ``target_type``, ``target``, ``before``, ``after``, ``reason`` and
 ``prev_hash``, keys sorted at every level, no whitespace (orjson's ``OPT_SORT_KEYS``). The first
 event's ``prev_hash`` is :data:`GENESIS`.
@@ -33,7 +33,6 @@ HEAD_ID = 1
 
 def canonical(
     *,
-    id: int,
     time: datetime,
     actor: str,
     origin: dict[str, Any] | None,
@@ -48,7 +47,7 @@ def canonical(
     """The bytes an audit event's hash is taken over (see the module docstring)."""
     before, after, origin = _as_stored(before), _as_stored(after), _as_stored(origin)
     document = {
-        "id": int(id), "time": time.astimezone(UTC).isoformat(timespec="microseconds"),
+        "time": time.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": actor, "origin": origin, "action": action, "target_type": target_type,
         "target": target, "before": before, "after": after, "reason": reason,
         "prev_hash": prev_hash,
@@ -65,7 +64,7 @@ def event_hash(event: AuditEvent) -> str:
     """The hash an event's content has now (compare with the hash it carries)."""
     return sha256_bytes(
         canonical(
-            id=event.id, time=event.time, actor=event.actor, origin=event.origin,
+            time=event.time, actor=event.actor, origin=event.origin,
             action=event.action, target_type=event.target_type, target=event.target,
             before=event.before, after=event.after, reason=event.reason,
             prev_hash=event.prev_hash,
@@ -86,12 +85,13 @@ def lock_head(session: Session) -> AuditHead:
 
 
 def append(session: Session, event: AuditEvent) -> None:
-    """Add ``event`` to the chain inside the caller's transaction."""
+    """Add ``event`` to the chain inside the caller's transaction. The event row is only ever
+    inserted, never updated, so the application's role needs no UPDATE right on it."""
     head = lock_head(session)
     event.prev_hash = head.last_hash
-    session.add(event)
-    session.flush()  # assigns the id, which the hash covers
     event.hash = event_hash(event)
+    session.add(event)
+    session.flush()  # assigns the id the head names
     head.last_id, head.last_hash = event.id, event.hash
 
 
@@ -109,15 +109,15 @@ def chain_existing(connection: Connection) -> int:
     """Hash every event in id order, from the genesis (the upgrade of a store whose events
     predate the chain); returns how many were chained."""
     previous, last_id, count = GENESIS, None, 0
-    fields = [c for c in _EVENTS.c if c.name != "hash"]
-    rows = connection.execute(select(*fields).order_by(_EVENTS.c.id)).mappings().all()
+    fields = [c for c in _EVENTS.c if c.name not in ("id", "hash")]
+    rows = connection.execute(select(_EVENTS.c.id, *fields).order_by(_EVENTS.c.id)).all()
     for row in rows:
-        content = {**row, "prev_hash": previous}
-        digest = sha256_bytes(canonical(**content))
+        content = {c.name: value for c, value in zip(fields, row[1:], strict=True)}
+        digest = sha256_bytes(canonical(**{**content, "prev_hash": previous}))
         connection.execute(
-            update(_EVENTS).where(_EVENTS.c.id == row["id"]).values(prev_hash=previous, hash=digest)
+            update(_EVENTS).where(_EVENTS.c.id == row[0]).values(prev_hash=previous, hash=digest)
         )
-        previous, last_id, count = digest, row["id"], count + 1
+        previous, last_id, count = digest, row[0], count + 1
     heads = table("audit_head", column("id"), column("last_id"), column("last_hash"))
     connection.execute(delete(heads))
     connection.execute(insert(heads).values(id=HEAD_ID, last_id=last_id, last_hash=previous))

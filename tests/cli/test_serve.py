@@ -10,8 +10,8 @@ import pytest
 
 from shipyard.store.workspace import Workspace
 from tests.cli.conftest import Invoke
-from tests.serving.server import register_commands
 from tests.packaged import package_hash
+from tests.serving.server import register_commands
 
 register_commands()
 
@@ -19,9 +19,10 @@ HASH = "ab" * 32
 
 
 def _seed(workspace: Workspace) -> None:
+    digest = package_hash(workspace)
     for _ in range(3):
         workspace.models.create_version(
-            "churn", package_hash=package_hash(workspace), flavor="sklearn", signature={"inputs": []},
+            "churn", package_hash=digest, flavor="sklearn", signature={"inputs": []},
             source_run_id=None, actor="trainer",
         )  # fmt: skip
     workspace.models.move_alias("churn", "production", 1, actor="a", reason=None)

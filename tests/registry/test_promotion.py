@@ -8,8 +8,8 @@ import pytest
 import shipyard as sy
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
 from shipyard.store.workspace import Workspace
-from tests.workers import promote_once
 from tests.packaged import package_hash
+from tests.workers import promote_once
 
 
 def _register(workspace: Workspace, count: int, name: str = "churn") -> None:
