@@ -44,10 +44,16 @@ def resolve(ref: str | ModelRef, *, workspace: Workspace | None = None) -> Model
 
 
 def trust_for(trusted: Trust, workspace: Workspace) -> Trust:
-    """What a load may trust: the caller's choice plus the workspace's ``trusted_types``."""
+    """What a load may trust: the caller's choice plus the workspace's ``trusted_types`` and
+    ``trusted_modules``."""
     if trusted is True:
         return True
-    return frozenset(trusted or ()) | frozenset(workspace.settings.trusted_types)
+    settings = workspace.settings
+    return (
+        frozenset(trusted or ())
+        | frozenset(settings.trusted_types)
+        | frozenset(settings.trusted_modules)
+    )
 
 
 def load_model(
@@ -60,7 +66,8 @@ def load_model(
 ) -> LoadedModel:
     """Load a registered model: every file's hash is verified, then the input example is run
     once. ``trusted=True`` allows formats that can run code (pickle, joblib); a list of type
-    names trusts just those (added to the workspace's ``trusted_types`` setting)."""
+    or module names trusts just those (added to the workspace's ``trusted_types`` and
+    ``trusted_modules`` settings)."""
     from shipyard.models import load_package  # the ML stack loads only when a model does
 
     ws = workspace or workspace_for(settings)
