@@ -15,8 +15,10 @@ import shipyard as sy
 from shipyard.store.workspace import Workspace
 from tests.cli_process import shipyard
 
-MODULE = '''
+MODULE = """
 from pathlib import Path
+
+pytestmark = pytest.mark.slow
 Path({marker!r}).write_text("imported")  # an import side effect
 
 
@@ -30,7 +32,7 @@ class Scorer:
     @classmethod
     def load_model(cls, directory):
         return cls()
-'''
+"""
 
 
 @pytest.fixture

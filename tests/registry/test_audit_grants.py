@@ -17,6 +17,8 @@ from tests.conftest import new_postgres_database
 from tests.packaged import register
 from tests.services import PostgresServer
 
+pytestmark = pytest.mark.slow
+
 DOC = Path(__file__).parents[2] / "docs" / "audit.md"
 
 

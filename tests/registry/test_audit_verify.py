@@ -7,6 +7,7 @@ import json
 import multiprocessing
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -17,6 +18,8 @@ from shipyard.store.workspace import Workspace
 from tests.cli_process import shipyard
 from tests.packaged import register
 from tests.workers import promote_once
+
+pytestmark = pytest.mark.slow
 
 
 def _history(workspace: Workspace) -> None:
