@@ -23,3 +23,30 @@ def shipyard(
     return subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
+
+
+AS_USER = """
+import os, pwd, sys
+import psycopg, sqlalchemy.dialects.postgresql.psycopg  # loaded while the interpreter is readable
+import shipyard.cli.app, shipyard.cli.registry, shipyard.registry, shipyard.store.workspace
+import shipyard.cli.output, shipyard.core.origin, rich.console, rich.table
+user = pwd.getpwnam(sys.argv[1])
+os.setgid(user.pw_gid)
+os.setuid(user.pw_uid)
+os.chdir("/")
+sys.argv = ["shipyard", *sys.argv[2:]]
+shipyard.cli.app.main()
+"""
+
+
+def shipyard_as(
+    user: str, workspace: Workspace, *args: str, actor: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``shipyard ARGS`` run by another operating-system ``user`` (needs root; the store must be
+    reachable by that user, e.g. PostgreSQL over the network)."""
+    command = [sys.executable, "-c", AS_USER, user, "--store",
+               workspace.settings.resolved_store_url, *args]  # fmt: skip
+    env = {**os.environ, "SHIPYARD_ACTOR": actor, "COLUMNS": "250"}
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )

@@ -102,13 +102,21 @@ def policy(
             "--require-approval/--no-approval", help="Set: whether an approval is required."
         ),
     ] = None,
+    distinct_approver: Annotated[
+        bool | None,
+        typer.Option(
+            "--distinct-approver/--any-approver",
+            help="Set: four eyes, the approver must not be who registered or promotes the "
+            "version (compared by claimed actor and observed OS user and host).",
+        ),
+    ] = None,
     clear: Annotated[bool, typer.Option(help="Lift the alias's policy.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show a model's promotion policies, or set (--gate, --require-approval) or lift (--clear)
     the policy of one alias."""
     ws = state(ctx).workspace()
-    changing = gate is not None or require_approval is not None
+    changing = any(o is not None for o in (gate, require_approval, distinct_approver))
     if changing or clear:
         if alias is None:
             raise UsageError(
@@ -124,7 +132,9 @@ def policy(
             name, alias,
             gates=gate if gate is not None else (current.gates if current else []),
             require_approval=require_approval if require_approval is not None
-            else bool(current and current.require_approval),
+            else bool(current and current.require_approval) or bool(distinct_approver),
+            distinct_approver=distinct_approver if distinct_approver is not None
+            else bool(current and current.approval_distinct),
             workspace=ws,
         )  # fmt: skip
     policies = list_policies(name, workspace=ws)
@@ -136,8 +146,8 @@ def policy(
     print_table(
         f"Promotion policies of {name}",
         ["alias", "gates", "approval", "updated", "by"],
-        ([p.alias, _gates_text(p), "required" if p.require_approval else "-", p.updated_at,
-          p.updated_by] for p in policies),
+        ([p.alias, _gates_text(p), _approval_text(p), p.updated_at, p.updated_by]
+         for p in policies),
     )  # fmt: skip
 
 
@@ -147,6 +157,12 @@ def _clear_policy(ws: Workspace, name: str, alias: str, as_json: bool) -> None:
         print_json({"model": name, "alias": alias, "cleared": lifted})
     else:
         say(f"Lifted the policy of {name}@{alias}." if lifted else f"{name}@{alias} had no policy.")
+
+
+def _approval_text(policy: PolicyRecord) -> str:
+    if not policy.require_approval:
+        return "-"
+    return "required, by a second person" if policy.approval_distinct else "required"
 
 
 def _gates_text(policy: PolicyRecord) -> str:
