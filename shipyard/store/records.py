@@ -42,6 +42,10 @@ class RunRecord(Record):
     error: str | None
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
+    """When the run's process last said it was alive (None: it never did, e.g. a cached step)."""
 
     @property
     def duration_seconds(self) -> float | None:

@@ -24,6 +24,9 @@ if _typing.TYPE_CHECKING:
         set_tags as set_tags,
         start_run as start_run,
     )
+    from shipyard.tracking.liveness import (
+        reap_runs as reap_runs,
+    )
     from shipyard.tracking.run import (
         ActiveRun as ActiveRun,
     )
@@ -39,6 +42,7 @@ _EXPORTS = {
     "log_model": "shipyard.tracking.fluent",
     "log_param": "shipyard.tracking.fluent",
     "log_params": "shipyard.tracking.fluent",
+    "reap_runs": "shipyard.tracking.liveness",
     "seed_everything": "shipyard.tracking.fluent",
     "set_tag": "shipyard.tracking.fluent",
     "set_tags": "shipyard.tracking.fluent",

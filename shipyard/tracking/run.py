@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import tempfile
 import threading
 import traceback
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from shipyard.store.runs import FAILED, FINISHED, KILLED
 from shipyard.store.workspace import Workspace
 from shipyard.tracking import capture
 from shipyard.tracking.artifacts import log_file, log_folder
+from shipyard.tracking.liveness import Heartbeat, staging_dir
 from shipyard.tracking.metric_buffer import MetricBuffer
 
 
@@ -52,6 +52,7 @@ class ActiveRun:
             target=self._capture_context, name="shipyard-capture", daemon=True
         )
         self._capture_thread.start()
+        self._heartbeat = Heartbeat(workspace, record.id, settings.heartbeat_interval)
         _unended.add(self)
 
     def __repr__(self) -> str:
@@ -157,7 +158,7 @@ class ActiveRun:
 
         self._check_open()
         check_model_name(name)
-        with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:
+        with staging_dir(self.id, "package") as temporary:
             directory = Path(temporary) / "package"
             manifest = save_package(
                 model,
@@ -201,6 +202,7 @@ class ActiveRun:
         if self._ended:
             raise ConflictError(f"Run {self.id} has already ended.")
         self._ended = True
+        self._heartbeat.stop()
         _unended.discard(self)
         try:
             self._metrics.close()
