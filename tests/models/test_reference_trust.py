@@ -15,10 +15,10 @@ import shipyard as sy
 from shipyard.store.workspace import Workspace
 from tests.cli_process import shipyard
 
+pytestmark = pytest.mark.slow
+
 MODULE = """
 from pathlib import Path
-
-pytestmark = pytest.mark.slow
 Path({marker!r}).write_text("imported")  # an import side effect
 
 
