@@ -193,5 +193,7 @@ def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRec
     existing = repository.find(name)
     if existing is not None and existing.routes == [route] and not existing.shadows:
         return existing
+    if ref.version is not None:  # a fixed version on live traffic is judged as a promotion
+        authorize_traffic(ref.name, [route], workspace=workspace)
     return repository.apply(name, model=ref.name, routes=[route], mode="online",
                             actor=workspace.actor, reason=f"shipyard serve {target}")  # fmt: skip

@@ -4,6 +4,7 @@ satisfies it."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -31,8 +32,11 @@ def test_a_claimed_actor_is_kept_beside_the_observed_origin(workspace: Workspace
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 def test_four_eyes_compares_observed_origins_not_only_names(workspace: Workspace) -> None:
     register(workspace, 1, actor="ana")
-    sy.set_policy("churn", "production", gates=[], require_approval=True,
-                  distinct_approver=True, workspace=workspace)  # fmt: skip
+    set_ = shipyard(workspace, "models", "policy", "churn", "--alias", "production",
+                    "--distinct-approver", "--json")  # fmt: skip
+    assert set_.returncode == 0, set_.stdout + set_.stderr
+    policy = json.loads(set_.stdout)[0]
+    assert (policy["require_approval"], policy["approval_distinct"]) == (True, True)
     # the same OS user approving under another name is not a second person
     sy.approve("churn", 1, "production", actor="bob", workspace=workspace)
     refused = shipyard(workspace, "promote", "churn/1", "--alias", "production", actor="carol")

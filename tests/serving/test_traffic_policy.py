@@ -85,3 +85,10 @@ def test_a_version_whose_package_is_corrupt_is_never_promoted(workspace: Workspa
     routed = shipyard(workspace, "deploy", "online", "churn-online", "--route", "churn/2=100",
                       "--force", "--reason", "try")  # fmt: skip
     assert routed.returncode == 1 and "damaged" in routed.stdout + routed.stderr
+
+
+def test_serving_a_rejected_version_directly_is_refused(workspace: Workspace) -> None:
+    _churn(workspace)
+    done = shipyard(workspace, "serve", "churn/3", "--port", "0")
+    assert done.returncode == 1
+    assert "churn/3 is rejected" in done.stdout + done.stderr
