@@ -97,7 +97,11 @@ from shipyard.pipeline.runner import (
     retrain as retrain,
     run_pipeline as run_pipeline,
 )
-from shipyard.registry.audit import get_audit as get_audit
+from shipyard.registry.audit import (
+    AuditVerdict as AuditVerdict,
+    get_audit as get_audit,
+    verify_audit as verify_audit,
+)
 from shipyard.registry.policies import (
     PolicyVerdict as PolicyVerdict,
     approve as approve,
@@ -147,6 +151,7 @@ from shipyard.tracking.fluent import (
     set_tags as set_tags,
     start_run as start_run,
 )
+from shipyard.tracking.liveness import reap_runs as reap_runs
 from shipyard.tracking.run import ActiveRun as ActiveRun
 from shipyard.tracking.search import (
     RunPage as RunPage,

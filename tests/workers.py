@@ -20,8 +20,12 @@ def log_many_metrics(store_url: str, home: str, count: int) -> str:
     return run.id
 
 
-def promote_once(store_url: str, home: str, name: str, version: int, actor: str) -> int | None:
-    settings = sy.load_settings(store_url=store_url, home=home, actor=actor)
+def promote_once(
+    store_url: str, home: str, name: str, version: int, actor: str, artifacts_url: str | None = None
+) -> int | None:
+    settings = sy.load_settings(
+        store_url=store_url, home=home, actor=actor, artifacts_url=artifacts_url
+    )
     workspace = Workspace(settings)
     move = sy.promote(name, version, "production", reason=f"by {actor}", workspace=workspace)
     workspace.close()

@@ -1,4 +1,5 @@
-"""The audit log: who did what to which target, when, and why. Append-only."""
+"""The audit log: who did what to which target, when, and why. Append-only, and a hash chain
+(``audit_chain``): every event records the claimed actor and the origin Shipyard observed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from shipyard._store.audit_chain import AuditVerdict, append, verify
 from shipyard._store.database import Database
 from shipyard._store.records import AuditRecord
 from shipyard._store.tables import AuditEvent
 from shipyard.core.clock import utcnow
+from shipyard.core.origin import observed_origin
 
 
 def record_event(
@@ -24,8 +27,10 @@ def record_event(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """Add an audit event inside the caller's transaction, so it commits with the change."""
-    session.add(
+    """Add an audit event inside the caller's transaction, so it commits with the change; it
+    is chained to the event before it, and records this process's observed origin."""
+    append(
+        session,
         AuditEvent(
             time=utcnow(),
             actor=actor,
@@ -35,7 +40,8 @@ def record_event(
             before=before,
             after=after,
             reason=reason,
-        )
+            origin=observed_origin(),
+        ),
     )
 
 
@@ -82,6 +88,14 @@ class AuditRepository:
                     e.before,
                     e.after,
                     e.reason,
+                    e.origin,
+                    e.hash,
                 )
                 for e in session.scalars(query)
             ]
+
+    def verify(self) -> AuditVerdict:
+        """Walk the hash chain; name every changed or removed event and every alias whose
+        target disagrees with the last event about it."""
+        with self._db.read() as session:
+            return verify(session)

@@ -25,12 +25,20 @@ from shipyard._store.records import (
     ModelVersionRecord,
     PolicyRecord,
 )
-from shipyard._store.tables import Approval, Evaluation, Model, ModelVersion, PromotionPolicy
+from shipyard._store.tables import (
+    Approval,
+    AuditEvent,
+    Evaluation,
+    Model,
+    ModelVersion,
+    PromotionPolicy,
+)
 from shipyard._store.upsert import insert_ignore
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
+from shipyard.core.origin import observed_origin
 
 GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 
@@ -44,6 +52,17 @@ class PromotionState:
     policy: PolicyRecord | None
     evaluation: EvaluationRecord | None
     approvals: tuple[ApprovalRecord, ...]
+    registered_by: Actor | None = None
+    """Who registered the version: the claimed actor and the observed origin of its
+    ``version.create`` event (None when the log has no such event)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone who acted: the name they claimed and the origin Shipyard observed."""
+
+    actor: str
+    origin: dict[str, Any] | None
 
 
 class PromotionRepository:
@@ -110,6 +129,7 @@ class PromotionRepository:
         gates: Sequence[str],
         require_approval: bool,
         actor: str,
+        approval_distinct: bool = False,
     ) -> PolicyRecord:
         """Set the policy of ``name@alias`` (the model is created on first use, so a policy can
         be declared before the first version is registered)."""
@@ -125,13 +145,15 @@ class PromotionRepository:
             model = lock_model(session, name)
             row = session.get(PromotionPolicy, (model.id, alias))
             before = None if row is None else _policy_state(row)
-            after = {"gates": wanted, "require_approval": bool(require_approval)}
+            distinct = bool(require_approval and approval_distinct)
+            after = _policy_document(wanted, bool(require_approval), distinct)
             if row is not None and before == after:  # the same policy again changes nothing
                 return _policy_record(name, row)
             if row is None:
                 row = PromotionPolicy(model_id=model.id, alias=alias)
                 session.add(row)
             row.gates, row.require_approval = wanted, bool(require_approval)
+            row.approval_distinct = distinct
             row.updated_at, row.updated_by = utcnow(), actor
             record_event(
                 session, actor=actor, action="policy.set", target_type="policy",
@@ -186,7 +208,7 @@ class PromotionRepository:
                 )
             row = Approval(
                 id=new_id(), version_id=target.id, alias=alias, actor=actor, comment=comment,
-                created_at=utcnow(),
+                created_at=utcnow(), origin=observed_origin(),
             )  # fmt: skip
             session.add(row)
             record_event(
@@ -218,6 +240,7 @@ class PromotionRepository:
                 policy=None if policy is None else _policy_record(name, policy),
                 evaluation=evaluations[0] if evaluations else None,
                 approvals=tuple(_approvals(session, name, target, alias)),
+                registered_by=_registrant(session, f"{name}/{version}"),
             )
 
 
@@ -281,15 +304,37 @@ def _approvals(
     return [_approval_record(name, target.version, row) for row in session.scalars(query)]
 
 
+def _registrant(session: Session, target: str) -> Actor | None:
+    event = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.target_type == "model_version",
+            AuditEvent.target == target,
+            AuditEvent.action == "version.create",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    return None if event is None else Actor(event.actor, event.origin)
+
+
 def _policy_state(row: PromotionPolicy) -> dict[str, Any]:
-    return {"gates": list(row.gates), "require_approval": row.require_approval}
+    return _policy_document(list(row.gates), row.require_approval, bool(row.approval_distinct))
+
+
+def _policy_document(gates: list[str], approval: bool, distinct: bool) -> dict[str, Any]:
+    """A policy as the audit log records it (``approval_distinct`` only when set)."""
+    document: dict[str, Any] = {"gates": gates, "require_approval": approval}
+    if distinct:
+        document["approval_distinct"] = True
+    return document
 
 
 def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
     return PolicyRecord(
         model_name=name, alias=row.alias, gates=tuple(row.gates),
         require_approval=row.require_approval, updated_at=row.updated_at,
-        updated_by=row.updated_by,
+        updated_by=row.updated_by, approval_distinct=bool(row.approval_distinct),
     )  # fmt: skip
 
 
@@ -304,5 +349,5 @@ def _evaluation_record(name: str, version: int, row: Evaluation) -> EvaluationRe
 def _approval_record(name: str, version: int, row: Approval) -> ApprovalRecord:
     return ApprovalRecord(
         id=row.id, model_name=name, version=version, alias=row.alias, actor=row.actor,
-        comment=row.comment, created_at=row.created_at,
+        comment=row.comment, created_at=row.created_at, origin=row.origin,
     )  # fmt: skip

@@ -48,6 +48,10 @@ class RunRecord(Record):
     metrics: dict[str, float] = field(default_factory=dict)
     """Each metric's latest value (at its highest step); filled by ``get_run`` and
     ``search_runs``, empty where a run is listed without them."""
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
+    """When the run's process last said it was alive (None: it never did, e.g. a cached step)."""
 
     @property
     def duration_seconds(self) -> float | None:
@@ -125,6 +129,10 @@ class AuditRecord(Record):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str | None
+    origin: dict[str, Any] | None = None
+    """Where Shipyard observed the action come from (OS user, host, pid), beside the claimed
+    ``actor``."""
+    hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,9 @@ class PolicyRecord(Record):
     require_approval: bool
     updated_at: datetime
     updated_by: str
+    approval_distinct: bool = False
+    """Four eyes: the approval must come from someone other than who registered the version
+    and who promotes it (compared by claimed actor and by observed origin)."""
 
     @property
     def all_gates(self) -> bool:
@@ -246,3 +257,4 @@ class ApprovalRecord(Record):
     actor: str
     comment: str | None
     created_at: datetime
+    origin: dict[str, Any] | None = None

@@ -20,13 +20,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shipyard._store.runs import RUN_STATUSES
 from shipyard.core.errors import UsageError
 
 PARAMS, METRICS, TAGS, ATTRIBUTE = "params", "metrics", "tags", "attribute"
 STRING_ATTRIBUTES = ("status", "name", "project", "kind", "parent_run_id")
 TIME_ATTRIBUTES = ("start_time", "end_time")
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "like")
-RUN_STATUSES = ("running", "finished", "failed", "killed")
 
 _TOKEN = re.compile(
     r"""\s*(?:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +23,18 @@ RUN_STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
 
 #: (run_id, key, value, step, timestamp in ms)
 MetricRow = tuple[str, str, float, int, int]
+#: (host, pid, process start time in clock ticks since boot)
+ProcessIdentity = tuple[str, int, int | None]
+
+
+class RunningProcess(NamedTuple):
+    """A running run and the process that said it runs it."""
+
+    run_id: str
+    host: str
+    pid: int
+    process_start: int | None
+    heartbeat_at: datetime | None
 
 
 def _table(model: Any) -> Table:
@@ -44,7 +56,10 @@ class RunRepository:
         kind: str = "train",
         parent_run_id: str | None = None,
         entrypoint: str | None = None,
+        process: ProcessIdentity | None = None,
     ) -> RunRecord:
+        """Start a run; ``process`` (host, pid, process start time) says where it lives, so a
+        run whose process dies can be reaped."""
         run_id = new_id()
         with self._db.write() as session:
             if parent_run_id is not None and session.get(Run, parent_run_id) is None:
@@ -62,6 +77,9 @@ class RunRepository:
                 parent_run_id=parent_run_id,
                 entrypoint=entrypoint,
             )
+            if process is not None:
+                row.host, row.pid, row.process_start = process
+                row.heartbeat_at = row.start_time
             session.add(row)
             session.flush()
             return run_record(row, {}, {})
@@ -123,6 +141,39 @@ class RunRepository:
                 setattr(row, name, value)
             session.flush()
             return run_record(row, *_params_and_tags(session, run_id))
+
+    # -- liveness --------------------------------------------------------------------------
+
+    def heartbeat(self, run_ids: Sequence[str]) -> None:
+        """Record that the running runs ``run_ids`` are alive now."""
+        if run_ids:
+            with self._db.write() as session:
+                session.execute(
+                    update(Run)
+                    .where(Run.id.in_(list(run_ids)), Run.status == RUNNING)
+                    .values(heartbeat_at=utcnow())
+                )
+
+    def running_with_process(self) -> builtins.list[RunningProcess]:
+        """Every running run that recorded its process: (id, host, pid, start, heartbeat)."""
+        query = select(Run.id, Run.host, Run.pid, Run.process_start, Run.heartbeat_at).where(
+            Run.status == RUNNING, Run.host.is_not(None), Run.pid.is_not(None)
+        )
+        with self._db.read() as session:
+            return [
+                RunningProcess(run_id, str(host), int(pid or 0), start, seen)
+                for run_id, host, pid, start, seen in session.execute(query)
+            ]
+
+    def mark_killed(self, run_id: str, *, last_seen: datetime | None, error: str) -> bool:
+        """End a run that is still running as ``killed``, at the time it was last seen alive;
+        returns False when it had ended meanwhile."""
+        with self._db.write() as session:
+            row = _get_row(session, run_id)
+            if row.status != RUNNING:
+                return False
+            row.status, row.end_time, row.error = KILLED, last_seen or row.start_time, error
+            return True
 
     def get(self, run_id: str) -> RunRecord:
         with self._db.read() as session:
@@ -333,5 +384,5 @@ def run_record(row: Run, params: dict[str, str], tags: dict[str, str]) -> RunRec
         entrypoint=row.entrypoint, git_commit=row.git_commit, git_dirty=row.git_dirty,
         git_diff_hash=row.git_diff_hash, seed=row.seed, environment=row.environment,
         environment_lock_hash=row.environment_lock_hash, error=row.error,
-        params=params, tags=tags,
+        params=params, tags=tags, host=row.host, pid=row.pid, heartbeat_at=row.heartbeat_at,
     )  # fmt: skip

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,6 +60,11 @@ class Run(Base):
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     environment_lock_hash: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # Where the run lives, so a run whose process died can be found (revision 0006).
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    process_start: Mapped[int | None] = mapped_column(BigInteger)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Param(Base):
@@ -154,6 +160,21 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     reason: Mapped[str | None] = mapped_column(Text)
+    # The origin Shipyard observed and the hash chain (revision 0006, see store/audit_chain.py).
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the newest audit event and its hash. Appending an event locks it, so appends
+    are serialised on every database, and a removed newest event is noticed."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Dataset(Base):
@@ -268,6 +289,7 @@ class PromotionPolicy(Base):
     alias: Mapped[str] = mapped_column(String(100), primary_key=True)
     gates: Mapped[list[str]] = mapped_column(JSONText())
     require_approval: Mapped[bool] = mapped_column(Boolean)
+    approval_distinct: Mapped[bool] = mapped_column(Boolean, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(200))
 
@@ -283,6 +305,7 @@ class Approval(Base):
     alias: Mapped[str] = mapped_column(String(100))
     actor: Mapped[str] = mapped_column(String(200))
     comment: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSONText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

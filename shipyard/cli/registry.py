@@ -13,8 +13,6 @@ from shipyard import (
     ModelVersionRecord,
     PolicyRecord,
     Workspace,
-    get_audit,
-    get_model,
 )
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
@@ -108,13 +106,21 @@ def policy(
             "--require-approval/--no-approval", help="Set: whether an approval is required."
         ),
     ] = None,
+    distinct_approver: Annotated[
+        bool | None,
+        typer.Option(
+            "--distinct-approver/--any-approver",
+            help="Set: four eyes, the approver must not be who registered or promotes the "
+            "version (compared by claimed actor and observed OS user and host).",
+        ),
+    ] = None,
     clear: Annotated[bool, typer.Option(help="Lift the alias's policy.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show a model's promotion policies, or set (--gate, --require-approval) or lift (--clear)
     the policy of one alias."""
     ws = state(ctx).workspace()
-    changing = gate is not None or require_approval is not None
+    changing = any(o is not None for o in (gate, require_approval, distinct_approver))
     if changing or clear:
         if alias is None:
             raise UsageError(
@@ -130,7 +136,9 @@ def policy(
             name, alias,
             gates=gate if gate is not None else (current.gates if current else []),
             require_approval=require_approval if require_approval is not None
-            else bool(current and current.require_approval),
+            else bool(current and current.require_approval) or bool(distinct_approver),
+            distinct_approver=distinct_approver if distinct_approver is not None
+            else bool(current and current.approval_distinct),
             workspace=ws,
         )  # fmt: skip
     policies = list_policies(name, workspace=ws)
@@ -142,8 +150,8 @@ def policy(
     print_table(
         f"Promotion policies of {name}",
         ["alias", "gates", "approval", "updated", "by"],
-        ([p.alias, _gates_text(p), "required" if p.require_approval else "-", p.updated_at,
-          p.updated_by] for p in policies),
+        ([p.alias, _gates_text(p), _approval_text(p), p.updated_at, p.updated_by]
+         for p in policies),
     )  # fmt: skip
 
 
@@ -153,6 +161,12 @@ def _clear_policy(ws: Workspace, name: str, alias: str, as_json: bool) -> None:
         print_json({"model": name, "alias": alias, "cleared": lifted})
     else:
         say(f"Lifted the policy of {name}@{alias}." if lifted else f"{name}@{alias} had no policy.")
+
+
+def _approval_text(policy: PolicyRecord) -> str:
+    if not policy.require_approval:
+        return "-"
+    return "required, by a second person" if policy.approval_distinct else "required"
 
 
 def _gates_text(policy: PolicyRecord) -> str:
@@ -212,25 +226,3 @@ def _report(move: AliasMove, as_json: bool, verb: str) -> None:
     else:
         was = "nothing" if move.before is None else f"version {move.before}"
         say(f"{verb.capitalize()} {move.model}@{move.alias}: {was} -> version {move.after}.")
-
-
-def audit(
-    ctx: typer.Context,
-    model: Annotated[str | None, typer.Option(help="Only events about this model.")] = None,
-    action: Annotated[str | None, typer.Option(help="Only this action, e.g. alias.set.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 100,
-    as_json: JsonOption = False,
-) -> None:
-    """Show the audit log, newest first: who changed what, when, and why."""
-    ws = state(ctx).workspace()
-    if model is not None:
-        get_model(model, workspace=ws)  # an unknown model is an error, not an empty log
-    events = get_audit(model=model, action=action, limit=limit, workspace=ws)
-    if as_json:
-        print_json([e.to_dict() for e in events])
-        return
-    print_table(
-        "Audit log",
-        ["time", "actor", "action", "target", "before", "after", "reason"],
-        ([e.time, e.actor, e.action, e.target, e.before, e.after, e.reason] for e in events),
-    )

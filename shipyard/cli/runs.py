@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from shipyard import get_run, list_artifacts, search_runs
-from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
+from shipyard import get_run, list_artifacts, reap_runs, search_runs
+from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 
-app = typer.Typer(help="List and inspect tracked runs.", no_args_is_help=True)
+app = typer.Typer(help="List, inspect and reap tracked runs.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -95,3 +95,30 @@ def show_run(
         ["name", "kind", "size", "sha256"],
         ([a.name, a.kind, a.size, a.hash[:16]] for a in artifacts),
     )
+
+
+@app.command("reap")
+def reap(
+    ctx: typer.Context,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds without a heartbeat after which a run on another host is "
+            "killed (default: the heartbeat_timeout setting).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark runs whose process is gone as killed: on this host at once, on other hosts once
+    their heartbeat is older than the timeout. Their staging folders are removed."""
+    ws = state(ctx).workspace()
+    reaped = reap_runs(timeout=timeout, workspace=ws)
+    if as_json:
+        print_json([ws.runs.get(run_id).to_dict() for run_id in reaped])
+        return
+    if not reaped:
+        say("No run was left running by a process that is gone.")
+    for run_id in reaped:
+        run = ws.runs.get(run_id)
+        say(f"Run {run.id} ({run.name}) marked killed: {run.error}")

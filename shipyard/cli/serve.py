@@ -124,9 +124,17 @@ def deploy_online_command(
         list[str] | None, typer.Option(help="Serving option KEY=VALUE, e.g. max_batch_size=32.")
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why, for the audit log.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Give traffic to a version the served alias's policy refuses, or a rejected "
+            "one (needs --reason; audited with what it overrode)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Route traffic between versions (canary weights) and mirror it to shadows.
+    """Route traffic between versions (canary weights) and mirror it to shadows. A version
+    given live traffic is checked as a promotion to the alias the deployment serves is.
 
     Without --route the deployment is read from the `deployments:` section of shipyard.yaml.
     A running server picks the change up at its next poll.
@@ -136,12 +144,12 @@ def deploy_online_command(
     if route:
         record = deploy_online(name, routes=route, shadows=shadow or [],
                                config=_config(config or []), reason=reason,
-                               workspace=ws)  # fmt: skip
+                               force=force, workspace=ws)  # fmt: skip
     else:
         if shadow or config:
             raise UsageError("--shadow and --config need --route (or use shipyard.yaml).")
         record = deploy_declared(name, config_file=st.settings().config_file, reason=reason,
-                                 workspace=ws)  # fmt: skip
+                                 force=force, workspace=ws)  # fmt: skip
     if as_json:
         print_json(record.to_dict())
         return

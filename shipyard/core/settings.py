@@ -71,6 +71,21 @@ class _Settings(BaseModel):
         description="Largest configuration file read (shipyard.yaml, expectations, monitors); "
         "set it with SHIPYARD_CONFIG_MAX_BYTES, since it bounds reading shipyard.yaml itself.",
     )
+    trusted_modules: tuple[str, ...] = Field(
+        default=(),
+        description="Modules (and their submodules) whose classes a python-flavor package may "
+        "name to be loaded by reference; importing a module runs its code, so nothing is "
+        "trusted by default. E.g. [churn_model].",
+    )
+    heartbeat_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between a live run's heartbeats."
+    )
+    heartbeat_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="A run on another host whose last heartbeat is older than this many "
+        "seconds is reaped as killed.",
+    )
     config_file: Path | None = Field(
         default=None, description="The shipyard.yaml these settings were read from, if any."
     )
@@ -186,7 +201,7 @@ def load_settings(**overrides: Any) -> Settings:
         ) from exc
 
 
-_LIST_SETTINGS = {"trusted_types"}
+_LIST_SETTINGS = {"trusted_types", "trusted_modules"}
 """Settings whose environment variable holds a JSON list."""
 
 

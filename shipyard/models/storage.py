@@ -18,7 +18,7 @@ from shipyard.core.ids import new_id
 from shipyard.models.integrity import verify_files
 from shipyard.models.manifest import MANIFEST_NAME, Manifest, read_manifest_bytes
 
-__all__ = ["fetch_package", "store_package"]
+__all__ = ["fetch_package", "store_package", "verify_package"]
 
 
 def store_package(directory: str | Path, artifacts: ArtifactStore) -> str:
@@ -72,6 +72,18 @@ def fetch_package(package_hash: str, artifacts: ArtifactStore, cache_dir: str | 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def verify_package(package_hash: str, artifacts: ArtifactStore) -> None:
+    """Read the stored manifest and every blob it lists, and check each against its hash,
+    without keeping a copy: ArtifactIntegrityError or ArtifactMissingError names the first
+    file that is changed or gone."""
+    if not is_sha256(package_hash):
+        raise ArtifactError(f"{package_hash!r} is not a model package hash (a SHA-256).")
+    label = f"{MANIFEST_NAME} of model package {package_hash[:12]}"
+    manifest = Manifest.from_bytes(artifacts.get_bytes(package_hash, name=label), source=label)
+    for member, entry in sorted(manifest.files.items()):
+        artifacts.verify(entry.sha256, name=f"{member} of model package {package_hash[:12]}")
 
 
 def _is_complete(target: Path, package_hash: str) -> bool:

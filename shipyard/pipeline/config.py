@@ -18,7 +18,7 @@
     model: {name: credit-risk}
     promotion:
       staging: {gates: all, auto: true}
-      production: {gates: [threshold:roc_auc], approval: true}
+      production: {gates: [threshold:roc_auc], approval: {distinct: true}}
 
 Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0].metric: ...``.
 """
@@ -144,13 +144,31 @@ class ModelSpec(_Model):
     example_rows: int = Field(default=5, ge=1, le=1000)
 
 
+class ApprovalRule(_Model):
+    """``approval: {distinct: true}``: an approval is required, and (four eyes) it must come
+    from someone other than who registered or promotes the version."""
+
+    distinct: bool = False
+
+    def __bool__(self) -> bool:
+        return True
+
+
 class PromotionRule(_Model):
     """What must hold before the alias moves to a new version, and whether it moves by itself
     when it does (``auto``)."""
 
     gates: Literal["all"] | list[str] = "all"
-    approval: bool = False
+    approval: bool | ApprovalRule = False
     auto: bool = False
+
+    @property
+    def distinct_approver(self) -> bool:
+        return isinstance(self.approval, ApprovalRule) and self.approval.distinct
+
+    @property
+    def requires_approval(self) -> bool:
+        return bool(self.approval)
 
     @property
     def gate_names(self) -> list[str]:

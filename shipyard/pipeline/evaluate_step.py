@@ -5,7 +5,6 @@ what ``key``, ``compute`` and ``verify`` mean."""
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from shipyard.core.errors import NotFoundError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.state import State, load_packaged_model
+from shipyard.tracking.liveness import staging_dir
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun
@@ -82,7 +82,7 @@ def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
         {k: float(v) for k, v in result.metrics.items() if v is not None and _finite(v)}
     )
     report_hashes: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="shipyard-report-") as temporary:
+    with staging_dir(run.id, "report") as temporary:
         written = write_report(result, Path(temporary))
         for fmt, path in written.items():
             report_hashes[fmt] = run.log_artifact(path, f"report/{path.name}").hash

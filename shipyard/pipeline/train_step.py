@@ -4,7 +4,6 @@ for what ``key``, ``compute`` and ``verify`` mean."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from shipyard.core.errors import PipelineStepError
 from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.entrypoint import call_training, entrypoint_function
 from shipyard.pipeline.state import State
+from shipyard.tracking.liveness import staging_dir
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun
@@ -81,7 +81,7 @@ def package_model(state: State, model: Any, example: Any, run: ActiveRun) -> dic
     from shipyard.models.storage import store_package
 
     ws, config = state.workspace, state.config
-    with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:
+    with staging_dir(run.id, "package") as temporary:
         directory = Path(temporary) / "package"
         manifest = save_package(
             model, directory, input_example=example.head(config.model.example_rows),

@@ -1,6 +1,7 @@
 """The model registry: versions, aliases, promotion policies, approvals, promotion and
 rollback, all audited."""
 
+from shipyard.registry.audit import AuditProblem, AuditVerdict, verify_audit
 from shipyard.registry.policies import (
     PolicyVerdict,
     approve,
@@ -15,12 +16,15 @@ from shipyard.registry.policies import (
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.registry.registry import (
     alias_history,
+    authorize,
     delete_alias,
     load_model,
     promote,
     rollback,
     trust_for,
+    verify_version_package,
 )
+from shipyard.registry.traffic import authorize_traffic
 from shipyard.registry.versions import (
     get_model,
     get_model_version,
@@ -31,10 +35,14 @@ from shipyard.registry.versions import (
 )
 
 __all__ = [
+    "AuditProblem",
+    "AuditVerdict",
     "ModelRef",
     "PolicyVerdict",
     "alias_history",
     "approve",
+    "authorize",
+    "authorize_traffic",
     "check_policy",
     "delete_alias",
     "delete_policy",
@@ -54,4 +62,6 @@ __all__ = [
     "rollback",
     "set_policy",
     "trust_for",
+    "verify_audit",
+    "verify_version_package",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard._store.models import READY
-from shipyard._store.promotion import PromotionState
+from shipyard._store.promotion import Actor, PromotionState
 from shipyard._store.records import (
     ApprovalRecord,
     EvaluationRecord,
@@ -22,6 +22,7 @@ from shipyard._store.records import (
 )
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
+from shipyard.core.origin import observed_origin, person
 from shipyard.models.plain import to_plain
 from shipyard.registry.refs import needs_alias, version_ref
 
@@ -89,16 +90,21 @@ def set_policy(
     *,
     gates: Sequence[str],
     require_approval: bool = False,
+    distinct_approver: bool = False,
     actor: str | None = None,
     workspace: Workspace | None = None,
 ) -> PolicyRecord:
     """Require ``gates`` (names, or ``["*"]`` for every gate) to have passed in a version's
     newest evaluation, and with ``require_approval`` an approval, before ``name@alias`` may
-    move to it. Setting the same policy again changes nothing."""
+    move to it. With ``distinct_approver`` (four eyes) only an approval by someone other than
+    who registered the version and who promotes it counts: they must differ both in the actor
+    they claim and in the OS user and host Shipyard observed. Setting the same policy again
+    changes nothing."""
     ws = workspace or workspace_for()
     return ws.promotion.set_policy(
-        name, alias, gates=gates, require_approval=require_approval, actor=actor or ws.actor
-    )
+        name, alias, gates=gates, require_approval=require_approval, actor=actor or ws.actor,
+        approval_distinct=distinct_approver,
+    )  # fmt: skip
 
 
 def get_policy(name: str, alias: str, *, workspace: Workspace | None = None) -> PolicyRecord | None:
@@ -141,16 +147,21 @@ def check_policy(
     version: int | None = None,
     alias: str | None = None,
     *,
+    actor: str | None = None,
     workspace: Workspace | None = None,
 ) -> PolicyVerdict:
     """Judge ``name/version`` against the policy of ``name@alias`` (``name`` may be
-    ``"churn/3"``)."""
+    ``"churn/3"``), as promoted by ``actor`` (default: the workspace's actor) from this
+    process."""
     name, number = version_ref(name, version)
     ws = workspace or workspace_for()
-    return judge(ws.promotion.promotion_state(name, number, needs_alias(alias, name, number)))
+    promoter = Actor(actor or ws.actor, observed_origin())
+    return judge(
+        ws.promotion.promotion_state(name, number, needs_alias(alias, name, number)), promoter
+    )
 
 
-def judge(state: PromotionState) -> PolicyVerdict:
+def judge(state: PromotionState, promoter: Actor | None = None) -> PolicyVerdict:
     """The verdict on what the store records: every unmet requirement is one reason."""
     policy, evaluation, ref = state.policy, state.evaluation, state.version.ref
     reasons: list[str] = []
@@ -161,6 +172,8 @@ def judge(state: PromotionState) -> PolicyVerdict:
             reasons.extend(_gate_reasons(policy, evaluation, ref))
         if policy.require_approval and not state.approvals:
             reasons.append(f"{ref} has no approval for {state.alias!r}")
+        elif policy.require_approval and policy.approval_distinct:
+            reasons.extend(_four_eyes(state, promoter))
     return PolicyVerdict(
         allowed=not reasons, reasons=tuple(reasons), model=state.version.model_name,
         version=state.version.version, alias=state.alias, status=state.version.status,
@@ -182,9 +195,31 @@ def _gate_reasons(policy: PolicyRecord, evaluation: EvaluationRecord | None, ref
         elif not outcome.get("passed"):
             message = outcome.get("message")
             reasons.append(f"gate {name!r} failed" + (f": {message}" if message else ""))
+    if policy.all_gates and not required:
+        reasons.append(f"the evaluation of {ref} ran no gates")
     if policy.all_gates and not evaluation.passed and not reasons:
         reasons.append(f"the evaluation of {ref} did not pass")
     return reasons
+
+
+def _four_eyes(state: PromotionState, promoter: Actor | None) -> list[str]:
+    """Unless an approval comes from someone other than the registrant and the promoter (by
+    claimed actor and by observed ``user@host``), the one reason why not."""
+    others = [who for who in (state.registered_by, promoter) if who is not None]
+    for approval in state.approvals:
+        approver = Actor(approval.actor, approval.origin)
+        if person(approver.origin) is not None and all(_distinct(approver, o) for o in others):
+            return []
+    names = ", ".join(f"{a.actor} ({person(a.origin) or 'origin unknown'})" for a in
+                      state.approvals)  # fmt: skip
+    return [
+        f"{state.version.ref} needs an approval for {state.alias!r} by a second person, not who "
+        f"registered or promotes it; approved only by {names}"
+    ]
+
+
+def _distinct(one: Actor, other: Actor) -> bool:
+    return one.actor != other.actor and person(one.origin) != person(other.origin)
 
 
 def _gate_dict(gate: Any) -> dict[str, Any]:

@@ -8,11 +8,12 @@ is a promotion back to the alias's previous target, never stopped by the policy.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from shipyard._store.aliases import move_alias
 from shipyard._store.models import READY
-from shipyard._store.records import AliasMove, AuditRecord
+from shipyard._store.records import AliasMove, AuditRecord, ModelVersionRecord
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import (
     ArtifactIntegrityError,
@@ -23,7 +24,7 @@ from shipyard.core.errors import (
 )
 from shipyard.core.settings import Settings
 from shipyard.models.flavors import Trust
-from shipyard.models.storage import fetch_package
+from shipyard.models.storage import fetch_package, verify_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef, needs_alias, version_ref
 from shipyard.registry.versions import resolve
@@ -35,10 +36,16 @@ SET, ROLLBACK, DELETE = "alias.set", "alias.rollback", "alias.delete"
 
 
 def trust_for(trusted: Trust, workspace: Workspace) -> Trust:
-    """What a load may trust: the caller's choice plus the workspace's ``trusted_types``."""
+    """What a load may trust: the caller's choice plus the workspace's ``trusted_types`` and
+    ``trusted_modules``."""
     if trusted is True:
         return True
-    return frozenset(trusted or ()) | frozenset(workspace.settings.trusted_types)
+    settings = workspace.settings
+    return (
+        frozenset(trusted or ())
+        | frozenset(settings.trusted_types)
+        | frozenset(settings.trusted_modules)
+    )
 
 
 def load_model(
@@ -51,7 +58,8 @@ def load_model(
 ) -> LoadedModel:
     """Load a registered model: every file's hash is verified, then the input example is run
     once. ``trusted=True`` allows formats that can run code (pickle, joblib); a list of type
-    names trusts just those (added to the workspace's ``trusted_types`` setting)."""
+    or module names trusts just those (added to the workspace's ``trusted_types`` and
+    ``trusted_modules`` settings)."""
     from shipyard.models.package import load_package  # the ML stack loads only when a model does
 
     ws = workspace or workspace_for(settings)
@@ -89,22 +97,47 @@ def promote(
     (rejected or archived) is refused. Either refusal is overridden by ``force`` with a
     ``reason``; the audit event keeps the reason and, for a policy, every unmet requirement.
     The version may be given in ``name``, as the CLI takes it: ``promote("churn/3",
-    alias="production")``.
+    alias="production")``. Every blob of the version's package is read and checked against its
+    hash first: a corrupt or incomplete package is never promoted, forced or not.
     """
     name, version = version_ref(name, version)
     alias = needs_alias(alias, name, version)
     ws = workspace or workspace_for()
-    refusal = _refusal(check_policy(name, version, alias, workspace=ws))
-    note = reason
-    if refusal is not None:
-        if not force:
-            raise refusal
-        if not reason:
-            raise UsageError("A forced promotion needs a reason.", hint='Add --reason "...".')
-        note = f"[forced] {reason}"
-        if isinstance(refusal, PolicyViolationError):
-            note += f" (policy not met: {'; '.join(refusal.reasons)})"
-    return move_alias(ws.db, name, alias, version, actor=actor or ws.actor, reason=note, action=SET)
+    actor = actor or ws.actor
+    verdict = check_policy(name, version, alias, actor=actor, workspace=ws)
+    note = authorize([verdict], force=force, reason=reason)
+    verify_version_package(ws.models.get_version(name, version), ws)
+    return move_alias(ws.db, name, alias, version, actor=actor, reason=note, action=SET)
+
+
+def authorize(verdicts: Sequence[PolicyVerdict], *, force: bool, reason: str | None) -> str | None:
+    """What to write as the reason of a move judged by ``verdicts``: ``reason`` when every
+    verdict allows it; with ``force``, ``[forced] reason (...)`` naming what was overridden;
+    otherwise the refusal (the first one) is raised. A forced move needs a reason."""
+    refused = [(v, found) for v in verdicts if (found := _refusal(v)) is not None]
+    if not refused:
+        return reason
+    if not force:
+        raise refused[0][1]
+    if not reason:
+        raise UsageError("A forced move needs a reason.", hint='Add --reason "...".')
+    overridden = [
+        f"policy not met: {'; '.join(r.reasons)}" if isinstance(r, PolicyViolationError)
+        else f"{v.model}/{v.version} is {v.status}"
+        for v, r in refused
+    ]  # fmt: skip
+    return f"[forced] {reason} ({'; '.join(overridden)})"
+
+
+def verify_version_package(version: ModelVersionRecord, workspace: Workspace) -> None:
+    """Check every blob of the version's package against its hash, or raise naming the file."""
+    try:
+        verify_package(version.package_hash, workspace.artifacts)
+    except (ArtifactIntegrityError, ArtifactMissingError) as exc:
+        raise type(exc)(
+            f"{version.ref} cannot go live: its stored package is damaged ({exc.message})",
+            hint="Register the model again from its source run, or choose another version.",
+        ) from exc
 
 
 def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
@@ -121,8 +154,8 @@ def _refusal(verdict: PolicyVerdict) -> ConflictError | None:
     if verdict.status == READY:
         return None
     return ConflictError(
-        f"{ref} is {verdict.status}; it will not be promoted to {alias!r}.",
-        hint="Promote another version, or pass --force with --reason to override.",
+        f"{ref} is {verdict.status}; it will not go to {alias!r}.",
+        hint="Choose another version, or pass --force with --reason to override.",
     )
 
 

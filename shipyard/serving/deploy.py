@@ -23,7 +23,7 @@ from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
 from shipyard.core.serve_options import DEPLOYMENT_KEYS, ServeOptions
 from shipyard.core.yamlfile import load_yaml, where
-from shipyard.registry import ModelRef, parse_ref, resolve
+from shipyard.registry import ModelRef, authorize_traffic, parse_ref, resolve
 
 CONFIG_KEYS = DEPLOYMENT_KEYS
 """Serving options a deployment's ``config`` may set (declared in core/serve_options.py)."""
@@ -79,9 +79,14 @@ def deploy_online(
     shadows: Sequence[str] = (),
     config: Mapping[str, Any] | None = None,
     reason: str | None = None,
+    force: bool = False,
     workspace: Workspace,
 ) -> DeploymentRecord:
-    """Create or change the online deployment ``name`` (audited), from route strings."""
+    """Create or change the online deployment ``name`` (audited), from route strings.
+
+    A version the change gives live traffic is checked as a promotion is
+    (:func:`~shipyard.registry.authorize_traffic`): refused when rejected, archived or short of
+    the policy of the alias the deployment serves, unless ``force`` with a ``reason``."""
     parsed = [parse_route(route) for route in routes]
     shadow_versions = [parse_shadow(shadow, workspace) for shadow in shadows]
     models = {model for model, _ in parsed} | {model for model, _ in shadow_versions}
@@ -98,10 +103,19 @@ def deploy_online(
         raise UsageError(f"Unknown serving option(s) in the config: {', '.join(unknown)}.",
                          hint=f"Known: {', '.join(sorted(CONFIG_KEYS))}.")  # fmt: skip
     ServeOptions(deployment=name, **(config or {}))  # the values are checked as serve checks
-    return deployments_of(workspace).apply(
-        name, model=parsed[0][0], routes=[route for _, route in parsed],
-        shadows=[version for _, version in shadow_versions], mode="online",
-        config=dict(config or {}), actor=workspace.actor, reason=reason,
+    model, new_routes = parsed[0][0], [route for _, route in parsed]
+    new_shadows = [version for _, version in shadow_versions]
+    repository = deployments_of(workspace)
+    before = repository.find(name)
+    known = before if before is not None and before.model_name == model else None
+    note = authorize_traffic(
+        model, new_routes, new_shadows, before_routes=known.routes if known else (),
+        before_shadows=known.shadows if known else (), force=force, reason=reason,
+        workspace=workspace,
+    )  # fmt: skip
+    return repository.apply(
+        name, model=model, routes=new_routes, shadows=new_shadows, mode="online",
+        config=dict(config or {}), actor=workspace.actor, reason=note,
     )  # fmt: skip
 
 
@@ -163,7 +177,12 @@ def _check_spec(name: str, spec: dict[str, Any], place: Callable[..., str]) -> N
 
 
 def deploy_declared(
-    name: str, *, config_file: Path | None, reason: str | None, workspace: Workspace
+    name: str,
+    *,
+    config_file: Path | None,
+    reason: str | None,
+    force: bool = False,
+    workspace: Workspace,
 ) -> DeploymentRecord:
     """Apply the deployment ``name`` as declared in ``shipyard.yaml``."""
     declared = declared_deployments(config_file)
@@ -181,7 +200,7 @@ def deploy_declared(
         route_texts = [str(route) for route in routes]
     shadows = [str(s) for s in spec.get("shadows") or []]
     return deploy_online(name, routes=route_texts, shadows=shadows, config=spec.get("config"),
-                         reason=reason, workspace=workspace)  # fmt: skip
+                         reason=reason, force=force, workspace=workspace)  # fmt: skip
 
 
 def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRecord:
@@ -210,5 +229,7 @@ def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRec
     existing = repository.find(name)
     if existing is not None and existing.routes == [route] and not existing.shadows:
         return existing
+    if ref.version is not None:  # a fixed version on live traffic is judged as a promotion
+        authorize_traffic(ref.name, [route], workspace=workspace)
     return repository.apply(name, model=ref.name, routes=[route], mode="online",
                             actor=workspace.actor, reason=f"shipyard serve {target}")  # fmt: skip

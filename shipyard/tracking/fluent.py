@@ -16,6 +16,7 @@ from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings
 from shipyard.tracking import capture
+from shipyard.tracking.liveness import reap_runs, this_process
 from shipyard.tracking.run import ActiveRun
 from shipyard.tracking.seed import seed_generators
 
@@ -43,12 +44,14 @@ def start_run(
     if parent is None and current is not None:
         parent = current
     ws = workspace or (current.workspace if current else None) or workspace_for(settings)
+    reap_runs(local_only=True, workspace=ws)  # runs of this host whose process was killed
     record = ws.runs.create(
         project=project or ws.settings.project,
         name=name,
         kind=kind,
         parent_run_id=parent.id if isinstance(parent, ActiveRun) else parent,
         entrypoint=capture.entrypoint(),
+        process=this_process(),
     )
     run = ActiveRun(ws, record, parent=parent if isinstance(parent, ActiveRun) else None)
     try:

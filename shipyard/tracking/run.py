@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import tempfile
 import threading
 import traceback
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from shipyard.core.names import check_key, check_model_name
 from shipyard.registry.versions import register_version
 from shipyard.tracking import capture
 from shipyard.tracking.artifacts import log_file, log_folder
+from shipyard.tracking.liveness import Heartbeat, staging_dir
 from shipyard.tracking.metric_buffer import MetricBuffer
 
 
@@ -53,6 +53,7 @@ class ActiveRun:
             target=self._capture_context, name="shipyard-capture", daemon=True
         )
         self._capture_thread.start()
+        self._heartbeat = Heartbeat(workspace, record.id, settings.heartbeat_interval)
         _unended.add(self)
 
     def __repr__(self) -> str:
@@ -159,7 +160,7 @@ class ActiveRun:
 
         self._check_open()
         check_model_name(name)
-        with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:
+        with staging_dir(self.id, "package") as temporary:
             directory = Path(temporary) / "package"
             manifest = save_package(
                 model,
@@ -209,6 +210,7 @@ class ActiveRun:
         if self._ended:
             raise ConflictError(f"Run {self.id} has already ended.")
         self._ended = True
+        self._heartbeat.stop()
         _unended.discard(self)
         try:
             self._metrics.close()

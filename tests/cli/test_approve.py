@@ -9,6 +9,7 @@ import pytest
 from shipyard import registry
 from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
+from tests.packaged import package_hash
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def churn(workspace: Workspace) -> Workspace:
     """churn/1 (its auc_min gate failed) and churn/2 (every gate passed)."""
     for version, passed in ((1, False), (2, True)):
         workspace.models.create_version(
-            "churn", package_hash="cd" * 32, flavor="python", signature=None,
+            "churn", package_hash=package_hash(workspace), flavor="python", signature=None,
             source_run_id=None, actor="trainer",
         )  # fmt: skip
         registry.record_evaluation(
@@ -133,6 +134,6 @@ def test_models_show_lists_the_newest_evaluation(shipyard_cli: Invoke, churn: Wo
     assert data["evaluation"]["passed"] is True
     assert data["evaluation"]["gates"][0]["name"] == "auc_min"
 
-    churn.models.create_version("churn", package_hash="cd" * 32, flavor="python",
+    churn.models.create_version("churn", package_hash=package_hash(churn), flavor="python",
                                 signature=None, source_run_id=None, actor="t")  # fmt: skip
     assert "No evaluation recorded" in shipyard_cli("models", "show", "churn/3").stdout

@@ -8,6 +8,7 @@ import pytest
 import shipyard as sy
 from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
+from tests.packaged import package_hash
 
 
 def _seed(workspace: Workspace) -> str:
@@ -15,7 +16,7 @@ def _seed(workspace: Workspace) -> str:
         run.log_metric("auc", 0.91)
     for _ in range(2):
         workspace.models.create_version(
-            "churn", package_hash="ef" * 32, flavor="sklearn",
+            "churn", package_hash=package_hash(workspace), flavor="sklearn",
             signature={"inputs": [{"name": "age", "dtype": "integer"}]},
             source_run_id=run.id, actor="trainer",
         )  # fmt: skip

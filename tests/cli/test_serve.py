@@ -11,6 +11,7 @@ import pytest
 from shipyard._store.aliases import move_alias
 from shipyard._store.workspace import Workspace
 from tests.cli.conftest import Invoke
+from tests.packaged import package_hash
 from tests.serving.server import register_commands
 
 register_commands()
@@ -19,9 +20,10 @@ HASH = "ab" * 32
 
 
 def _seed(workspace: Workspace) -> None:
+    digest = package_hash(workspace)
     for _ in range(3):
         workspace.models.create_version(
-            "churn", package_hash=HASH, flavor="sklearn", signature={"inputs": []},
+            "churn", package_hash=digest, flavor="sklearn", signature={"inputs": []},
             source_run_id=None, actor="trainer",
         )  # fmt: skip
     move_alias(workspace.db, "churn", "production", 1, actor="a", reason=None, action="alias.set")

@@ -27,7 +27,9 @@ def test_a_class_with_save_hooks_is_saved_by_reference(tmp_path: Path) -> None:
     assert set(manifest.files) == {"model/weights.json", "input_example.json"}
     assert not any(path.suffix == ".pkl" for path in (tmp_path / "pkg").rglob("*"))
 
-    loaded = load_package(tmp_path / "pkg")  # no trust needed: nothing is unpickled
+    with pytest.raises(UnsafeModelError, match=r"tests\.models\.pymodels"):
+        load_package(tmp_path / "pkg")  # importing the named module would run its code
+    loaded = load_package(tmp_path / "pkg", trusted=["tests.models"])  # nothing is unpickled
     assert isinstance(loaded.raw, LinearScorer)
     assert np.array_equal(loaded.predict_array(loaded.prepare(EXAMPLE)), model.predict(EXAMPLE))
     assert loaded.predict([{"x": 1, "y": 2.0}]) == [0.5]
@@ -69,7 +71,7 @@ def test_a_class_defined_in_a_function_cannot_be_referenced(tmp_path: Path) -> N
 
 def test_a_frame_output_becomes_records(tmp_path: Path) -> None:
     save_package(FrameModel(), tmp_path / "pkg", input_example=EXAMPLE[["x"]])
-    loaded = load_package(tmp_path / "pkg")
+    loaded = load_package(tmp_path / "pkg", trusted=["tests.models.pymodels"])
     assert loaded.signature.outputs is not None
     assert loaded.signature.outputs.columns == ("double", "positive")
     result = loaded.predict([{"x": 1.5}, {"x": -1}])
@@ -89,7 +91,7 @@ def test_a_manifest_naming_another_class_is_refused(tmp_path: Path) -> None:
         data["extra"]["class"] = reference
         path.write_bytes(orjson.dumps(data))
         with pytest.raises(ModelError, match=expected):
-            load_package(tmp_path / "pkg")
+            load_package(tmp_path / "pkg", trusted=True)
 
 
 def test_flavor_registry() -> None:

@@ -11,12 +11,13 @@ import pytest
 from shipyard import registry
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, PolicyViolationError, UsageError
+from tests.packaged import package_hash
 
 
 def _register(workspace: Workspace, count: int, name: str = "churn") -> None:
     for _ in range(count):
         workspace.models.create_version(
-            name, package_hash="cd" * 32, flavor="python", signature=None,
+            name, package_hash=package_hash(workspace), flavor="python", signature=None,
             source_run_id=None, actor="trainer",
         )  # fmt: skip
 

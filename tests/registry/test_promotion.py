@@ -8,13 +8,14 @@ import pytest
 import shipyard as sy
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
+from tests.packaged import package_hash
 from tests.workers import promote_once
 
 
 def _register(workspace: Workspace, count: int, name: str = "churn") -> None:
     for _ in range(count):
         workspace.models.create_version(
-            name, package_hash="cd" * 32, flavor="python", signature=None,
+            name, package_hash=package_hash(workspace), flavor="python", signature=None,
             source_run_id=None, actor="trainer",
         )  # fmt: skip
 
@@ -66,7 +67,9 @@ def test_a_rejected_version_needs_force_and_a_reason(workspace: Workspace) -> No
     with pytest.raises(UsageError, match="needs a reason"):
         sy.promote("churn", 1, "production", force=True, workspace=workspace)
     sy.promote("churn", 1, "production", force=True, reason="hotfix", workspace=workspace)
-    assert workspace.audit.list(target_type="alias")[0].reason == "[forced] hotfix"
+    assert workspace.audit.list(target_type="alias")[0].reason == (
+        "[forced] hotfix (churn/1 is rejected)"
+    )
 
 
 def test_unknown_names_are_clear(workspace: Workspace) -> None:
@@ -86,7 +89,8 @@ def test_ten_processes_promoting_at_once_leave_a_consistent_history(
     _register(workspace, 10)
     url = workspace.settings.resolved_store_url
     context = multiprocessing.get_context("spawn")
-    jobs = [(url, str(tmp_path / "home"), "churn", v, f"proc-{v}") for v in range(1, 11)]
+    artifacts = workspace.settings.resolved_artifacts_url
+    jobs = [(url, str(tmp_path / "home"), "churn", v, f"proc-{v}", artifacts) for v in range(1, 11)]
     with context.Pool(10) as pool:
         pool.starmap(promote_once, jobs)
 

@@ -18,6 +18,7 @@ from shipyard.serving.deploy import (
     deployments_of,
     parse_route,
 )
+from tests.packaged import package_hash
 
 HASH = "cd" * 32
 
@@ -25,7 +26,7 @@ HASH = "cd" * 32
 def _versions(workspace: Workspace, name: str = "churn", count: int = 3) -> None:
     for _ in range(count):
         workspace.models.create_version(
-            name, package_hash=HASH, flavor="sklearn", signature={"inputs": []},
+            name, package_hash=package_hash(workspace), flavor="sklearn", signature={"inputs": []},
             source_run_id=None, actor="ana",
         )  # fmt: skip
 

@@ -3,7 +3,10 @@
 Saved by reference when its class defines ``save_model(self, directory)`` and a classmethod
 ``load_model(cls, directory)``: the manifest records ``module:qualname`` and the class writes
 and reads its own files under ``model/``; no pickle is involved, and loading imports the named
-module, which must be installed. Any other object can be pickled with the standard library,
+module, which must be installed. Importing a module runs its code, so a package is loaded by
+reference only when the caller trusts the module it names (``trusted=["pkg"]`` trusts ``pkg``
+and its submodules, or the ``trusted_modules`` setting through ``sy.load_model``); the module
+is never imported before that check. Any other object can be pickled with the standard library,
 but only when the caller marks it trusted (and loading it then needs ``trusted=True`` too).
 """
 
@@ -81,6 +84,34 @@ def resolve_reference(reference: str) -> Any:
     return target
 
 
+def module_trusted(reference: str, trusted: Trust) -> bool:
+    """Whether ``trusted`` covers the module of ``module:qualname``: everything (True), the
+    module or a package above it, or the class itself (``module.qualname`` or the reference)."""
+    if trusted is True:
+        return True
+    if not trusted:
+        return False
+    module, _, qualname = reference.partition(":")
+    names = set(trusted)
+    if reference in names or f"{module}.{qualname}" in names:
+        return True
+    parts = module.split(".")
+    return any(".".join(parts[:end]) in names for end in range(1, len(parts) + 1))
+
+
+def refuse_untrusted_module(reference: str, trusted: Trust) -> None:
+    """Raise UnsafeModelError, before anything is imported, unless the module is trusted."""
+    if module_trusted(reference, trusted):
+        return
+    module = reference.partition(":")[0]
+    raise UnsafeModelError(
+        f"This python model is loaded by its class {reference}; importing module {module!r} "
+        "would run its code, and this load does not trust it, so it was not loaded.",
+        hint=f"If you trust it, pass trusted=[{module.split('.')[0]!r}] or list it under "
+        "`trusted_modules` in shipyard.yaml (SHIPYARD_TRUSTED_MODULES).",
+    )
+
+
 class PythonFlavor(Flavor):
     """Plain Python objects with a ``predict`` method; the flavor of last resort."""
 
@@ -132,6 +163,7 @@ class PythonFlavor(Flavor):
         reference = manifest.extra.get("class")
         if not isinstance(reference, str):
             raise ModelError("The manifest of this python model does not name its class.")
+        refuse_untrusted_module(reference, trusted)
         cls = resolve_reference(reference)
         if not isinstance(cls, type) or not has_reference_hooks(cls):
             raise ModelError(
