@@ -117,6 +117,7 @@ if TYPE_CHECKING:
 else:
     Settings = create_model("Settings", __base__=_Settings, __module__=__name__, **setting_fields())
     Settings.__qualname__ = "Settings"
+    Settings.__doc__ = _Settings.__doc__
 
 
 def find_config_file(start: Path | None = None) -> Path | None:

@@ -11,13 +11,13 @@ import pytest
 import shipyard as sy
 from shipyard._store.workspace import Workspace
 from shipyard.registry import register_version, set_policy
-
-HASH = "ab" * 32
+from tests.packaged import package_hash
 
 
 def _two_versions(workspace: Workspace) -> None:
+    stored = package_hash(workspace)  # promotion verifies a version's blobs: store real ones
     for _ in range(2):
-        register_version("churn", package_hash=HASH, flavor="python", signature=None,
+        register_version("churn", package_hash=stored, flavor="python", signature=None,
                          source_run_id=None, workspace=workspace)  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from shipyard.core.refs import MAX_VERSION, parse_version
 from shipyard.data.refs import DatasetRef, is_path_like, parse_dataset_ref
 from shipyard.registry.refs import ModelRef, parse_ref
 from tests.cli.process import run_shipyard
+from tests.packaged import package_hash
 from tests.registered_model import Registered
 
 BAD_VERSIONS = ["²", "١", "３", "0", "-1", "1.0", "", " 3", "1" * 5000, str(MAX_VERSION + 1)]
@@ -63,7 +64,7 @@ def test_a_dataset_logged_is_loaded_by_name_slash_version(workspace: Workspace) 
 
 def test_functions_that_take_a_version_take_a_reference(workspace: Workspace) -> None:
     workspace.models.create_version(
-        "churn", package_hash="cd" * 32, flavor="python", signature=None,
+        "churn", package_hash=package_hash(workspace), flavor="python", signature=None,
         source_run_id=None, actor="trainer",
     )  # fmt: skip
     assert registry.check_policy("churn/1", alias="production", workspace=workspace).allowed
