@@ -17,9 +17,16 @@ checkers read); anything else is internal and may change. Names are imported on 
 ``import shipyard`` (and every ``shipyard`` command) starts without loading what it won't use.
 """
 
+from typing import Any as _Any
+
 from shipyard.core.lazy import attach_stub as _attach_stub
-from shipyard.core.version import shipyard_version as _shipyard_version
 
-__version__ = _shipyard_version()  # pyproject.toml's version, the one source
+_public, __dir__ = _attach_stub(__name__, __file__)  # __all__ too, on first use
 
-__getattr__, __dir__, __all__ = _attach_stub(__name__, __file__)
+
+def __getattr__(name: str) -> _Any:
+    if name == "__version__":  # pyproject.toml's version, the one source, read when asked
+        from shipyard.core.version import shipyard_version
+
+        return shipyard_version()
+    return _public(name)

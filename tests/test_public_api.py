@@ -6,6 +6,7 @@ import importlib.metadata
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
@@ -71,7 +72,7 @@ def test_the_stub_is_the_one_list_of_names() -> None:
     assert sorted(imported) == shipyard.__all__
     init = ast.parse(Path(str(shipyard.__file__)).read_text())
     modules = {node.module for node in ast.walk(init) if isinstance(node, ast.ImportFrom)}
-    assert modules <= {"shipyard.core.lazy", "shipyard.core.version"}  # no second list
+    assert modules <= {"typing", "shipyard.core.lazy", "shipyard.core.version"}  # no second list
 
 
 def test_a_submodule_import_gives_the_module() -> None:
@@ -102,3 +103,14 @@ def test_the_error_tree_has_one_root() -> None:
     assert shipyard.UsageError.exit_code == 2 and shipyard.NotFoundError.exit_code == 1
     assert shipyard.NotFoundError.http_status == 404
     assert shipyard.InputValidationError.http_status == 422
+
+
+def test_the_package_data_ships_the_type_information() -> None:
+    """``py.typed`` and the stub are package data, and every package-data pattern matches a
+    file (a renamed folder would otherwise drop files from the wheel silently)."""
+    root = Path(__file__).parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["package-data"]["shipyard"]
+    assert {"py.typed", "__init__.pyi"} <= set(patterns)
+    unmatched = [p for p in patterns if not list((root / "shipyard").glob(p))]
+    assert unmatched == []
