@@ -64,3 +64,25 @@ class FrameModel:
 def double(values: np.ndarray) -> np.ndarray:
     """A custom function for a FunctionTransformer: skops does not trust it by default."""
     return values * 2
+
+
+class PickyScorer:
+    """Scores customers (``spend`` over 50) but raises on any batch holding a row whose
+    ``age`` is one of ``refused``: valid input that the model itself cannot handle."""
+
+    def __init__(self, refused: list[int]) -> None:
+        self.refused = refused
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        ages = frame["age"].to_numpy()
+        bad = np.isin(ages, self.refused)
+        if bad.any():
+            raise ValueError(f"cannot score age {int(ages[bad][0])}")
+        return (frame["spend"].to_numpy(dtype=float) > 50).astype(int)
+
+    def save_model(self, directory: Path) -> None:
+        (directory / "refused.json").write_bytes(orjson.dumps(self.refused))
+
+    @classmethod
+    def load_model(cls, directory: Path) -> PickyScorer:
+        return cls(orjson.loads((directory / "refused.json").read_bytes()))
