@@ -11,13 +11,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from shipyard.core.errors import FieldProblem
+from shipyard.core.reprs import bounded_repr
 from shipyard.models.specs import ColumnSpec
 
 MAX_ROW_PROBLEMS = 20
 """Row-level problems reported per column and kind; the rest are counted."""
-MAX_SHOWN_CHARS = 40
-MAX_SHOWN_DEPTH = 3
-"""A bad value in a message is shown in at most this many characters and levels of nesting."""
 
 Mask = NDArray[np.bool_]
 
@@ -104,52 +102,3 @@ def describe(value: Any, *, typed: bool = True) -> str:
         kind = type(value).__name__
     shown = bounded_repr(value.item() if isinstance(value, np.generic) else value)
     return f"{kind} {shown}" if typed else shown
-
-
-def bounded_repr(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
-    """``repr(value)`` cut to ``limit`` characters and ``MAX_SHOWN_DEPTH`` levels of nesting,
-    built from as little of the value as it shows: a list nested a thousand deep or a string
-    of a hundred megabytes costs no more than a short one (an error message must never be
-    the thing that fails)."""
-    parts: list[str] = []
-    _show(value, MAX_SHOWN_DEPTH, parts, [limit + 1])
-    text = "".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _show(value: Any, depth: int, parts: list[str], budget: list[int]) -> None:
-    """Append pieces of ``value``'s repr to ``parts`` until ``budget[0]`` characters are used."""
-    if budget[0] <= 0:
-        return
-    if isinstance(value, list | tuple | dict):
-        opening, closing = ("{", "}") if isinstance(value, dict) else ("(", ")") if isinstance(
-            value, tuple) else ("[", "]")  # fmt: skip
-        if depth == 0:
-            _add(parts, budget, f"{opening}…{closing}" if value else opening + closing)
-            return
-        _add(parts, budget, opening)
-        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
-        for position, (key, item) in enumerate(items):
-            if budget[0] <= 0:
-                return
-            if position:
-                _add(parts, budget, ", ")
-            if isinstance(value, dict):
-                _show(key, depth - 1, parts, budget)
-                _add(parts, budget, ": ")
-            _show(item, depth - 1, parts, budget)
-        _add(parts, budget, ",)" if isinstance(value, tuple) and len(value) == 1 else closing)
-        return
-    if isinstance(value, str | bytes):
-        _add(parts, budget, repr(value[: budget[0]]))
-        return
-    try:
-        text = repr(value)
-    except Exception:  # a repr that fails (or recurses) must not fail the message
-        text = f"<{type(value).__name__}>"
-    _add(parts, budget, text)
-
-
-def _add(parts: list[str], budget: list[int], text: str) -> None:
-    parts.append(text[: max(budget[0], 0)])
-    budget[0] -= len(text)

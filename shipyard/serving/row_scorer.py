@@ -27,8 +27,8 @@ import pandas as pd
 import pyarrow as pa
 
 from shipyard.core.errors import FieldProblem, InputValidationError, ModelError
+from shipyard.core.reprs import bounded_repr
 from shipyard.models import ExtraPolicy, LoadedModel, Prediction, Signature
-from shipyard.models._problems import bounded_repr
 
 FailureKind = Literal["input", "model"]
 INPUT: FailureKind = "input"
