@@ -50,6 +50,7 @@ if _typing.TYPE_CHECKING:
         infer_signature as infer_signature,
     )
     from shipyard.models.storage import (
+        cache_package as cache_package,
         fetch_package as fetch_package,
         store_package as store_package,
     )
@@ -74,6 +75,7 @@ _EXPORTS = {
     "SklearnFlavor": "shipyard.models.flavors",
     "Trust": "shipyard.models.flavors",
     "available_flavors": "shipyard.models.flavors",
+    "cache_package": "shipyard.models.storage",
     "fetch_package": "shipyard.models.storage",
     "flavor_for": "shipyard.models.flavors",
     "get_flavor": "shipyard.models.flavors",

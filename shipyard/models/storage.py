@@ -18,7 +18,7 @@ from shipyard.models.integrity import verify_files
 from shipyard.models.manifest import MANIFEST_NAME, Manifest, read_manifest_bytes
 from shipyard.store.artifacts import ArtifactStore
 
-__all__ = ["fetch_package", "store_package"]
+__all__ = ["cache_package", "fetch_package", "store_package"]
 
 
 def store_package(directory: str | Path, artifacts: ArtifactStore) -> str:
@@ -71,6 +71,25 @@ def fetch_package(package_hash: str, artifacts: ArtifactStore, cache_dir: str | 
         _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def cache_package(directory: str | Path, package_hash: str, cache_dir: str | Path) -> Path:
+    """Move the package just stored from ``directory`` into the cache as
+    ``cache_dir/<package_hash>`` (on the same file system), so that loading it needs no
+    download; the same path :func:`fetch_package` then returns. ``directory`` must hold the
+    package ``package_hash`` (its manifest is checked)."""
+    root, cache = Path(directory), Path(cache_dir)
+    digest, _ = sha256_file(root / MANIFEST_NAME)
+    if digest != package_hash:
+        raise ArtifactIntegrityError(
+            f"The package at {root} is not model package {package_hash[:12]}.",
+            hint="Cache the directory that was stored under that hash.",
+        )
+    target = cache / package_hash
+    if not _is_complete(target, package_hash):
+        cache.mkdir(parents=True, exist_ok=True)
+        _move_into_place(root, target)
     return target
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.core.errors import PipelineStepError
 from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.entrypoint import call_training, entrypoint_function
-from shipyard.pipeline.state import State
+from shipyard.pipeline.state import State, load_packaged_model
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun
@@ -42,7 +42,6 @@ def train_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     model = fit_model(state, train, evaluation, run_id=run.id)
     seconds = time.perf_counter() - started
     run.log_metric("train_seconds", seconds)
-    state.model = model
     example = train.drop(columns=[config.evaluation.label], errors="ignore")
     return {**package_model(state, model, example, run), "train_seconds": seconds}
 
@@ -75,12 +74,15 @@ def fit_model(state: State, train: Any, evaluation: Any, *, run_id: str | None) 
 
 
 def package_model(state: State, model: Any, example: Any, run: ActiveRun) -> dict[str, Any]:
-    """Package ``model`` and keep the package as the run's model artifact (registered later,
-    once the gates have spoken)."""
-    from shipyard.models import save_package, store_package
+    """Package ``model``, keep the package as the run's model artifact (registered later,
+    once the gates have spoken), and load it back from the local cache as ``state.model``:
+    the evaluation judges the package that will be served, not the object in memory."""
+    from shipyard.models import cache_package, save_package, store_package
 
     ws, config = state.workspace, state.config
-    with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:
+    cache = ws.cache_dir / "packages"
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".shipyard-package-", dir=cache) as temporary:
         directory = Path(temporary) / "package"
         manifest = save_package(
             model, directory, input_example=example.head(config.model.example_rows),
@@ -88,10 +90,12 @@ def package_model(state: State, model: Any, example: Any, run: ActiveRun) -> dic
         )  # fmt: skip
         package_hash = store_package(directory, ws.artifacts)
         size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+        cache_package(directory, package_hash, cache)
     ws.runs.add_artifact(
         run.id, name=f"models/{config.model.name}", hash=package_hash,
         uri=ws.artifacts.uri(package_hash), size=size, kind="model",
     )  # fmt: skip
+    state.model = load_packaged_model(state, package_hash)
     return {"package_hash": package_hash, "flavor": manifest.flavor,
             "signature": manifest.signature, "producer_run_id": run.id}  # fmt: skip
 
