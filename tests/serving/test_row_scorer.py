@@ -19,14 +19,14 @@ from shipyard.core.errors import InputValidationError
 from shipyard.models import load_package, save_package
 from shipyard.serving.row_scorer import INPUT, MODEL, ModelPredictionError, score_rows
 from tests.models.pymodels import PickyScorer
-from tests.serving.conftest import home_workspace, models_home
+from tests.serving.conftest import home_workspace
 from tests.serving.models import GOOD, REFUSED_AGES, customers, register_picky
 from tests.serving.server import Server, start_server
 
 
 @pytest.fixture(scope="module")
 def picky_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = models_home(tmp_path_factory.mktemp("picky"))
+    home = tmp_path_factory.mktemp("picky") / "home"
     workspace = home_workspace(home)
     try:
         register_picky(workspace)
@@ -68,6 +68,7 @@ def post(server: Server, body: Any) -> httpx.Response:
     return httpx.post(server.url + "/predict", json=body, timeout=10)
 
 
+@pytest.mark.slow
 def test_online_a_model_error_is_a_500_of_its_own_and_other_requests_are_answered(
     picky_server: Server,
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.brokers import Broker
 from tests.services import free_port
-from tests.serving.conftest import home_workspace, models_home
+from tests.serving.conftest import home_workspace
 from tests.serving.models import REFUSED_AGES, register_picky
 from tests.serving.stream.streams import (
     GOOD,
@@ -76,7 +76,7 @@ def test_deep_huge_binary_and_refused_events_are_dead_lettered_and_the_worker_go
     """A real `shipyard stream` process: no event's content stops it, every valid event
     between the bad ones is scored, and a model that raises on valid events dead-letters
     just those (kind ``prediction``), counted in their own metric."""
-    home = models_home(tmp_path)
+    home = tmp_path / "home"
     workspace = home_workspace(home)
     try:
         register_picky(workspace)  # raises on valid rows aged 41 or 77
