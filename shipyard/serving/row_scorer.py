@@ -24,7 +24,6 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from shipyard.core.errors import FieldProblem, InputValidationError, ModelError
 from shipyard.core.reprs import bounded_repr
@@ -102,7 +101,7 @@ def score_rows(
     an item fails as a whole and is reported once, with its own problems.
     """
     signature = model.signature if signature is None else signature
-    if isinstance(data, pa.RecordBatch | pa.Table):
+    if type(data).__module__.startswith("pyarrow"):  # a RecordBatch or Table
         data = data.to_pandas()
     starts = _starts(data, sizes)
     items = len(starts) - 1

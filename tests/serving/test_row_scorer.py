@@ -17,6 +17,7 @@ import pytest
 
 from shipyard.core.errors import InputValidationError
 from shipyard.models import load_package, save_package
+from shipyard.serving.client import Client
 from shipyard.serving.row_scorer import INPUT, MODEL, ModelPredictionError, score_rows
 from tests.models.pymodels import PickyScorer
 from tests.serving.conftest import home_workspace
@@ -94,6 +95,8 @@ def test_online_a_model_error_is_a_500_of_its_own_and_other_requests_are_answere
         else:
             assert response.status_code == 200, response.text
             assert response.json()["predictions"] == [1, int(10.0 + i > 50)]
+    with Client(picky_server.url) as client, pytest.raises(ModelPredictionError, match="age 77"):
+        client.predict(pd.DataFrame([{**GOOD, "age": 77}]))
     metrics = httpx.get(picky_server.url + "/metrics").text
-    assert 'shipyard_model_errors_total{version="picky/1"} 16' in metrics  # 8 requests, 2 rows
-    assert 'status="500"} 8' in metrics and 'status="422"} 8' in metrics
+    assert 'shipyard_model_errors_total{version="picky/1"} 17' in metrics  # 8 × 2 rows, 1 row
+    assert 'status="500"} 9' in metrics and 'status="422"} 8' in metrics
