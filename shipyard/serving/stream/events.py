@@ -121,9 +121,10 @@ def invalid(event: Event, failure: RowFailure) -> DeadLetter:
 
 
 def result_value(request_id: str, model: str, version: int, prediction: Any) -> bytes:
-    """The payload of a result event."""
+    """The payload of a result event (a prediction JSON cannot hold is sent as its text)."""
     return orjson.dumps(
-        {"request_id": request_id, "model": model, "version": version, "prediction": prediction}
+        {"request_id": request_id, "model": model, "version": version, "prediction": prediction},
+        default=str,
     )
 
 
