@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from shipyard.core.errors import FieldProblem
+from shipyard.core.reprs import bounded_repr
 from shipyard.models.specs import ColumnSpec
 
 MAX_ROW_PROBLEMS = 20
@@ -99,7 +100,5 @@ def describe(value: Any, *, typed: bool = True) -> str:
         kind = "datetime"
     else:
         kind = type(value).__name__
-    shown = repr(value.item() if isinstance(value, np.generic) else value)
-    if len(shown) > 40:
-        shown = shown[:37] + "…"
+    shown = bounded_repr(value.item() if isinstance(value, np.generic) else value)
     return f"{kind} {shown}" if typed else shown

@@ -18,7 +18,7 @@ from shipyard.core.ids import new_id
 from shipyard.models.integrity import verify_files
 from shipyard.models.manifest import MANIFEST_NAME, Manifest, read_manifest_bytes
 
-__all__ = ["fetch_package", "store_package", "verify_package"]
+__all__ = ["cache_package", "fetch_package", "store_package", "verify_package"]
 
 
 def store_package(directory: str | Path, artifacts: ArtifactStore) -> str:
@@ -84,6 +84,25 @@ def verify_package(package_hash: str, artifacts: ArtifactStore) -> None:
     manifest = Manifest.from_bytes(artifacts.get_bytes(package_hash, name=label), source=label)
     for member, entry in sorted(manifest.files.items()):
         artifacts.verify(entry.sha256, name=f"{member} of model package {package_hash[:12]}")
+
+
+def cache_package(directory: str | Path, package_hash: str, cache_dir: str | Path) -> Path:
+    """Move the package just stored from ``directory`` into the cache as
+    ``cache_dir/<package_hash>`` (on the same file system), so that loading it needs no
+    download; the same path :func:`fetch_package` then returns. ``directory`` must hold the
+    package ``package_hash`` (its manifest is checked)."""
+    root, cache = Path(directory), Path(cache_dir)
+    digest, _ = sha256_file(root / MANIFEST_NAME)
+    if digest != package_hash:
+        raise ArtifactIntegrityError(
+            f"The package at {root} is not model package {package_hash[:12]}.",
+            hint="Cache the directory that was stored under that hash.",
+        )
+    target = cache / package_hash
+    if not _is_complete(target, package_hash):
+        cache.mkdir(parents=True, exist_ok=True)
+        _move_into_place(root, target)
+    return target
 
 
 def _is_complete(target: Path, package_hash: str) -> bool:

@@ -16,6 +16,7 @@ from shipyard.pipeline.state import State, load_packaged_model
 from shipyard.tracking.liveness import staging_dir
 
 if TYPE_CHECKING:
+    from shipyard.models.loaded import LoadedModel
     from shipyard.tracking.run import ActiveRun
 
 
@@ -59,11 +60,10 @@ def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     from shipyard.registry import load_model
 
     ws, config = state.workspace, state.config
-    model = state.model
-    if model is None:
-        model = state.model = load_packaged_model(state, state.package["package_hash"])
-    if not hasattr(model, "prepare"):  # a fitted estimator, not a LoadedModel
-        model = RememberedPredictions(model)
+    loaded = state.model
+    if loaded is None:
+        loaded = state.model = load_packaged_model(state, state.package["package_hash"])
+    model = remembering(loaded)
     frame = state.frame("eval", context="eval")
     baselines = {
         alias: Baseline(
@@ -114,11 +114,21 @@ def write_predictions(model: Any, frame: Any, label: str, target: Path) -> None:
     pd.DataFrame(columns).to_parquet(target, index=False)
 
 
+def remembering(loaded: LoadedModel) -> LoadedModel:
+    """``loaded`` (the package as serving loads it) predicting through the same flavor, with
+    its estimator's answers remembered (see :class:`RememberedPredictions`)."""
+    from shipyard.models.loaded import LoadedModel
+
+    return LoadedModel(RememberedPredictions(loaded.raw), flavor=loaded.flavor,
+                       manifest=loaded.manifest, signature=loaded.signature,
+                       directory=loaded.directory)  # fmt: skip
+
+
 class RememberedPredictions:
     """A fitted estimator that keeps its ``predict`` and ``predict_proba`` answers per input
-    frame, so the evaluation and the stored predictions score the eval rows once each, as a
-    plain script would (a frame is recognised by its content hash; anything else is passed
-    through). Every other attribute is the estimator's."""
+    frame or array, so the evaluation and the stored predictions score the eval rows once
+    each, as a plain script would (an input is recognised by its content hash; anything else
+    is passed through). Every other attribute is the estimator's."""
 
     KEEP = 4
 
@@ -140,13 +150,18 @@ class RememberedPredictions:
         return self._answer("predict", features)
 
     def _answer(self, method: str, features: Any) -> Any:
+        import numpy as np
         import pandas as pd
 
         call = getattr(self.model, method)
-        if not isinstance(features, pd.DataFrame):
+        if isinstance(features, pd.DataFrame):
+            hashed = pd.util.hash_pandas_object(features, index=True).to_numpy().tobytes()
+            content = hashed + repr(list(features.columns)).encode()
+        elif isinstance(features, np.ndarray) and features.dtype != object:
+            content = features.tobytes() + repr((features.shape, features.dtype.str)).encode()
+        else:
             return call(features)
-        hashed = pd.util.hash_pandas_object(features, index=True).to_numpy()
-        key = (method, sha256_bytes(hashed.tobytes() + repr(list(features.columns)).encode()))
+        key = (method, sha256_bytes(content))
         with self._lock:
             if key in self._answers:
                 return self._answers[key]

@@ -65,12 +65,22 @@ def dataset_entry(record: DatasetVersionRecord) -> dict[str, Any]:
 
 
 def load_packaged_model(state: State, package_hash: str) -> Any:
-    """A trained model back from its package (hashes verified), for a step that needs it
-    when training was taken from cache."""
+    """The trained model as serving loads it: its package, from the local cache (hashes
+    verified), as a LoadedModel.
+
+    The types skops reported as not known to be safe when this pipeline's train step saved
+    the package (listed in its manifest, whose hash the step recorded) are trusted here:
+    they came from the training code this pipeline ran itself. Serving the version still
+    needs them trusted explicitly."""
+    from shipyard.models.manifest import Manifest
     from shipyard.models.package import load_package
     from shipyard.models.storage import fetch_package
     from shipyard.registry import trust_for
 
     ws = state.workspace
     directory = fetch_package(package_hash, ws.artifacts, ws.cache_dir / "packages")
-    return load_package(directory, trusted=trust_for(state.config.model.trusted, ws), warm=False)
+    trusted = trust_for(state.config.model.trusted, ws)
+    if trusted is not True:
+        produced = Manifest.read(directory).extra.get("untrusted_types") or ()
+        trusted = frozenset(trusted or ()) | frozenset(str(name) for name in produced)
+    return load_package(directory, trusted=trusted, warm=False)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.core.errors import PipelineStepError
 from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.entrypoint import call_training, entrypoint_function
-from shipyard.pipeline.state import State
+from shipyard.pipeline.state import State, load_packaged_model
 from shipyard.tracking.liveness import staging_dir
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ def train_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     model = fit_model(state, train, evaluation, run_id=run.id)
     seconds = time.perf_counter() - started
     run.log_metric("train_seconds", seconds)
-    state.model = model
     example = train.drop(columns=[config.evaluation.label], errors="ignore")
     return {**package_model(state, model, example, run), "train_seconds": seconds}
 
@@ -75,13 +74,16 @@ def fit_model(state: State, train: Any, evaluation: Any, *, run_id: str | None) 
 
 
 def package_model(state: State, model: Any, example: Any, run: ActiveRun) -> dict[str, Any]:
-    """Package ``model`` and keep the package as the run's model artifact (registered later,
-    once the gates have spoken)."""
+    """Package ``model``, keep the package as the run's model artifact (registered later,
+    once the gates have spoken), and load it back from the local cache as ``state.model``:
+    the evaluation judges the package that will be served, not the object in memory."""
     from shipyard.models.package import save_package
-    from shipyard.models.storage import store_package
+    from shipyard.models.storage import cache_package, store_package
 
     ws, config = state.workspace, state.config
-    with staging_dir(run.id, "package") as temporary:
+    cache = ws.cache_dir / "packages"
+    cache.mkdir(parents=True, exist_ok=True)
+    with staging_dir(run.id, "package", parent=cache) as temporary:
         directory = Path(temporary) / "package"
         manifest = save_package(
             model, directory, input_example=example.head(config.model.example_rows),
@@ -89,10 +91,12 @@ def package_model(state: State, model: Any, example: Any, run: ActiveRun) -> dic
         )  # fmt: skip
         package_hash = store_package(directory, ws.artifacts)
         size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+        cache_package(directory, package_hash, cache)
     ws.runs.add_artifact(
         run.id, name=f"models/{config.model.name}", hash=package_hash,
         uri=ws.artifacts.uri(package_hash), size=size, kind="model",
     )  # fmt: skip
+    state.model = load_packaged_model(state, package_hash)
     return {"package_hash": package_hash, "flavor": manifest.flavor,
             "signature": manifest.signature, "producer_run_id": run.id}  # fmt: skip
 

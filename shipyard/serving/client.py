@@ -1,7 +1,8 @@
 """A client for Shipyard model servers: ``Client(url).predict(dataframe)``.
 
 Errors come back as Shipyard's own: a 422 is an InputValidationError with one FieldProblem
-per bad field, a 404 a NotFoundError, and so on.
+per bad field, a model that raised on valid input a ModelPredictionError (500), a 404 a
+NotFoundError, and so on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shipyard.core.errors import (
     ShipyardError,
     UsageError,
 )
+from shipyard.serving.row_scorer import ModelPredictionError
 
 
 class ServerError(ShipyardError):
@@ -150,6 +152,8 @@ def _error(status: int, body: Any) -> ShipyardError:
         problems = [FieldProblem(str(p.get("field")), str(p.get("problem")))
                     for p in detail["problems"] if isinstance(p, dict)]  # fmt: skip
         return InputValidationError(problems, hint=hint)
+    if status == 500 and detail.get("type") == ModelPredictionError.__name__:
+        return ModelPredictionError(message, hint=hint)
     kinds: dict[int, type[ShipyardError]] = {400: UsageError, 404: NotFoundError,
                                              409: ConflictError}  # fmt: skip
     error = kinds.get(status, ServerError)(message, hint=hint)

@@ -38,10 +38,19 @@ def this_process() -> ProcessIdentity:
     return host_name(), pid, process_start(pid)
 
 
-def staging_dir(run_id: str, purpose: str) -> tempfile.TemporaryDirectory[str]:
-    """A temporary folder for work a run stages (packages, reports); named after the run so
-    that the folders of a run that was killed can be found and removed."""
-    return tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{run_id}-{purpose}-")
+def staging_dir(
+    run_id: str, purpose: str, parent: Path | None = None
+) -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder for work a run stages (packages, reports), in ``parent`` (default:
+    the host's temporary directory); named after the run so that the folders of a run that
+    was killed can be found and removed."""
+    return tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{run_id}-{purpose}-", dir=parent)
+
+
+def staging_places(workspace: Workspace) -> list[Path]:
+    """Where runs stage: the host's temporary directory, and the package cache (a package is
+    staged beside the cache so that it moves into it by a rename)."""
+    return [Path(tempfile.gettempdir()), workspace.cache_dir / "packages"]
 
 
 class Heartbeat:
@@ -88,7 +97,7 @@ def reap_runs(
         if ws.runs.mark_killed(run.run_id, last_seen=run.heartbeat_at, error=_error(run, why)):
             reaped.append(run.run_id)
             if run.host == here:
-                remove_staging(run.run_id)
+                remove_staging(run.run_id, staging_places(ws))
     return reaped
 
 
@@ -97,9 +106,9 @@ def _error(run: RunningProcess, why: str) -> str:
     return f"killed: {why} (last seen alive {seen})"
 
 
-def remove_staging(run_id: str) -> int:
-    """Remove the staging folders of ``run_id`` in this host's temporary directory."""
-    folders = list(Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}{run_id}-*"))
+def remove_staging(run_id: str, places: list[Path]) -> int:
+    """Remove the staging folders of ``run_id`` in ``places``."""
+    folders = [f for place in places for f in place.glob(f"{STAGING_PREFIX}{run_id}-*")]
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
     return len(folders)

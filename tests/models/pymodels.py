@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -64,3 +65,51 @@ class FrameModel:
 def double(values: np.ndarray) -> np.ndarray:
     """A custom function for a FunctionTransformer: skops does not trust it by default."""
     return values * 2
+
+
+class PickyScorer:
+    """Scores customers (``spend`` over 50) but raises on any batch holding a row whose
+    ``age`` is one of ``refused``: valid input that the model itself cannot handle."""
+
+    def __init__(self, refused: list[int]) -> None:
+        self.refused = refused
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        ages = frame["age"].to_numpy()
+        bad = np.isin(ages, self.refused)
+        if bad.any():
+            raise ValueError(f"cannot score age {int(ages[bad][0])}")
+        return (frame["spend"].to_numpy(dtype=float) > 50).astype(int)
+
+    def save_model(self, directory: Path) -> None:
+        (directory / "refused.json").write_bytes(orjson.dumps(self.refused))
+
+    @classmethod
+    def load_model(cls, directory: Path) -> PickyScorer:
+        return cls(orjson.loads((directory / "refused.json").read_bytes()))
+
+
+class Forgetful:
+    """Predicts with the estimator it wraps, but saves none of it: loaded back from its
+    package it knows nothing (every probability 0.5, every label 0). Its in-memory and
+    packaged predictions differ, as a model whose save hook drops state would."""
+
+    def __init__(self, estimator: Any = None) -> None:
+        self.estimator = estimator
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.estimator is None:
+            return np.zeros(len(frame), dtype=int)
+        return np.asarray(self.estimator.predict(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.estimator is None:
+            return np.full((len(frame), 2), 0.5)
+        return np.asarray(self.estimator.predict_proba(frame))
+
+    def save_model(self, directory: Path) -> None:
+        (directory / "nothing.json").write_bytes(b"{}")
+
+    @classmethod
+    def load_model(cls, directory: Path) -> Forgetful:
+        return cls()

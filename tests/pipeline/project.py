@@ -29,6 +29,12 @@ def fit(train, params, label):
     return model.fit(train[numeric + categorical], train[label])
 
 
+def forgetful(train, params, label):
+    from tests.models.pymodels import Forgetful
+
+    return Forgetful(fit(train, params, label))
+
+
 def broken(train, params):
     raise ValueError("the training data has no rows for region 'atlantis'")
 """

@@ -60,6 +60,20 @@ def test_a_weaker_candidate_is_registered_as_rejected_and_not_promoted(
     assert "FAIL" in result.reports["markdown"].read_text().upper()
 
 
+def test_the_gates_judge_the_stored_package_not_the_model_in_memory(
+    tmp_path: Path, sqlite_workspace: Workspace
+) -> None:
+    """In memory the model is the good classifier; its package keeps none of it. The
+    package is what would be served, so it is what the gates judge (a cached run always
+    loaded the package; a fresh one now does too)."""
+    path = make_project(tmp_path, config=CONFIG.replace("train:fit", "train:forgetful"))
+    result = run_pipeline(path, workspace=sqlite_workspace)
+    assert result.evaluation is not None
+    assert result.evaluation.metrics["roc_auc"] == 0.5  # the packaged model's, not ~0.8
+    assert result.verdict == "rejected"
+    assert {g.name for g in result.evaluation.failed_gates} == {"auc"}
+
+
 def test_a_training_function_that_raises_fails_the_step_and_the_pipeline(
     tmp_path: Path, sqlite_workspace: Workspace
 ) -> None:

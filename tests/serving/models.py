@@ -52,3 +52,16 @@ def register_models(workspace: Workspace) -> None:
     with sy.start_run("train", workspace=workspace) as run:
         run.log_model(regressor, "spend", input_example=data[["age", "spend"]].head(3))
     sy.promote("churn", 1, "production", workspace=workspace)
+
+
+REFUSED_AGES = [41, 77]
+"""Valid ages the picky model raises on."""
+
+
+def register_picky(workspace: Workspace) -> None:
+    """picky/1, picky@production -> 1: a model that raises on valid rows aged REFUSED_AGES."""
+    from tests.models.pymodels import PickyScorer
+
+    with sy.start_run("train", workspace=workspace) as run:
+        run.log_model(PickyScorer(REFUSED_AGES), "picky", input_example=customers().head(3))
+    sy.promote("picky", 1, "production", workspace=workspace)

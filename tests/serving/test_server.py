@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pandas as pd
 import pytest
 
@@ -238,3 +239,18 @@ def test_the_python_client(server: Server) -> None:
         pytest.raises(NotFoundError),
     ):
         lost.predict([GOOD])
+
+
+@pytest.mark.parametrize("field", ["plan", "age", "spend"])
+def test_a_field_nested_a_thousand_lists_deep_is_a_422_naming_it(
+    server: Server, field: str
+) -> None:
+    deep = b"[" * 1000 + b"1" + b"]" * 1000  # deeper than any JSON encoder writes
+    record = orjson.dumps({**GOOD, field: "DEEP"}).replace(b'"DEEP"', deep)
+    body = b'{"instances": [' + orjson.dumps(GOOD) + b", " + record + b"]}"
+    response = post(server, "/predict", content=body)
+    assert response.status_code == 422, response.text
+    (problem,) = response.json()["error"]["problems"]
+    assert problem["field"] == f"{field}[1]"
+    assert "list [[[[…]]]]" in problem["problem"] and len(problem["problem"]) < 100
+    assert post(server, "/predict", {"instances": [GOOD]}).status_code == 200

@@ -1,5 +1,6 @@
-"""Scoring one record batch: strict validation against the signature, rows that fail go to
-rejects with their reason, the rest are predicted in one vectorised call."""
+"""Scoring one record batch through the shared row scorer: rows that fail validation, or
+that the model raises on, go to rejects with their kind and reason; the rest are predicted
+in one vectorised call, and the job goes on."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from shipyard.core.errors import FieldProblem, InputValidationError
+from shipyard.core.reprs import bounded_repr
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.signature import Signature
 from shipyard.serving.batch.inputs import ROW_BITS
+from shipyard.serving.row_scorer import INPUT, MODEL, RowFailure, score_rows
 
 _NUMERIC = {"integer", "float"}
 
@@ -43,24 +45,29 @@ def score_batch(
     row_ids = np.arange(first_row, first_row + size, dtype=np.int64) + (file_index << ROW_BITS)
     frame = batch.to_pandas()
     frame.index = pd.RangeIndex(size)
-    reasons: dict[int, str] = {}
+    reasons: dict[int, tuple[str, str]] = {}
     if text_input:
         frame, reasons = _parse_text(frame, model.signature)
     candidates = frame.drop(index=list(reasons)) if reasons else frame
-    good, bad = _split_valid(model.signature, candidates)
-    reasons.update(bad)
-    prepared = pd.concat(good) if len(good) > 1 else (good[0] if good else None)
-    predictions = None if prepared is None else model.predict_array(prepared)
-    output = _output(prepared, predictions, row_ids, version, schema)
+    scored = score_rows(model, candidates, extra="ignore")
+    positions = candidates.index.to_numpy()
+    for failure in scored.failures:
+        reasons[int(positions[failure.item])] = (failure.kind, _reason(failure))
+    rows = positions[scored.rows]
+    output = _output(scored.frame, scored.predictions, row_ids[rows], version, schema)
     rejects = _rejects(batch, reasons, row_ids) if reasons else None
-    logged = None if prepared is None or text_input else _arrow_inputs(batch, prepared)
-    return Scored(output, rejects, prepared if logged is None else logged, predictions)
+    prepared = scored.frame
+    logged = None if prepared is None or text_input else _arrow_inputs(batch, prepared, rows)
+    return Scored(output, rejects, prepared if logged is None else logged, scored.predictions)
 
 
-def _arrow_inputs(batch: pa.RecordBatch, prepared: pd.DataFrame) -> pa.RecordBatch | None:
-    """The scored rows as Arrow, taken from the batch as read (converting the prepared frame
-    back would cost as much as reading it), with numbers in the types the model saw; None
-    when a column is neither a number nor text (the frame is logged instead)."""
+def _arrow_inputs(
+    batch: pa.RecordBatch, prepared: pd.DataFrame, rows: np.ndarray[Any, Any]
+) -> pa.RecordBatch | None:
+    """The scored rows (at ``rows`` of the batch) as Arrow, taken from the batch as read
+    (converting the prepared frame back would cost as much as reading it), with numbers in
+    the types the model saw; None when a column is neither a number nor text (the frame is
+    logged instead)."""
     columns = []
     for name in prepared.columns:
         column = batch.column(name)
@@ -74,38 +81,22 @@ def _arrow_inputs(batch: pa.RecordBatch, prepared: pd.DataFrame) -> pa.RecordBat
     inputs = pa.RecordBatch.from_arrays(columns, names=list(prepared.columns))
     if len(prepared) == batch.num_rows:
         return inputs
-    return inputs.take(pa.array(prepared.index.to_numpy(), pa.int64()))
+    return inputs.take(pa.array(rows, pa.int64()))
 
 
-def _split_valid(
-    signature: Signature, frame: pd.DataFrame
-) -> tuple[list[pd.DataFrame], dict[int, str]]:
-    """Prepared frames of the valid rows (in order) and the reason for each invalid row.
-
-    The whole batch is validated at once; only when it fails is it halved, so clean data pays
-    nothing and k bad rows cost about k·log2(n) validations.
-    """
-    if frame.empty:
-        return [], {}
-    try:
-        return [signature.prepare(frame, extra="ignore")], {}
-    except InputValidationError as error:
-        if len(frame) == 1:
-            return [], {int(frame.index[0]): _reason(error.problems)}
-    middle = len(frame) // 2
-    left_good, left_bad = _split_valid(signature, frame.iloc[:middle])
-    right_good, right_bad = _split_valid(signature, frame.iloc[middle:])
-    return left_good + right_good, {**left_bad, **right_bad}
+def _reason(failure: RowFailure) -> str:
+    if failure.kind == MODEL:
+        return f"the model could not predict it: {failure.message}"
+    text = "; ".join(f"{p.field.split('[')[0]}: {p.problem}" for p in failure.problems)
+    return text or failure.message
 
 
-def _reason(problems: list[FieldProblem]) -> str:
-    return "; ".join(f"{p.field.split('[')[0]}: {p.problem}" for p in problems)
-
-
-def _parse_text(frame: pd.DataFrame, signature: Signature) -> tuple[pd.DataFrame, dict[int, str]]:
+def _parse_text(
+    frame: pd.DataFrame, signature: Signature
+) -> tuple[pd.DataFrame, dict[int, tuple[str, str]]]:
     """CSV cells are text: parse numeric columns, and reject rows whose cell is not a number
     (never turning it into NaN or 0)."""
-    reasons: dict[int, str] = {}
+    reasons: dict[int, tuple[str, str]] = {}
     for spec in signature.inputs:
         if spec.dtype not in _NUMERIC or spec.name not in frame:
             continue
@@ -115,7 +106,8 @@ def _parse_text(frame: pd.DataFrame, signature: Signature) -> tuple[pd.DataFrame
         parsed = pd.to_numeric(column, errors="coerce")
         bad = parsed.isna() & column.notna()
         for row in np.flatnonzero(bad.to_numpy()).tolist():
-            reasons.setdefault(row, f"{spec.name}: expected a number, got {column.iloc[row]!r}")
+            shown = bounded_repr(column.iloc[row])
+            reasons.setdefault(row, (INPUT, f"{spec.name}: expected a number, got {shown}"))
         frame[spec.name] = parsed
     return frame, reasons
 
@@ -131,14 +123,14 @@ def output_schema(model: LoadedModel, example: Any) -> pa.Schema:
 def _output(
     prepared: pd.DataFrame | None,
     predictions: Any,
-    row_ids: np.ndarray[Any, Any],
+    ids: np.ndarray[Any, Any],
     version: int,
     schema: pa.Schema | None,
 ) -> pa.Table:
+    """The output rows: ``ids`` (one per prepared row), predictions and the model version."""
     if prepared is None or prepared.empty:
         assert schema is not None
         return schema.empty_table()
-    ids = row_ids[prepared.index.to_numpy()]
     columns: dict[str, Any] = {"row_id": pa.array(ids, pa.int64())}
     if isinstance(predictions, pd.DataFrame):
         for name in predictions.columns:
@@ -151,14 +143,17 @@ def _output(
 
 
 def _rejects(
-    batch: pa.RecordBatch, reasons: dict[int, str], row_ids: np.ndarray[Any, Any]
+    batch: pa.RecordBatch, reasons: dict[int, tuple[str, str]], row_ids: np.ndarray[Any, Any]
 ) -> pa.Table:
+    """A reject per failed row: its id, why (``kind`` input or model, and the reason), and
+    the row as read, in JSON."""
     rows = sorted(reasons)
     taken = batch.take(pa.array(rows, pa.int64())).to_pylist()
     return pa.table(
         {
             "row_id": pa.array(row_ids[rows], pa.int64()),
-            "reason": pa.array([reasons[r] for r in rows], pa.string()),
+            "kind": pa.array([reasons[r][0] for r in rows], pa.string()),
+            "reason": pa.array([reasons[r][1] for r in rows], pa.string()),
             "row": pa.array([orjson.dumps(r, default=str).decode() for r in taken], pa.string()),
         }
     )

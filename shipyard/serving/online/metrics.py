@@ -31,6 +31,7 @@ class Metrics:
         self.batch_size = Histogram(BATCH_BUCKETS)
         self.events: dict[Labels, int] = defaultdict(int)
         self.unlogged: dict[Labels, int] = defaultdict(int)
+        self.model_errors: dict[Labels, int] = defaultdict(int)
         self.readings: dict[str, tuple[str, str, Callable[[], float]]] = {}
         """Values read when rendered: name -> (``counter`` or ``gauge``, help text, reader)."""
 
@@ -48,6 +49,10 @@ class Metrics:
         self.predictions[labels] += rows
         self.batch_size.observe(labels, requests)
 
+    def model_error(self, version: str, rows: int) -> None:
+        """Count rows of valid input the model raised on (a server-side error, not a 422)."""
+        self.model_errors[(("version", version),)] += rows
+
     def event(self, name: str, **labels: str) -> None:
         """Count an event: ``swap``, ``swap_failure``, ``shadow_skipped``, ``log_failure``…"""
         self.events[(("event", name), *sorted(labels.items()))] += 1
@@ -57,6 +62,9 @@ class Metrics:
         render_counter(lines, "shipyard_requests_total", "Requests answered, by status.",
                        self.requests)  # fmt: skip
         render_counter(lines, "shipyard_predictions_total", "Rows predicted.", self.predictions)
+        render_counter(lines, "shipyard_model_errors_total", "Rows of valid input the model "
+                       "raised on (answered 500, not counted as client errors).",
+                       self.model_errors)  # fmt: skip
         render_histogram(lines, "shipyard_request_duration_seconds", "Request latency.",
                          self.latency)  # fmt: skip
         render_histogram(lines, "shipyard_batch_size", "Requests per model call.",

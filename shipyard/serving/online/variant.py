@@ -8,7 +8,7 @@ from dataclasses import replace
 from itertools import repeat
 from typing import Any
 
-from shipyard.core.errors import FieldProblem, InputValidationError, ShipyardError
+from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.plain import to_plain
@@ -17,6 +17,7 @@ from shipyard.serving.online.batcher import Batcher, Gate, Job
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.options import ServeOptions
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+from shipyard.serving.row_scorer import MODEL, score_rows
 
 log = get_logger(__name__)
 
@@ -67,52 +68,30 @@ class Variant:
         self.batcher.start()
 
     def run(self, jobs: list[Job]) -> None:
-        """Validate, predict and log ``jobs`` together; each job gets its result or error."""
+        """Validate, predict and log ``jobs`` together (the shared row scorer isolates the
+        requests that fail); each job gets its result or its error."""
         records = jobs[0].records if len(jobs) == 1 else [r for j in jobs for r in j.records]
-        try:
-            frame = self.signature.prepare(records, extra=self.extra)
-        except InputValidationError as error:
-            if len(jobs) == 1:
-                jobs[0].error = error
-                return
-            good = [job for job in jobs if self._valid_alone(job)]
-            if len(good) == len(jobs):  # each fine alone, not together: keep them apart
-                for job in good:
-                    self.run([job])
-            elif good:
-                self.run(good)
+        scored = score_rows(self.model, records, signature=self.signature, extra=self.extra,
+                            sizes=[len(job.records) for job in jobs])  # fmt: skip
+        for failure in scored.failures:
+            job = jobs[failure.item]
+            job.error = failure.error()
+            if failure.kind == MODEL:
+                self._metrics.model_error(self.label, len(job.records))
+                log.warning("%s could not predict request %s: %s", self.label, job.request_id,
+                            failure.message)  # fmt: skip
+        if scored.frame is None:
             return
-        try:
-            output = self.model.predict_array(frame)
-        except Exception as exc:
-            if len(jobs) > 1:
-                for job in jobs:
-                    self.run([job])
-                return
-            log.warning("%s could not predict request %s: %s", self.label, jobs[0].request_id, exc)
-            jobs[0].error = InputValidationError(
-                [FieldProblem("input", f"the model could not predict it: "
-                                       f"{type(exc).__name__}: {exc}")],
-                hint="The input passed the signature checks but the model refused it.",
-            )  # fmt: skip
-            return
-        plain: list[Any] = to_plain(output)
+        good = [job for job in jobs if job.error is None] if scored.failures else jobs
+        plain: list[Any] = to_plain(scored.predictions)
         offset = 0
-        for job in jobs:
+        for job in good:
             end = offset + len(job.records)
             job.result = plain[offset:end]
             offset = end
-        self._metrics.batch(self.label, self.role, len(plain), len(jobs))
+        self._metrics.batch(self.label, self.role, len(plain), len(good))
         if self._log is not None:
-            self._write_log(jobs, frame, plain)
-
-    def _valid_alone(self, job: Job) -> bool:
-        try:
-            self.signature.prepare(job.records, extra=self.extra)
-        except InputValidationError as error:
-            job.error = error
-            return False
-        return True
+            self._write_log(good, scored.frame, plain)
 
     def _write_log(self, jobs: list[Job], frame: Any, plain: list[Any]) -> None:
         assert self._log is not None

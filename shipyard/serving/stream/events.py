@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from shipyard.core.errors import FieldProblem, InputValidationError
+from shipyard.core.errors import FieldProblem
+from shipyard.serving.row_scorer import RowFailure
 
 Headers = list[tuple[str, bytes]]
 
@@ -112,23 +113,18 @@ def columns(records: list[dict[str, Any]], names: Collection[str], extra: str) -
             for key in wanted}  # fmt: skip
 
 
-def rows_of(data: Any, low: int, high: int) -> Any:
-    """Rows ``low:high`` of what :func:`columns` returned."""
-    if isinstance(data, dict):
-        return {key: values[low:high] for key, values in data.items()}
-    return data[low:high]
-
-
-def invalid(event: Event, error: InputValidationError) -> DeadLetter:
-    problems = error.problems
+def invalid(event: Event, failure: RowFailure) -> DeadLetter:
+    """The dead letter of an event that does not match the signature."""
+    problems = list(failure.problems)
     text = "; ".join(f"{p.field.split('[')[0]}: {p.problem}" for p in problems)
-    return DeadLetter(event, VALIDATION, text or error.message, problems)
+    return DeadLetter(event, VALIDATION, text or failure.message, problems)
 
 
 def result_value(request_id: str, model: str, version: int, prediction: Any) -> bytes:
-    """The payload of a result event."""
+    """The payload of a result event (a prediction JSON cannot hold is sent as its text)."""
     return orjson.dumps(
-        {"request_id": request_id, "model": model, "version": version, "prediction": prediction}
+        {"request_id": request_id, "model": model, "version": version, "prediction": prediction},
+        default=str,
     )
 
 

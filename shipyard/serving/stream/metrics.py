@@ -36,6 +36,7 @@ class StreamMetrics:
         self.acknowledged: dict[Labels, int] = defaultdict(int)
         self.redelivered: dict[Labels, int] = defaultdict(int)
         self.events: dict[Labels, int] = defaultdict(int)
+        self.model_errors: dict[Labels, int] = defaultdict(int)
         self.end_to_end = Histogram(END_TO_END_BUCKETS)
         self.batch_seconds = Histogram(LATENCY_BUCKETS)
         self.lag: int | None = None
@@ -54,6 +55,10 @@ class StreamMetrics:
     def dead(self, kind: str, count: int = 1) -> None:
         self.dead_letters[(("kind", kind),)] += count
 
+    def model_error(self, version: str) -> None:
+        """Count an event of valid input the model raised on (a server-side error)."""
+        self.model_errors[(("version", version),)] += 1
+
     def event(self, name: str) -> None:
         """Count ``swap``, ``swap_failure``, ``poll_failure``, ``error``, ``rebalance``…"""
         self.events[(("event", name),)] += 1
@@ -65,6 +70,9 @@ class StreamMetrics:
                        self.events_out)  # fmt: skip
         render_counter(lines, "shipyard_stream_dead_letters_total", "Events sent to the "
                        "dead-letter destination, by kind.", self.dead_letters)  # fmt: skip
+        render_counter(lines, "shipyard_stream_model_errors_total", "Events of valid input the "
+                       "model raised on (dead-lettered as kind prediction).",
+                       self.model_errors)  # fmt: skip
         render_counter(lines, "shipyard_stream_acknowledged_total", "Events acknowledged "
                        "after their results were delivered.", self.acknowledged)  # fmt: skip
         render_counter(lines, "shipyard_stream_redelivered_total", "Events taken over from a "

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from shipyard.core.errors import InputValidationError
 from shipyard.core.logging import get_logger
 from shipyard.models.plain import to_plain
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+from shipyard.serving.row_scorer import MODEL, score_rows
 from shipyard.serving.stream.delivery import InFlight, Sink, Source, Ticket
 from shipyard.serving.stream.endpoints import Endpoint
 from shipyard.serving.stream.events import (
@@ -31,14 +30,12 @@ from shipyard.serving.stream.events import (
     decode,
     invalid,
     result_value,
-    rows_of,
 )
 from shipyard.serving.stream.follow import ModelFollower, Scorer
 from shipyard.serving.stream.metrics import StreamMetrics
 from shipyard.serving.stream.options import StreamOptions
 
 log = get_logger(__name__)
-T = TypeVar("T")
 LOG_TIMEOUT_SECONDS = 60.0
 """How long a batch waits for room in a full prediction log before the worker stops."""
 LAG_EVERY_SECONDS = 1.0
@@ -61,33 +58,6 @@ class StreamSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def bisect(
-    count: int,
-    attempt: Callable[[int, int], T],
-    failed: Callable[[int, Exception], None],
-    errors: type[Exception] | tuple[type[Exception], ...],
-) -> list[tuple[int, int, T]]:
-    """``attempt(0, count)``; when it raises one of ``errors``, the halves, and so on down to
-    single items, each reported to ``failed``. Clean batches pay one call; k bad items cost
-    about k·log2(n) calls. Returns the ranges that succeeded, in order, with their results."""
-    done: list[tuple[int, int, T]] = []
-
-    def run(low: int, high: int) -> None:
-        try:
-            done.append((low, high, attempt(low, high)))
-        except errors as error:
-            if high - low == 1:
-                failed(low, error)
-                return
-            middle = (low + high) // 2
-            run(low, middle)
-            run(middle, high)
-
-    if count:
-        run(0, count)
-    return done
 
 
 def next_batch_size(size: int, read: int, smallest: int, largest: int) -> int:
@@ -195,11 +165,10 @@ class StreamWorker:
         count = len(batch)
         self.metrics.received(count, batch.redelivered)
         records, positions, dead = decode(batch)
-        frame, rows = self._validate(scorer, records, positions, batch, dead)
+        frame, rows, raw, predictions = self._score(scorer, records, positions, batch, dead)
         ticket = Ticket()
         predicted = 0
         if frame is not None and rows:
-            frame, rows, raw, predictions = self._predict(scorer, frame, rows, batch, dead)
             predicted = len(rows)
             latency_ms = (time.perf_counter() - started) * 1000.0
             request_ids = batch.request_ids
@@ -225,63 +194,39 @@ class StreamWorker:
         if predicted and (not self.summary.versions or self.summary.versions[-1] != scorer.label):
             self.summary.versions.append(scorer.label)
 
-    def _validate(
+    def _score(
         self,
         scorer: Scorer,
         records: list[dict[str, Any]],
         positions: list[int],
         batch: Batch,
         dead: list[DeadLetter],
-    ) -> tuple[pd.DataFrame | None, list[int]]:
-        """The valid records as one prepared frame, with their event positions."""
-        extra = self.options.extra
-        signature = scorer.signature
-        data = columns(records, scorer.names, extra)
-
-        def failed(index: int, error: Exception) -> None:
-            assert isinstance(error, InputValidationError)
-            dead.append(invalid(batch.event(positions[index]), error))
-
-        def attempt(low: int, high: int) -> pd.DataFrame:
-            part = data if high - low == len(records) else rows_of(data, low, high)
-            return signature.prepare(part, extra=extra)
-
-        good = bisect(len(records), attempt, failed, InputValidationError)
-        if not good:
-            return None, []
-        if len(good) == 1 and good[0][1] - good[0][0] == len(records):
-            return good[0][2], positions
-        frame = pd.concat([part for _, _, part in good], ignore_index=True)
-        return frame, [positions[i] for low, high, _ in good for i in range(low, high)]
-
-    def _predict(
-        self,
-        scorer: Scorer,
-        frame: Any,
-        rows: list[int],
-        batch: Batch,
-        dead: list[DeadLetter],
-    ) -> tuple[pd.DataFrame, list[int], np.ndarray[Any, Any] | None, list[Any]]:
-        """Predict in one call; when the model refuses the batch, find the events it refuses.
-        Returns the frame and positions kept, the model's own 1-D array when the whole batch
-        was predicted (the prediction log converts it in one pass), and plain values."""
-
-        def failed(index: int, error: Exception) -> None:
-            message = f"the model could not predict it: {type(error).__name__}: {error}"
-            dead.append(DeadLetter(batch.event(rows[index]), PREDICTION, message))
-
-        def attempt(low: int, high: int) -> Any:
-            return scorer.model.predict_array(frame if high - low == len(frame) else
-                                              frame.iloc[low:high])  # fmt: skip
-
-        done = bisect(len(rows), attempt, failed, Exception)
-        if len(done) == 1 and done[0][1] - done[0][0] == len(rows):
-            output = done[0][2]
+    ) -> tuple[pd.DataFrame | None, list[int], np.ndarray[Any, Any] | None, list[Any]]:
+        """Validate and predict the records in one call (the shared row scorer isolates the
+        events that fail, each becoming a dead letter). Returns the scored frame, the event
+        positions of its rows, the model's own 1-D array when every record was scored (the
+        prediction log converts it in one pass), and plain values."""
+        if not records:
+            return None, [], None, []
+        data = columns(records, scorer.names, self.options.extra)
+        scored = score_rows(scorer.model, data, signature=scorer.signature,
+                            extra=self.options.extra)  # fmt: skip
+        for failure in scored.failures:
+            event = batch.event(positions[failure.item])
+            if failure.kind == MODEL:
+                self.metrics.model_error(scorer.label)
+                dead.append(DeadLetter(event, PREDICTION, "the model could not predict it: "
+                                       + failure.message))  # fmt: skip
+            else:
+                dead.append(invalid(event, failure))
+        if scored.frame is None:
+            return None, [], None, []
+        output = scored.predictions
+        if scored.whole:
             whole = output if isinstance(output, np.ndarray) and output.ndim == 1 else None
-            return frame, rows, whole, to_plain(output)
-        kept = [i for low, high, _ in done for i in range(low, high)]
-        predictions = [value for _, _, part in done for value in to_plain(part)]
-        return frame.iloc[kept].reset_index(drop=True), [rows[i] for i in kept], None, predictions
+            return scored.frame, positions, whole, to_plain(output)
+        rows = [positions[i] for i in scored.rows.tolist()]
+        return scored.frame, rows, None, to_plain(output)
 
     def _send_results(
         self,

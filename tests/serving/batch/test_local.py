@@ -10,7 +10,9 @@ import shipyard as sy
 from shipyard.core.errors import NotFoundError
 from shipyard.serving.batch import BatchInputError, OutputInUseError, batch_score
 from shipyard.serving.batch.inputs import ROW_BITS
+from tests.models.pymodels import PickyScorer
 from tests.registered_model import Registered, make_frame, read_parts
+from tests.serving.models import REFUSED_AGES, customers
 
 
 def test_batch_predictions_equal_online_predictions_exactly(
@@ -49,6 +51,34 @@ def test_bad_rows_go_to_rejects_with_a_reason_and_the_job_goes_on(
     assert "income" in reasons[1] and "null" in reasons[1]
     assert json.loads(rejects["row"].iloc[0])["plan"] == "platinum"
     assert 3 not in set(read_parts(tmp_path / "out")["row_id"])
+
+
+@pytest.mark.slow
+def test_rows_the_model_raises_on_are_rejected_as_model_errors_and_the_job_goes_on(
+    registered: Registered, tmp_path: Path
+) -> None:
+    with sy.start_run(workspace=registered.workspace) as run:
+        run.log_model(PickyScorer(REFUSED_AGES), "picky", input_example=customers().head(3))
+    frame = customers(3_000, seed=5)
+    frame["age"] = frame["age"].where(~frame["age"].isin(REFUSED_AGES), 30)
+    refused = [10, 1_500, 2_999]  # valid rows the model raises on, in different parts
+    frame.loc[refused, "age"] = [REFUSED_AGES[0], REFUSED_AGES[1], REFUSED_AGES[0]]
+    frame = frame.astype({"plan": object})
+    frame.loc[20, "plan"] = None  # an invalid row (plan takes no nulls): the input's problem
+    frame.to_parquet(tmp_path / "in.parquet", row_group_size=500)
+    result = batch_score("picky/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"),
+                         workspace=registered.workspace, workers=2, rows_per_part=1_000,
+                         batch_rows=400)  # fmt: skip
+    assert (result.rows_scored, result.rows_rejected) == (2_996, 4)
+    rejects = pd.read_parquet(tmp_path / "out" / "_rejects").sort_values("row_id")
+    assert rejects["row_id"].tolist() == [10, 20, 1_500, 2_999]
+    assert rejects["kind"].tolist() == ["model", "input", "model", "model"]
+    assert "cannot score age 41" in rejects["reason"].iloc[0]
+    assert "plan" in rejects["reason"].iloc[1] and "null" in rejects["reason"].iloc[1]
+    out = read_parts(tmp_path / "out").sort_values("row_id", ignore_index=True)
+    scored = frame.drop(index=[10, 20, 1_500, 2_999])
+    assert out["row_id"].tolist() == scored.index.tolist()
+    assert out["prediction"].tolist() == (scored["spend"] > 50).astype(int).tolist()
 
 
 def test_csv_cells_that_are_not_numbers_are_rejected_never_zeroed(

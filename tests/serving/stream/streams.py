@@ -25,6 +25,8 @@ from tests.brokers import TEST_GROUP_SETTINGS, Broker, create_topics
 
 GOOD = {"plan": "pro", "age": 30, "spend": 70.5}
 FAST_REDIS = {"claim_idle_ms": 1000}
+ROOT = Path(__file__).resolve().parents[3]
+"""The checkout: worker processes import its code (and the test models, by reference)."""
 
 
 @dataclass
@@ -205,7 +207,7 @@ def start_process(home: Path, target: str, names: Names, log: Path,
                "--source", names.url(names.source), "--sink", names.url(names.sink),
                "--group", names.group, "--max-wait-ms", "5", "--poll-interval", "0.2",
                *names.cli_options(), *extra]  # fmt: skip
-    env = {**os.environ, "SHIPYARD_CAPTURE_GIT": "false"}
+    env = {**os.environ, "SHIPYARD_CAPTURE_GIT": "false", "PYTHONPATH": str(ROOT)}
     with log.open("ab") as handle:
         return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
 
