@@ -69,9 +69,9 @@ def load_packaged_model(state: State, package_hash: str) -> Any:
     verified), as a LoadedModel.
 
     The types skops reported as not known to be safe when this pipeline's train step saved
-    the package (listed in its manifest, whose hash the step recorded) are trusted here:
-    they came from the training code this pipeline ran itself. Serving the version still
-    needs them trusted explicitly."""
+    the package, and the class a python-flavor package is loaded by (both listed in its
+    manifest, whose hash the step recorded), are trusted here: they came from the training
+    code this pipeline ran itself. Serving the version still needs them trusted explicitly."""
     from shipyard.models.manifest import Manifest
     from shipyard.models.package import load_package
     from shipyard.models.storage import fetch_package
@@ -81,6 +81,9 @@ def load_packaged_model(state: State, package_hash: str) -> Any:
     directory = fetch_package(package_hash, ws.artifacts, ws.cache_dir / "packages")
     trusted = trust_for(state.config.model.trusted, ws)
     if trusted is not True:
-        produced = Manifest.read(directory).extra.get("untrusted_types") or ()
+        manifest = Manifest.read(directory)
+        produced = list(manifest.extra.get("untrusted_types") or ())
+        if manifest.serialization == "reference" and manifest.extra.get("class"):
+            produced.append(manifest.extra["class"])  # the training code's own model class
         trusted = frozenset(trusted or ()) | frozenset(str(name) for name in produced)
     return load_package(directory, trusted=trusted, warm=False)

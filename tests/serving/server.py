@@ -70,7 +70,8 @@ def start_server(
     command = [sys.executable, "-c", "from tests.serving.server import main; main()",
                "--home", str(home), "serve", target, "--port", str(port), *options]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SHIPYARD_CAPTURE_GIT": "false",
-           "SHIPYARD_ACTOR": "server@test"}  # fmt: skip
+           "SHIPYARD_ACTOR": "server@test",
+           "SHIPYARD_TRUSTED_MODULES": '["tests"]'}  # the tests' own model classes  # fmt: skip
     with log.open("wb") as handle:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
     server = Server(process, port, log)

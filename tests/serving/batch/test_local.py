@@ -67,7 +67,8 @@ def test_rows_the_model_raises_on_are_rejected_as_model_errors_and_the_job_goes_
     frame.loc[20, "plan"] = None  # an invalid row (plan takes no nulls): the input's problem
     frame.to_parquet(tmp_path / "in.parquet", row_group_size=500)
     result = batch_score("picky/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"),
-                         workspace=registered.workspace, workers=2, rows_per_part=1_000,
+                         workspace=registered.workspace, trusted=["tests.models"], workers=2,
+                         rows_per_part=1_000,
                          batch_rows=400)  # fmt: skip
     assert (result.rows_scored, result.rows_rejected) == (2_996, 4)
     rejects = pd.read_parquet(tmp_path / "out" / "_rejects").sort_values("row_id")
