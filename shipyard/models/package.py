@@ -12,6 +12,7 @@ import importlib.metadata
 import shutil
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import Manifest, ModelVersionWarning
 from shipyard.models.plain import to_plain
 from shipyard.models.signature import Signature, infer_inputs, infer_output
+from shipyard.models.tensors import infer_tensor
 
 INPUT_EXAMPLE = "input_example.json"
 EXAMPLE_ROWS = 100
@@ -59,6 +61,7 @@ def save_package(
         )
     chosen = _choose_flavor(model, flavor)
     sig, example = _signature_and_example(model, chosen, input_example, signature)
+    model = chosen.for_saving(model, sig.prepare(example), serialization=serialization)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{new_id()}"
     staging.mkdir()
@@ -110,7 +113,11 @@ def _signature_and_example(
         )
     if isinstance(signature, Mapping):
         signature = Signature.from_dict(signature)
-    given = signature if signature is not None else Signature(infer_inputs(input_example, model))
+    if signature is None:
+        signature = Signature(
+            infer_inputs(input_example, model), tensor=infer_tensor(input_example)
+        )
+    given = signature
     frame = given.prepare(_head(input_example), extra="reject")
     try:
         predictions = flavor.predict(model, frame)
@@ -120,7 +127,7 @@ def _signature_and_example(
             hint="Pass an input_example the model accepts (e.g. a few rows of X_test).",
         ) from exc
     if given.outputs is None:
-        given = Signature(given.inputs, infer_output(predictions, model))
+        given = replace(given, outputs=infer_output(predictions, model))
     records: list[dict[str, Any]] = to_plain(frame)
     return given, records
 
@@ -132,7 +139,7 @@ def _head(example: Any) -> Any:
     if isinstance(example, list):
         return example[:EXAMPLE_ROWS]
     shape = getattr(example, "shape", None)
-    if shape is not None and len(shape) == 2:
+    if shape is not None and len(shape) >= 2:
         return example[:EXAMPLE_ROWS]
     return example
 

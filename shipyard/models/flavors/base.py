@@ -69,6 +69,14 @@ class Flavor(ABC):
         """The versions of the libraries this flavor uses, as installed now."""
         return {}
 
+    def for_saving(self, model: Any, example: pd.DataFrame, *, serialization: str | None) -> Any:
+        """The object to save for ``model``, given its validated input example.
+
+        The default saves the model itself; a flavor whose format is traced from an input
+        (a ``torch.export`` program) builds it here.
+        """
+        return model
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
