@@ -25,6 +25,7 @@ from shipyard.models.flavors.base import Trust
 from shipyard.models.integrity import hash_files, verify_files
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import Manifest, ModelVersionWarning
+from shipyard.models.onnx_conversion import DEFAULT_TOLERANCE, convert_checked
 from shipyard.models.plain import to_plain
 from shipyard.models.signature import Signature, infer_inputs, infer_output
 from shipyard.models.tensors import infer_tensor
@@ -45,6 +46,9 @@ def save_package(
     trusted: bool = False,
     source_run_id: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    as_onnx: bool = False,
+    onnx_tolerance: float = DEFAULT_TOLERANCE,
+    evaluation_data: Any = None,
 ) -> Manifest:
     """Write ``model`` as a package into ``directory``, which must not exist yet.
 
@@ -52,6 +56,10 @@ def save_package(
     is validated against the signature and run through the model before anything is written,
     so a package that is saved can also be served. Unsafe serializations (pickle, joblib) need
     ``trusted=True``. Returns the manifest written.
+
+    ``as_onnx=True`` saves a scikit-learn model as its ONNX conversion instead, once the
+    conversion predicts as the model does (within ``onnx_tolerance``) on the input example and
+    on ``evaluation_data`` when given; see :mod:`shipyard.models.onnx_conversion`.
     """
     target = Path(directory)
     if target.exists():
@@ -61,6 +69,15 @@ def save_package(
         )
     chosen = _choose_flavor(model, flavor)
     sig, example = _signature_and_example(model, chosen, input_example, signature)
+    added = dict(extra or {})
+    if as_onnx:
+        frames = [("input example", sig.prepare(example))]
+        if evaluation_data is not None:
+            frames.append(("evaluation set", sig.prepare(evaluation_data, extra="ignore")))
+        source = f"{type(model).__module__}.{type(model).__qualname__}"
+        model, check = convert_checked(model, sig, frames, tolerance=onnx_tolerance)
+        chosen = get_flavor("onnx")
+        added["converted_from"] = {"estimator": source, **check.to_dict()}
     model = chosen.for_saving(model, sig.prepare(example), serialization=serialization)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{new_id()}"
@@ -76,7 +93,7 @@ def save_package(
             framework_versions=dict(sorted(saved.framework_versions.items())),
             input_example=INPUT_EXAMPLE,
             source_run_id=source_run_id,
-            extra={**saved.extra, **(extra or {})},
+            extra={**saved.extra, **added},
         )
         manifest = manifest.with_files(hash_files(staging))
         manifest.write(staging)

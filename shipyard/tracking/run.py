@@ -149,14 +149,24 @@ class ActiveRun:
         serialization: str | None = None,
         trusted: bool = False,
         description: str | None = None,
+        as_onnx: bool = False,
+        onnx_tolerance: float | None = None,
+        evaluation_data: Any = None,
     ) -> ModelVersionRecord:
-        """Package ``model``, store it, and register it as a new version of model ``name``."""
+        """Package ``model``, store it, and register it as a new version of model ``name``.
+
+        ``as_onnx=True`` registers a scikit-learn model's ONNX conversion, checked to predict
+        as the model does on the input example and ``evaluation_data`` (see ``save_package``).
+        """
         # Imported here: packaging needs pandas and NumPy, which a run that logs no model
         # (and every cached pipeline step) should not pay for at start-up.
         from shipyard.models import save_package, store_package
 
         self._check_open()
         check_model_name(name)
+        tolerance: dict[str, Any] = (
+            {} if onnx_tolerance is None else {"onnx_tolerance": onnx_tolerance}
+        )
         with tempfile.TemporaryDirectory(prefix="shipyard-package-") as temporary:
             directory = Path(temporary) / "package"
             manifest = save_package(
@@ -168,6 +178,9 @@ class ActiveRun:
                 serialization=serialization,
                 trusted=trusted,
                 source_run_id=self.id,
+                as_onnx=as_onnx,
+                evaluation_data=evaluation_data,
+                **tolerance,
             )
             package_hash = store_package(directory, self.workspace.artifacts)
             size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
