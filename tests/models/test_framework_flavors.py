@@ -50,6 +50,7 @@ def test_importing_shipyard_and_its_flavors_loads_no_framework() -> None:
         ("xgboost_classifier", "xgboost", "xgboost"),
         ("lightgbm_booster", "lightgbm", "lightgbm"),
         ("onnx_regressor", "onnxruntime", "onnx"),
+        ("torch_mlp", "torch", "torch"),
     ],
 )
 def test_a_missing_framework_names_the_extra_to_install(
@@ -78,6 +79,13 @@ def test_an_xgboost_wrapper_is_saved_as_a_native_booster_and_rebuilt(tmp_path: P
     assert type(loaded.raw).__name__ == "XGBClassifier"
     assert loaded.predict(FRAME) == model.predict(FRAME).tolist()
     assert loaded.raw.get_params()["max_depth"] == 2
+
+
+def test_a_framework_flavor_refuses_a_format_it_does_not_write(tmp_path: Path) -> None:
+    model, _ = framework_models.xgboost_booster()
+    with pytest.raises(ModelError, match="cannot save with serialization 'pickle'"):
+        save_package(model, tmp_path / "pkg", input_example=FRAME, serialization="pickle",
+                     trusted=True)  # fmt: skip
 
 
 def test_a_lightgbm_classifier_with_text_labels_predicts_its_labels(tmp_path: Path) -> None:
@@ -146,12 +154,21 @@ def test_an_onnx_conversion_that_changes_predictions_is_refused(tmp_path: Path) 
     assert 0 < manifest.extra["converted_from"]["largest_difference"] < 1
 
 
-def test_onnx_session_options_come_from_the_manifest_and_the_flavor(tmp_path: Path) -> None:
+def test_onnx_session_options_come_from_the_manifest_and_the_flavor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, example = framework_models.onnx_regressor()
     save_package(model, tmp_path / "pkg", input_example=example,
                  extra={"onnx_session": {"intra_op_num_threads": 2}})  # fmt: skip
     session = load_package(tmp_path / "pkg").raw.session
     assert session.get_session_options().intra_op_num_threads == 2
+    monkeypatch.setenv("SHIPYARD_ONNX_THREADS", "3")
+    session = load_package(tmp_path / "pkg").raw.session
+    assert session.get_session_options().intra_op_num_threads == 3
+    monkeypatch.setenv("SHIPYARD_ONNX_THREADS", "many")
+    with pytest.raises(ModelError, match="not a thread count"):
+        load_package(tmp_path / "pkg")
+    monkeypatch.delenv("SHIPYARD_ONNX_THREADS")
     default = get_flavor("onnx")
     register_flavor(OnnxFlavor(intra_op_num_threads=1), replace=True)
     try:

@@ -146,7 +146,8 @@ def v2_records(body: Any, specs: Sequence[ColumnSpec]) -> tuple[Records, str | N
         raise _bad("inputs", "must be a non-empty list of tensors, one per input column")
     by_name = {spec.name: spec for spec in specs}
     first = tensors[0]
-    if len(tensors) == 1 and isinstance(first, dict) and first.get("name") not in by_name:
+    named = isinstance(first, dict) and isinstance(first.get("name"), str)
+    if len(tensors) == 1 and named and first["name"] not in by_name:
         shape = first.get("shape")
         if isinstance(shape, list) and len(shape) >= 2:  # whole items, as a tensor model takes
             return _tensor_rows(first, [spec.name for spec in specs]), request_id
