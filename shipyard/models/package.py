@@ -178,7 +178,7 @@ def load_package(
     verify_files(root, manifest)
     flavor = get_flavor(manifest.flavor)
     signature = Signature.from_dict(manifest.signature)
-    _warn_on_framework_change(manifest)
+    _warn_on_framework_change(manifest, flavor.framework_versions())
     raw = flavor.load(root, manifest, trusted=trusted)
     loaded = LoadedModel(raw, flavor=flavor, manifest=manifest, signature=signature, directory=root)
     if warm and manifest.input_example:
@@ -202,11 +202,14 @@ def _warm_up(loaded: LoadedModel, path: Path) -> None:
         ) from exc
 
 
-def _warn_on_framework_change(manifest: Manifest) -> None:
+def _warn_on_framework_change(manifest: Manifest, current: Mapping[str, str]) -> None:
+    """Warn when a library the package was saved with is not installed at that version now
+    (asking the flavor first: it knows which build of its framework is installed)."""
     changed = []
     for distribution, saved in sorted(manifest.framework_versions.items()):
+        installed = current.get(distribution)
         try:
-            installed = importlib.metadata.version(distribution)
+            installed = installed or importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             installed = "not installed"
         if installed != saved:

@@ -75,6 +75,7 @@ def test_an_xgboost_wrapper_is_saved_as_a_native_booster_and_rebuilt(tmp_path: P
     assert list(manifest.files) == ["input_example.json", "model.ubj"]
     assert manifest.extra["wrapper"] == "xgboost.sklearn.XGBClassifier"
     assert manifest.extra["params"]["n_estimators"] == 5
+    assert list(manifest.framework_versions) == ["xgboost"]  # whichever build is installed
     loaded = load_package(tmp_path / "pkg")
     assert type(loaded.raw).__name__ == "XGBClassifier"
     assert loaded.predict(FRAME) == model.predict(FRAME).tolist()

@@ -23,11 +23,12 @@ def require(module: str, extra: str) -> ModuleType:
         ) from exc
 
 
-def installed_versions(*distributions: str) -> dict[str, str]:
-    """The installed version of the first of ``distributions`` found (e.g. a CPU-only build)."""
-    for distribution in distributions:
+def installed_versions(distribution: str, *builds: str) -> dict[str, str]:
+    """``{distribution: version}`` as installed, the version read from the first of
+    ``distribution`` and its other builds (e.g. ``xgboost-cpu``) that is installed."""
+    for name in (distribution, *builds):
         try:
-            return {distribution: importlib.metadata.version(distribution)}
+            return {distribution: importlib.metadata.version(name)}
         except importlib.metadata.PackageNotFoundError:
             continue
     return {}
