@@ -13,11 +13,15 @@ from shipyard.core.lazy import attach as _attach
 if _typing.TYPE_CHECKING:
     from shipyard.models.flavors import (
         Flavor as Flavor,
+        LightGBMFlavor as LightGBMFlavor,
+        OnnxFlavor as OnnxFlavor,
         Prediction as Prediction,
         PythonFlavor as PythonFlavor,
         SavedFlavor as SavedFlavor,
         SklearnFlavor as SklearnFlavor,
+        TorchFlavor as TorchFlavor,
         Trust as Trust,
+        XGBoostFlavor as XGBoostFlavor,
         available_flavors as available_flavors,
         flavor_for as flavor_for,
         get_flavor as get_flavor,
@@ -34,6 +38,9 @@ if _typing.TYPE_CHECKING:
         ModelVersionWarning as ModelVersionWarning,
         Serialization as Serialization,
     )
+    from shipyard.models.onnx_conversion import (
+        OnnxConversionError as OnnxConversionError,
+    )
     from shipyard.models.package import (
         load_package as load_package,
         save_package as save_package,
@@ -47,6 +54,7 @@ if _typing.TYPE_CHECKING:
         ExtraPolicy as ExtraPolicy,
         OutputSpec as OutputSpec,
         Signature as Signature,
+        TensorSpec as TensorSpec,
         infer_signature as infer_signature,
     )
     from shipyard.models.storage import (
@@ -61,10 +69,13 @@ _EXPORTS = {
     "FORMAT_VERSION": "shipyard.models.manifest",
     "FileEntry": "shipyard.models.manifest",
     "Flavor": "shipyard.models.flavors",
+    "LightGBMFlavor": "shipyard.models.flavors",
     "LoadedModel": "shipyard.models.loaded",
     "MANIFEST_NAME": "shipyard.models.manifest",
     "Manifest": "shipyard.models.manifest",
     "ModelVersionWarning": "shipyard.models.manifest",
+    "OnnxConversionError": "shipyard.models.onnx_conversion",
+    "OnnxFlavor": "shipyard.models.flavors",
     "OutputSpec": "shipyard.models.signature",
     "Prediction": "shipyard.models.flavors",
     "PythonFlavor": "shipyard.models.flavors",
@@ -72,7 +83,10 @@ _EXPORTS = {
     "Serialization": "shipyard.models.manifest",
     "Signature": "shipyard.models.signature",
     "SklearnFlavor": "shipyard.models.flavors",
+    "TensorSpec": "shipyard.models.signature",
+    "TorchFlavor": "shipyard.models.flavors",
     "Trust": "shipyard.models.flavors",
+    "XGBoostFlavor": "shipyard.models.flavors",
     "available_flavors": "shipyard.models.flavors",
     "fetch_package": "shipyard.models.storage",
     "flavor_for": "shipyard.models.flavors",
