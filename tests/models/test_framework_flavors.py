@@ -272,3 +272,47 @@ def test_manifests_of_every_format_read_back(tmp_path: Path) -> None:
     assert (
         Manifest.read(tmp_path / "pkg").serialization == "lightgbm-text" == manifest.serialization
     )
+
+
+def _rewrite(archive: Path, change: dict[str, bytes]) -> None:
+    """Rewrite members of a zip archive (ending with the given names) with new bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    for name in members:
+        for suffix, data in change.items():
+            if name.endswith(suffix):
+                members[name] = data
+    with zipfile.ZipFile(archive, "w") as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize("part", ["weights", "sample inputs"])
+def test_an_exported_program_with_pickled_parts_loads_only_when_trusted(
+    part: str, tmp_path: Path
+) -> None:
+    import datetime as dt
+    import json
+    import pickle
+    import zipfile
+
+    model, example = framework_models.torch_mlp()
+    save_package(model, tmp_path / "pkg", input_example=example)
+    archive = tmp_path / "pkg" / "model.pt2"
+    flavor, manifest = get_flavor("torch"), Manifest.read(tmp_path / "pkg")
+    assert flavor.load(tmp_path / "pkg", manifest, trusted=False) is not None
+    if part == "weights":
+        with zipfile.ZipFile(archive) as source:
+            name = next(n for n in source.namelist() if n.endswith("_weights_config.json"))
+            config = json.loads(source.read(name))
+        first = next(iter(config["config"].values()))
+        first["use_pickle"] = True
+        _rewrite(archive, {"_weights_config.json": json.dumps(config).encode()})
+    else:
+        _rewrite(archive, {"sample_inputs/model.pt": pickle.dumps(dt.timedelta(days=1))})
+    with pytest.raises(UnsafeModelError, match="pickle"):
+        flavor.load(tmp_path / "pkg", manifest, trusted=False)
+    with pytest.raises(UnsafeModelError):  # a trust list of types does not cover pickles
+        flavor.load(tmp_path / "pkg", manifest, trusted=["torch"])

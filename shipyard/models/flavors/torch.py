@@ -3,7 +3,8 @@
 Formats, safest first:
 
 - ``torch-export`` (the default for a module): the module is exported with ``torch.export``
-  on the input example, with a dynamic batch axis, and saved as ``model.pt2``;
+  on the input example, with a dynamic batch axis, and saved as ``model.pt2``; an archive that
+  holds pickled parts loads only with ``trusted=True`` (see :mod:`._pt2`);
 - ``torchscript``: a ``ScriptModule`` the caller made, saved with ``torch.jit.save``
   (deprecated upstream, so prefer ``torch-export``);
 - ``state-dict``: the weights alone (``torch.save`` of the state dict, read back with
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.core.errors import ModelError, UnsupportedModelError
+from shipyard.models.flavors._pt2 import check_pt2
 from shipyard.models.flavors._support import installed_versions, is_instance_of, require
 from shipyard.models.flavors.base import (
     Flavor,
@@ -130,6 +132,8 @@ class TorchFlavor(Flavor):
         path = directory / FILES[manifest.serialization]
         device = self.device
         if manifest.serialization == "torch-export":
+            if trusted is not True:
+                check_pt2(path, torch)
             module = torch.export.load(path).module()
         elif manifest.serialization == "torchscript":
             with _quiet():
