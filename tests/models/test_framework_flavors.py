@@ -179,6 +179,24 @@ def test_onnx_session_options_come_from_the_manifest_and_the_flavor(
         register_flavor(default, replace=True)
 
 
+def test_an_onnx_graph_reading_an_external_file_is_refused(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.zeros(2, dtype=np.float32), "w")
+    weights.data_location = TensorProto.EXTERNAL
+    weights.ClearField("raw_data")
+    weights.external_data.add(key="location", value="secrets.txt")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g", [x], [y],
+                              [weights])  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert isinstance(model, onnx.ModelProto)
+    with pytest.raises(ModelError, match="external file"):
+        save_package(model, tmp_path / "pkg", input_example=FRAME.to_numpy())
+
+
 def test_onnx_inputs_are_cast_to_the_graph_types(tmp_path: Path) -> None:
     model, _ = framework_models.onnx_regressor()  # a float32 graph
     doubles = FRAME.to_numpy()  # float64: the signature takes numbers, the graph float32

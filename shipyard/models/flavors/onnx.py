@@ -122,6 +122,7 @@ class OnnxFlavor(Flavor):
                     ort.GraphOptimizationLevel, _LEVELS.get(str(value), "ORT_ENABLE_ALL")
                 )
             setattr(options, key, value)
+        _refuse_external_data(graph)
         try:
             session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
@@ -169,6 +170,31 @@ def _cast(values: Any, dtype: str) -> Any:
     if dtype == "object":
         return values.astype(str).astype(object)
     return values.astype(dtype)
+
+
+def _refuse_external_data(graph: bytes) -> None:
+    """Refuse a graph whose tensors point at files: they would be read from the server's disk."""
+    onnx = require("onnx", EXTRA)
+    try:
+        model = onnx.load_model_from_string(graph)
+    except Exception as exc:
+        raise ModelError(f"This is not a readable ONNX graph: {exc}") from exc
+    graphs, tensors = [model.graph], []
+    while graphs:
+        current = graphs.pop()
+        tensors.extend(current.initializer)
+        for node in current.node:
+            for attribute in node.attribute:
+                tensors.extend([attribute.t, *attribute.tensors])
+                graphs.extend([attribute.g, *attribute.graphs])
+    external = [t.name for t in tensors if onnx.external_data_helper.uses_external_data(t)]
+    if external:
+        raise ModelError(
+            f"This ONNX graph keeps tensor {external[0]!r} in an external file, which a package "
+            "cannot carry safely.",
+            hint="Save the graph with its tensors inside it (onnx.save with "
+            "save_as_external_data=False), then package it again.",
+        )
 
 
 def _threads(text: str) -> int:
