@@ -259,7 +259,7 @@ def test_a_pickled_torch_module_needs_trust_to_save_and_to_load(tmp_path: Path) 
     assert len(load_package(tmp_path / "pkg", trusted=True).predict(example)) == len(example)
 
 
-def test_a_torchscript_module_is_saved_as_torchscript(tmp_path: Path) -> None:
+def test_a_torchscript_module_is_saved_as_torchscript_only_when_trusted(tmp_path: Path) -> None:
     import warnings
 
     import torch
@@ -268,9 +268,13 @@ def test_a_torchscript_module_is_saved_as_torchscript(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         scripted = torch.jit.trace(model, torch.from_numpy(example))
-    manifest = save_package(scripted, tmp_path / "pkg", input_example=example)
+    with pytest.raises(UnsafeModelError):  # TorchScript is code that PyTorch runs
+        save_package(scripted, tmp_path / "pkg", input_example=example)
+    manifest = save_package(scripted, tmp_path / "pkg", input_example=example, trusted=True)
     assert manifest.serialization == "torchscript"
-    loaded = load_package(tmp_path / "pkg")
+    with pytest.raises(UnsafeModelError):
+        load_package(tmp_path / "pkg")
+    loaded = load_package(tmp_path / "pkg", trusted=True)
     expected = model(torch.from_numpy(example)).detach().numpy()
     assert np.allclose(np.asarray(loaded.predict(example)), expected, atol=1e-6)
 

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 Prediction: TypeAlias = "np.ndarray[Any, Any] | pd.Series[Any] | pd.DataFrame"
 """What a flavor's ``predict`` returns for a batch: one row of output per input row."""
 
-UNSAFE_SERIALIZATIONS: frozenset[str] = frozenset({"joblib", "pickle"})
-"""Serializations whose loading runs arbitrary code, allowed only for trusted models."""
+UNSAFE_SERIALIZATIONS: frozenset[str] = frozenset({"joblib", "pickle", "torchscript"})
+"""Serializations whose loading runs arbitrary code, allowed only for trusted models
+(TorchScript archives hold code that PyTorch runs, so they count as code too)."""
 
 Trust = bool | Collection[str]
 """What a caller trusts when loading: ``True`` (everything, pickle included), ``False``

@@ -6,7 +6,8 @@ Formats, safest first:
   on the input example, with a dynamic batch axis, and saved as ``model.pt2``; an archive that
   holds pickled parts loads only with ``trusted=True`` (see :mod:`._pt2`);
 - ``torchscript``: a ``ScriptModule`` the caller made, saved with ``torch.jit.save``
-  (deprecated upstream, so prefer ``torch-export``);
+  (deprecated upstream, so prefer ``torch-export``); its archive is code PyTorch runs, so it
+  needs ``trusted=True`` at save and at load, as pickle does;
 - ``state-dict``: the weights alone (``torch.save`` of the state dict, read back with
   ``weights_only=True``); the manifest records the module's class by import path and the
   constructor arguments from its ``init_kwargs`` attribute, if it has one. Loading imports that
