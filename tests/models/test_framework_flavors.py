@@ -170,6 +170,10 @@ def test_onnx_session_options_come_from_the_manifest_and_the_flavor(
     with pytest.raises(ModelError, match="not a thread count"):
         load_package(tmp_path / "pkg")
     monkeypatch.delenv("SHIPYARD_ONNX_THREADS")
+    save_package(model, tmp_path / "fast", input_example=example,
+                 extra={"onnx_session": {"graph_optimization_level": "fastest"}})  # fmt: skip
+    with pytest.raises(ModelError, match="graph_optimization_level 'fastest'"):
+        load_package(tmp_path / "fast")
     default = get_flavor("onnx")
     register_flavor(OnnxFlavor(intra_op_num_threads=1), replace=True)
     try:

@@ -118,10 +118,15 @@ class OnnxFlavor(Flavor):
                     hint=f"Use {', '.join(_SESSION_KEYS)}.",
                 )
             if key == "graph_optimization_level":
-                value = getattr(
-                    ort.GraphOptimizationLevel, _LEVELS.get(str(value), "ORT_ENABLE_ALL")
-                )
-            setattr(options, key, value)
+                if value not in _LEVELS:
+                    raise ModelError(
+                        f"graph_optimization_level {value!r} is not one of {', '.join(_LEVELS)}."
+                    )
+                value = getattr(ort.GraphOptimizationLevel, _LEVELS[value])
+            try:
+                setattr(options, key, value)
+            except TypeError as exc:
+                raise ModelError(f"The ONNX session option {key}={value!r} is invalid.") from exc
         _refuse_external_data(graph)
         try:
             session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
