@@ -17,6 +17,7 @@ from pandas.api.types import (
 
 from shipyard.core.errors import ModelError
 from shipyard.models.specs import Category, ColumnSpec, DType, OutputSpec
+from shipyard.models.tensors import as_array
 
 _INFERRED: dict[str, DType] = {
     "integer": "integer",
@@ -32,7 +33,14 @@ _INFERRED: dict[str, DType] = {
 
 
 def example_frame(example: Any) -> pd.DataFrame:
-    """The input example as a DataFrame; NumPy columns are named ``f0`` … ``fN-1``."""
+    """The input example as a DataFrame; NumPy columns are named ``f0`` … ``fN-1``.
+
+    An N-D array (or a PyTorch tensor) is a batch of tensors: each item is flattened into one
+    row, in row-major order.
+    """
+    example = as_array(example)
+    if isinstance(example, np.ndarray) and example.ndim > 2 and not example.dtype.names:
+        example = example.reshape(example.shape[0], -1)
     if isinstance(example, pd.DataFrame):
         frame = example
     elif isinstance(example, np.ndarray) and not example.dtype.names:

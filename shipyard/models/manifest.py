@@ -25,7 +25,19 @@ from shipyard.core.version import shipyard_version
 MANIFEST_NAME = "shipyard-model.json"
 FORMAT_VERSION = 1
 
-Serialization: TypeAlias = Literal["skops", "joblib", "pickle", "reference"]
+Serialization: TypeAlias = Literal[
+    "skops",
+    "joblib",
+    "pickle",
+    "reference",
+    "xgboost-json",
+    "xgboost-ubj",
+    "lightgbm-text",
+    "onnx",
+    "torch-export",
+    "torchscript",
+    "state-dict",
+]
 SERIALIZATIONS: tuple[Serialization, ...] = get_args(Serialization)
 
 

@@ -12,6 +12,7 @@ import importlib.metadata
 import shutil
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ from shipyard.models.flavors.base import Trust
 from shipyard.models.integrity import hash_files, verify_files
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.manifest import Manifest, ModelVersionWarning
+from shipyard.models.onnx_conversion import DEFAULT_TOLERANCE, convert_checked
 from shipyard.models.plain import to_plain
 from shipyard.models.signature import Signature, infer_inputs, infer_output
+from shipyard.models.tensors import infer_tensor
 
 INPUT_EXAMPLE = "input_example.json"
 EXAMPLE_ROWS = 100
@@ -43,6 +46,9 @@ def save_package(
     trusted: bool = False,
     source_run_id: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    as_onnx: bool = False,
+    onnx_tolerance: float = DEFAULT_TOLERANCE,
+    evaluation_data: Any = None,
 ) -> Manifest:
     """Write ``model`` as a package into ``directory``, which must not exist yet.
 
@@ -50,6 +56,10 @@ def save_package(
     is validated against the signature and run through the model before anything is written,
     so a package that is saved can also be served. Unsafe serializations (pickle, joblib) need
     ``trusted=True``. Returns the manifest written.
+
+    ``as_onnx=True`` saves a scikit-learn model as its ONNX conversion instead, once the
+    conversion predicts as the model does (within ``onnx_tolerance``) on the input example and
+    on ``evaluation_data`` when given; see :mod:`shipyard.models.onnx_conversion`.
     """
     target = Path(directory)
     if target.exists():
@@ -59,6 +69,16 @@ def save_package(
         )
     chosen = _choose_flavor(model, flavor)
     sig, example = _signature_and_example(model, chosen, input_example, signature)
+    added = dict(extra or {})
+    if as_onnx:
+        frames = [("input example", sig.prepare(example))]
+        if evaluation_data is not None:
+            frames.append(("evaluation set", sig.prepare(evaluation_data, extra="ignore")))
+        source = f"{type(model).__module__}.{type(model).__qualname__}"
+        model, check = convert_checked(model, sig, frames, tolerance=onnx_tolerance)
+        chosen = get_flavor("onnx")
+        added["converted_from"] = {"estimator": source, **check.to_dict()}
+    model = chosen.for_saving(model, sig.prepare(example), serialization=serialization)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{new_id()}"
     staging.mkdir()
@@ -73,7 +93,7 @@ def save_package(
             framework_versions=dict(sorted(saved.framework_versions.items())),
             input_example=INPUT_EXAMPLE,
             source_run_id=source_run_id,
-            extra={**saved.extra, **(extra or {})},
+            extra={**saved.extra, **added},
         )
         manifest = manifest.with_files(hash_files(staging))
         manifest.write(staging)
@@ -110,7 +130,11 @@ def _signature_and_example(
         )
     if isinstance(signature, Mapping):
         signature = Signature.from_dict(signature)
-    given = signature if signature is not None else Signature(infer_inputs(input_example, model))
+    if signature is None:
+        signature = Signature(
+            infer_inputs(input_example, model), tensor=infer_tensor(input_example)
+        )
+    given = signature
     frame = given.prepare(_head(input_example), extra="reject")
     try:
         predictions = flavor.predict(model, frame)
@@ -120,7 +144,7 @@ def _signature_and_example(
             hint="Pass an input_example the model accepts (e.g. a few rows of X_test).",
         ) from exc
     if given.outputs is None:
-        given = Signature(given.inputs, infer_output(predictions, model))
+        given = replace(given, outputs=infer_output(predictions, model))
     records: list[dict[str, Any]] = to_plain(frame)
     return given, records
 
@@ -132,7 +156,7 @@ def _head(example: Any) -> Any:
     if isinstance(example, list):
         return example[:EXAMPLE_ROWS]
     shape = getattr(example, "shape", None)
-    if shape is not None and len(shape) == 2:
+    if shape is not None and len(shape) >= 2:
         return example[:EXAMPLE_ROWS]
     return example
 
@@ -154,7 +178,7 @@ def load_package(
     verify_files(root, manifest)
     flavor = get_flavor(manifest.flavor)
     signature = Signature.from_dict(manifest.signature)
-    _warn_on_framework_change(manifest)
+    _warn_on_framework_change(manifest, flavor.framework_versions())
     raw = flavor.load(root, manifest, trusted=trusted)
     loaded = LoadedModel(raw, flavor=flavor, manifest=manifest, signature=signature, directory=root)
     if warm and manifest.input_example:
@@ -178,11 +202,14 @@ def _warm_up(loaded: LoadedModel, path: Path) -> None:
         ) from exc
 
 
-def _warn_on_framework_change(manifest: Manifest) -> None:
+def _warn_on_framework_change(manifest: Manifest, current: Mapping[str, str]) -> None:
+    """Warn when a library the package was saved with is not installed at that version now
+    (asking the flavor first: it knows which build of its framework is installed)."""
     changed = []
     for distribution, saved in sorted(manifest.framework_versions.items()):
+        installed = current.get(distribution)
         try:
-            installed = importlib.metadata.version(distribution)
+            installed = installed or importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:
             installed = "not installed"
         if installed != saved:

@@ -26,6 +26,7 @@ from shipyard.models._inference import (
 )
 from shipyard.models._inputs import raw_input
 from shipyard.models.specs import Category, ColumnSpec, DType, OutputSpec
+from shipyard.models.tensors import TENSOR_ATTR, TensorSpec, flatten_tensor, infer_tensor
 
 __all__ = [
     "Category",
@@ -34,6 +35,7 @@ __all__ = [
     "ExtraPolicy",
     "OutputSpec",
     "Signature",
+    "TensorSpec",
     "infer_inputs",
     "infer_output",
     "infer_signature",
@@ -44,10 +46,15 @@ ExtraPolicy = Literal["reject", "ignore"]
 
 @dataclass(frozen=True)
 class Signature:
-    """The inputs a model accepts, in order, and a description of what it returns."""
+    """The inputs a model accepts, in order, and a description of what it returns.
+
+    ``tensor`` is set for a model that takes one N-D array: the inputs are then its values
+    flattened (``f0`` …), and the spec gives the dtype and the shape they are read back into.
+    """
 
     inputs: tuple[ColumnSpec, ...]
     outputs: OutputSpec | None = None
+    tensor: TensorSpec | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.inputs, tuple):
@@ -58,6 +65,11 @@ class Signature:
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ModelError(f"A signature names input columns twice: {', '.join(duplicated)}.")
+        if self.tensor is not None and names != self.tensor.names:
+            raise ModelError(
+                f"A tensor signature {self.tensor.describe()} needs the inputs "
+                f"f0 … f{self.tensor.width - 1}, one per value of an item."
+            )
 
     @property
     def names(self) -> list[str]:
@@ -73,20 +85,24 @@ class Signature:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary, as stored in the manifest."""
-        return {
+        data: dict[str, Any] = {
             "inputs": [spec.to_dict() for spec in self.inputs],
             "outputs": None if self.outputs is None else self.outputs.to_dict(),
         }
+        if self.tensor is not None:
+            data["tensor"] = self.tensor.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Signature:
         """Read a signature written by :meth:`to_dict`; a malformed one raises ModelError."""
         if not isinstance(data, Mapping) or not isinstance(data.get("inputs"), list):
             raise ModelError(f"A signature must have a list of inputs, got {data!r}.")
-        outputs = data.get("outputs")
+        outputs, tensor = data.get("outputs"), data.get("tensor")
         return cls(
             inputs=tuple(ColumnSpec.from_dict(item) for item in data["inputs"]),
             outputs=None if outputs is None else OutputSpec.from_dict(outputs),
+            tensor=None if tensor is None else TensorSpec.from_dict(tensor),
         )
 
     def prepare(self, data: Any, *, extra: ExtraPolicy = "reject") -> pd.DataFrame:
@@ -102,9 +118,17 @@ class Signature:
         Integer columns come back as ``int64`` (``Int64`` when nullable), floats as
         ``float64`` (NaN for null), booleans as ``bool`` (``boolean`` when nullable), strings
         as objects, and datetimes as naive UTC ``datetime64[ns]``.
+
+        With a tensor signature, an N-D array, a PyTorch tensor or nested lists are accepted
+        too; their shape must match the tensor's after the batch axis. The frame returned then
+        carries the TensorSpec in ``attrs`` for the flavor to rebuild the tensor.
         """
         if extra not in ("reject", "ignore"):
             raise UsageError(f"extra must be 'reject' or 'ignore', got {extra!r}.")
+        if self.tensor is not None:
+            data, shape_problems = flatten_tensor(data, self.tensor)
+            if shape_problems:
+                raise InputValidationError(shape_problems)
         raw = raw_input(data, self.names)
         if raw.fatal:
             raise InputValidationError(raw.problems)
@@ -119,7 +143,10 @@ class Signature:
                 converted[spec.name] = values
         if problems:
             raise InputValidationError(problems)
-        return pd.DataFrame(converted, index=raw.index, copy=False)
+        frame = pd.DataFrame(converted, index=raw.index, copy=False)
+        if self.tensor is not None:
+            frame.attrs[TENSOR_ATTR] = self.tensor
+        return frame
 
 
 def _column_problems(
@@ -174,4 +201,4 @@ def infer_signature(input_example: Any, model: Any = None, *, predictions: Any =
     if predictions is None and model is not None and callable(getattr(model, "predict", None)):
         predictions = model.predict(input_example)
     outputs = None if predictions is None else infer_output(predictions, model)
-    return Signature(inputs, outputs)
+    return Signature(inputs, outputs, infer_tensor(input_example))

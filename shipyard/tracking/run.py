@@ -151,8 +151,15 @@ class ActiveRun:
         serialization: str | None = None,
         trusted: bool = False,
         description: str | None = None,
+        as_onnx: bool = False,
+        onnx_tolerance: float | None = None,
+        evaluation_data: Any = None,
     ) -> ModelVersionRecord:
-        """Package ``model``, store it, and register it as a new version of model ``name``."""
+        """Package ``model``, store it, and register it as a new version of model ``name``.
+
+        ``as_onnx=True`` registers a scikit-learn model's ONNX conversion, checked to predict
+        as the model does on the input example and ``evaluation_data`` (see ``save_package``).
+        """
         # Imported here: packaging needs pandas and NumPy, which a run that logs no model
         # (and every cached pipeline step) should not pay for at start-up.
         from shipyard.models.package import save_package
@@ -160,6 +167,9 @@ class ActiveRun:
 
         self._check_open()
         check_model_name(name)
+        tolerance: dict[str, Any] = (
+            {} if onnx_tolerance is None else {"onnx_tolerance": onnx_tolerance}
+        )
         with staging_dir(self.id, "package") as temporary:
             directory = Path(temporary) / "package"
             manifest = save_package(
@@ -171,6 +181,9 @@ class ActiveRun:
                 serialization=serialization,
                 trusted=trusted,
                 source_run_id=self.id,
+                as_onnx=as_onnx,
+                evaluation_data=evaluation_data,
+                **tolerance,
             )
             package_hash = store_package(directory, self.workspace.artifacts)
             size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())

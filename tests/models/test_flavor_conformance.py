@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from shipyard.models.flavors import available_flavors, get_flavor
 from shipyard.models.manifest import Manifest
 from shipyard.models.package import load_package, save_package
+from tests.models import framework_models
 from tests.models.pymodels import LinearScorer
 
 FRAME = pd.DataFrame(
@@ -33,16 +34,24 @@ def python_case() -> tuple[Any, pd.DataFrame]:
 CASES: dict[str, Callable[[], tuple[Any, pd.DataFrame]]] = {
     "sklearn": sklearn_case,
     "python": python_case,
+    "xgboost": framework_models.xgboost_classifier,
+    "xgboost-booster": framework_models.xgboost_booster,
+    "lightgbm": framework_models.lightgbm_classifier,
+    "lightgbm-booster": framework_models.lightgbm_booster,
+    "onnx": framework_models.onnx_regressor,
+    "torch": framework_models.torch_mlp,
 }
+"""One case per flavor (named after it), and more cases of a flavor as ``FLAVOR-what``."""
 
 
 def test_every_registered_flavor_has_a_case() -> None:
-    assert sorted(CASES) == available_flavors()
+    assert sorted({case.split("-")[0] for case in CASES}) == available_flavors()
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_flavor_contract(name: str, tmp_path: Path) -> None:
-    model, example = CASES[name]()
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_flavor_contract(case: str, tmp_path: Path) -> None:
+    name = case.split("-")[0]
+    model, example = CASES[case]()
     flavor = get_flavor(name)
     assert flavor.name == name
     assert flavor.handles(model)

@@ -98,5 +98,5 @@ def test_flavor_registry() -> None:
     assert flavor_for(LinearScorer({}, 0.0)).name == "python"
     with pytest.raises(UnsupportedModelError, match="No flavor"):
         flavor_for(object())
-    with pytest.raises(ModelError, match="Unknown model flavor 'onnx'"):
-        get_flavor("onnx")
+    with pytest.raises(ModelError, match="Unknown model flavor 'tensorflow'"):
+        get_flavor("tensorflow")

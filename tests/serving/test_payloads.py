@@ -105,3 +105,32 @@ def test_open_inference_protocol_problems(body: Any, field: str, problem: str) -
         v2_records(body, SPECS)
     assert info.value.problems[0].field == field
     assert problem in info.value.problems[0].problem
+
+
+TENSOR_NAMES = ["f0", "f1", "f2", "f3"]
+TENSOR_SPECS = [ColumnSpec(name, "float") for name in TENSOR_NAMES]
+
+
+def test_tensor_items_are_flattened_into_rows() -> None:
+    nested = {"inputs": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}
+    expected = [dict(zip(TENSOR_NAMES, [1, 2, 3, 4], strict=True)),
+                dict(zip(TENSOR_NAMES, [5, 6, 7, 8], strict=True))]  # fmt: skip
+    assert predict_records(nested, TENSOR_NAMES) == expected
+    v2 = {"inputs": [_tensor("input", list(range(1, 9)), "FP32", [2, 2, 2])]}
+    assert v2_records(v2, TENSOR_SPECS) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    ("tensor", "problem"),
+    [
+        (_tensor("input", [0.0] * 6, "FP32", [2, 3]), "not 4 values"),
+        (_tensor("input", [0.0] * 6, "FP32", [2, 2, 2]), "needs 8 values"),
+        (_tensor("input", ["a"] * 8, "BYTES", [2, 2, 2]), "expects numbers"),
+        (_tensor("input", [0.0] * 8, "FP32", [2, -4]), "non-negative integers"),
+    ],
+)  # fmt: skip
+def test_a_tensor_of_the_wrong_size_is_refused(tensor: Any, problem: str) -> None:
+    with pytest.raises(InputValidationError) as info:
+        v2_records({"inputs": [tensor]}, TENSOR_SPECS)
+    assert info.value.problems[0].field == "input"
+    assert problem in info.value.problems[0].problem

@@ -1,7 +1,9 @@
 """The flavor registry: which flavor packages a model, and the flavor a manifest names.
 
-Specific flavors are asked first, in registration order; the generic ``python`` flavor (any
-object with ``predict``) is asked last.
+Specific flavors are asked first, in registration order (the XGBoost and LightGBM wrappers
+before scikit-learn, whose estimator class they extend); the generic ``python`` flavor (any
+object with ``predict``) is asked last. Recognising a model never imports a framework: each
+flavor imports its own on first use, and names the extra to install when it is missing.
 """
 
 from __future__ import annotations
@@ -10,16 +12,24 @@ from typing import Any
 
 from shipyard.core.errors import ConflictError, ModelError, UnsupportedModelError
 from shipyard.models.flavors.base import Flavor, Prediction, SavedFlavor, Trust
+from shipyard.models.flavors.lightgbm import LightGBMFlavor
+from shipyard.models.flavors.onnx import OnnxFlavor
 from shipyard.models.flavors.python import PythonFlavor
 from shipyard.models.flavors.sklearn import SklearnFlavor
+from shipyard.models.flavors.torch import TorchFlavor
+from shipyard.models.flavors.xgboost import XGBoostFlavor
 
 __all__ = [
     "Flavor",
+    "LightGBMFlavor",
+    "OnnxFlavor",
     "Prediction",
     "PythonFlavor",
     "SavedFlavor",
     "SklearnFlavor",
+    "TorchFlavor",
     "Trust",
+    "XGBoostFlavor",
     "available_flavors",
     "flavor_for",
     "get_flavor",
@@ -62,10 +72,15 @@ def flavor_for(model: Any) -> Flavor:
         if flavor.handles(model):
             return flavor
     raise UnsupportedModelError(
-        f"No flavor knows how to package a {type(model).__module__}.{type(model).__qualname__}.",
+        f"No flavor knows how to package a {type(model).__module__}.{type(model).__qualname__}; "
+        f"the flavors are {', '.join(available_flavors())}.",
         hint="Give it a predict(frame) method to use the python flavor, or pass flavor=.",
     )
 
 
+register_flavor(XGBoostFlavor())
+register_flavor(LightGBMFlavor())
 register_flavor(SklearnFlavor())
+register_flavor(OnnxFlavor())
+register_flavor(TorchFlavor())
 register_flavor(PythonFlavor())

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 Prediction: TypeAlias = "np.ndarray[Any, Any] | pd.Series[Any] | pd.DataFrame"
 """What a flavor's ``predict`` returns for a batch: one row of output per input row."""
 
-UNSAFE_SERIALIZATIONS: frozenset[str] = frozenset({"joblib", "pickle"})
-"""Serializations whose loading runs arbitrary code, allowed only for trusted models."""
+UNSAFE_SERIALIZATIONS: frozenset[str] = frozenset({"joblib", "pickle", "torchscript"})
+"""Serializations whose loading runs arbitrary code, allowed only for trusted models
+(TorchScript archives hold code that PyTorch runs, so they count as code too)."""
 
 Trust = bool | Collection[str]
 """What a caller trusts when loading: ``True`` (everything, pickle included), ``False``
@@ -68,6 +69,14 @@ class Flavor(ABC):
     def framework_versions(self) -> dict[str, str]:
         """The versions of the libraries this flavor uses, as installed now."""
         return {}
+
+    def for_saving(self, model: Any, example: pd.DataFrame, *, serialization: str | None) -> Any:
+        """The object to save for ``model``, given its validated input example.
+
+        The default saves the model itself; a flavor whose format is traced from an input
+        (a ``torch.export`` program) builds it here.
+        """
+        return model
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

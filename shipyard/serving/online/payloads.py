@@ -3,13 +3,16 @@
 ``/predict`` (and MLflow's ``/invocations``) take ``{"instances": [...]}`` (records, or rows
 in signature order), ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``,
 ``{"dataframe_records": [...]}`` or ``{"inputs": {column: [values]}}``. ``/v2/models/NAME/infer``
-takes the Open Inference Protocol v2 request, one tensor per input column. Problems with the
+takes the Open Inference Protocol v2 request, one tensor per input column, or one tensor of
+whole items (shape ``[rows, …]``, named other than a column) for a model with a tensor
+signature; nested rows of ``instances`` or ``inputs`` are flattened likewise. Problems with the
 shape of a body are raised as InputValidationError naming the field; the values themselves
 are checked later, against the signature, for the whole batch at once.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,6 +75,8 @@ def _rows(value: Any, field: str, names: Sequence[str]) -> Records:
         if isinstance(item, dict):
             records.append(item)
         elif isinstance(item, list):
+            if item and isinstance(item[0], list):  # one item of a tensor: flattened, row-major
+                item = _flatten(item)
             if len(item) != width:
                 raise _bad(
                     f"{field}[{position}]",
@@ -81,6 +86,16 @@ def _rows(value: Any, field: str, names: Sequence[str]) -> Records:
         else:
             raise _bad(f"{field}[{position}]", "must be a record (object) or a row (list)")
     return records
+
+
+def _flatten(nested: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in nested:
+        if isinstance(value, list):
+            flat.extend(_flatten(value))
+        else:
+            flat.append(value)
+    return flat
 
 
 def _split(value: Any) -> Records:
@@ -132,6 +147,12 @@ def v2_records(body: Any, specs: Sequence[ColumnSpec]) -> tuple[Records, str | N
     if not isinstance(tensors, list) or not tensors:
         raise _bad("inputs", "must be a non-empty list of tensors, one per input column")
     by_name = {spec.name: spec for spec in specs}
+    first = tensors[0]
+    named = isinstance(first, dict) and isinstance(first.get("name"), str)
+    if len(tensors) == 1 and named and first["name"] not in by_name:
+        shape = first.get("shape")
+        if isinstance(shape, list) and len(shape) >= 2:  # whole items, as a tensor model takes
+            return _tensor_rows(first, [spec.name for spec in specs]), request_id
     columns: dict[str, list[Any]] = {}
     for position, tensor in enumerate(tensors):
         where = f"inputs[{position}]"
@@ -170,6 +191,23 @@ def _tensor_values(tensor: dict[str, Any], name: str) -> list[Any]:
     if len(data) != shape[0]:
         raise _bad(name, f"has {len(data)} values but its shape says {shape[0]} rows")
     return data
+
+
+def _tensor_rows(tensor: dict[str, Any], names: list[str]) -> Records:
+    """The rows of one v2 tensor holding whole items (a tensor model's input), flattened."""
+    name, shape, data = str(tensor.get("name")), tensor["shape"], tensor.get("data")
+    if not all(type(size) is int and size >= 0 for size in shape):
+        raise _bad(name, "needs a shape of non-negative integers")
+    if tensor.get("datatype") not in V2_TYPES["float"]:
+        raise _bad(name, f"has datatype {tensor.get('datatype')!r}; the model expects numbers")
+    width = len(names)
+    if math.prod(shape[1:]) != width:
+        raise _bad(name, f"has items of shape {shape[1:]}, which is not {width} values")
+    flat = _flatten(data) if isinstance(data, list) else None
+    if flat is None or len(flat) != shape[0] * width:
+        raise _bad(name, f"needs {shape[0] * width} values in data for its shape {shape}")
+    return [dict(zip(names, flat[row * width : (row + 1) * width], strict=True))
+            for row in range(shape[0])]  # fmt: skip
 
 
 def v2_output(predictions: list[Any]) -> dict[str, Any]:
