@@ -14,7 +14,8 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     │   └── PolicyViolationError                           a version fails its alias's policy
     ├── ArtifactError                   exit 1, HTTP 500   an artifact cannot be written or read
     │   ├── ArtifactMissingError                           a blob is gone from the artifact store
-    │   └── ArtifactIntegrityError                         a blob's content does not match its hash
+    │   ├── ArtifactIntegrityError                         a blob's content does not match its hash
+    │   └── StorageUnavailableError        HTTP 503        object storage is down or refuses access
     ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
     │   ├── UnsafeModelError                               loading it would execute untrusted code
     │   └── UnsupportedModelError                          no flavor knows this kind of model
@@ -89,6 +90,12 @@ class ArtifactError(ShipyardError):
 
 class ArtifactMissingError(ArtifactError):
     """A blob the metadata refers to is missing from the artifact store."""
+
+
+class StorageUnavailableError(ArtifactError):
+    """Object storage (S3 and the like) cannot be reached, or refuses the credentials."""
+
+    http_status = 503
 
 
 class ArtifactIntegrityError(ArtifactError):
