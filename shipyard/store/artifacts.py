@@ -71,6 +71,13 @@ class ArtifactStore:
         path = self._path(digest)
         return path if self._local else self.fs.unstrip_protocol(path)
 
+    def glob(self, pattern: str) -> list[str]:
+        """Paths matching ``pattern`` (a path under the root), listed afresh: other processes
+        write under the root too, and object-store clients cache listings forever."""
+        with storage_errors(self.url):
+            self.fs.invalidate_cache()
+            return sorted(self.fs.glob(pattern))
+
     def exists(self, digest: str) -> bool:
         with storage_errors(self.url):
             return bool(self.fs.exists(self._path(digest)))
