@@ -1,0 +1,133 @@
+"""The whole loop on S3 object storage (a real SeaweedFS server): dataset versions, model
+packages, batch input and output, the prediction log and a monitor window, with nothing
+written to a local artifact folder and no temporary object left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import shipyard as sy
+from shipyard.core.errors import ArtifactIntegrityError
+from shipyard.monitoring import monitor_run, parse_config
+from shipyard.serving.batch import batch_score
+from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+from shipyard.store.workspace import Workspace
+from tests.monitoring.conftest import make_frame, truth
+from tests.services import SeaweedServer
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class OnS3:
+    workspace: Workspace
+    bucket: str
+    home: Path
+    server: SeaweedServer
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def objects(self, prefix: str = "") -> list[str]:
+        return [k for k in self.server.keys(self.bucket) if k.startswith(prefix)]
+
+
+@pytest.fixture
+def on_s3(seaweedfs: SeaweedServer, s3_url: str, tmp_path: Path) -> Iterator[OnS3]:
+    """A workspace whose artifact store is a prefix in a fresh bucket (metadata in SQLite),
+    with churn/1 trained on ``churn-train@1`` and deployed as ``churn-prod``."""
+    home = tmp_path / ".shipyard"
+    settings = sy.load_settings(
+        home=home, artifacts_url=f"{s3_url}/artifacts", capture_git=False,
+        capture_packages=False, actor="t@test",
+    )  # fmt: skip
+    workspace = Workspace(settings)
+    frame = make_frame(4_000, seed=0)
+    model = LogisticRegression(max_iter=500).fit(frame[["age", "income", "tenure"]], truth(frame))
+    with sy.start_run(workspace=workspace) as run:
+        sy.log_dataset(frame.assign(churned=truth(frame)), "churn-train", context="train")
+        run.log_model(model, "churn", input_example=frame[["age", "income", "tenure"]].head(5))
+    workspace.deployments.apply("churn-prod", model="churn",
+                                routes=[{"version": 1, "weight": 100}], actor="t@test")  # fmt: skip
+    try:
+        yield OnS3(workspace, s3_url.removeprefix("s3://"), home, seaweedfs)
+    finally:
+        workspace.close()
+
+
+def test_datasets_and_model_packages_live_on_s3_and_load_verified(on_s3: OnS3) -> None:
+    ws = on_s3.workspace
+    record = sy.get_dataset("churn-train@1", workspace=ws)
+    blobs = on_s3.objects("artifacts/blobs/")
+    assert any(record.artifact_hash in key for key in blobs)
+    assert not any(k.rpartition("/")[2].startswith(".") for k in on_s3.objects())
+    assert not (on_s3.home / "artifacts").exists()  # nothing went to a local artifact folder
+
+    data = sy.load_dataset("churn-train@1", workspace=ws)
+    assert len(data) == 4_000 and list(data.columns)[-1] == "churned"
+    model = sy.load_model("churn/1", workspace=ws)
+    sample = make_frame(50, seed=9)[["age", "income", "tenure"]]
+    assert len(model.predict(sample)) == 50
+
+    # a blob altered on the server is refused, by name, when the dataset is read again
+    blob = next(k for k in blobs if k.endswith(record.artifact_hash))
+    on_s3.server.client().put_object(Bucket=on_s3.bucket, Key=blob, Body=b"tampered")
+    ws.artifacts.fs.invalidate_cache()
+    for cached in (on_s3.home).rglob("*"):
+        if cached.is_file() and record.artifact_hash in cached.name:
+            cached.unlink()
+    with pytest.raises(ArtifactIntegrityError, match="churn-train"):
+        sy.load_dataset("churn-train@1", workspace=ws)
+
+
+def test_a_batch_job_reads_and_writes_s3_and_equals_the_local_engine(
+    on_s3: OnS3, tmp_path: Path
+) -> None:
+    ws = on_s3.workspace
+    frame = make_frame(6_000, seed=3)[["age", "income", "tenure"]]
+    frame.to_parquet(tmp_path / "in.parquet", row_group_size=2_000)
+    ws.artifacts.fs.put_file(str(tmp_path / "in.parquet"), f"{on_s3.bucket}/input/in.parquet")
+
+    remote = batch_score("churn/1", on_s3.url("input/in.parquet"), on_s3.url("output"),
+                         workspace=ws, workers=2, rows_per_part=2_000)  # fmt: skip
+    batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "out"),
+                workspace=ws, workers=0, rows_per_part=2_000, name="churn-local")  # fmt: skip
+    assert (remote.rows_scored, remote.rows_rejected, remote.parts) == (6_000, 0, 3)
+
+    parts = sorted(k for k in on_s3.objects("output/") if k.endswith(".parquet"))
+    assert [p.rpartition("/")[2].startswith("part-") for p in parts] == [True] * 3
+    assert not any("/.tmp-" in key for key in on_s3.objects())  # no temporary object stays
+    fs = ws.artifacts.fs
+    got = pd.concat([pd.read_parquet(fs.open(f"{on_s3.bucket}/{p}", "rb")) for p in parts])
+    want = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "out").glob("part-*")))
+    got, want = (f.sort_values("row_id", ignore_index=True) for f in (got, want))
+    pd.testing.assert_frame_equal(got, want)
+
+    # the job's predictions went to the prediction log on S3, where the reader finds them
+    assert sy.PredictionLogReader(ws.artifacts).count("churn-batch") == 6_000
+
+
+def test_a_monitor_window_reads_the_prediction_log_from_s3(on_s3: OnS3) -> None:
+    ws = on_s3.workspace
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    shifted = make_frame(2_000, seed=4, drift=["income"])[["age", "income", "tenure"]]
+    with PredictionLog(ws.artifacts, flush_interval=60) as log:
+        log.write(PredictionBatch(
+            deployment="churn-prod", model="churn", version=1, inputs=shifted,
+            predictions=[0] * len(shifted), request_ids=[f"r{i}" for i in range(len(shifted))],
+            latency_ms=2.0, time=start + timedelta(minutes=5),
+        ))  # fmt: skip
+    logged = on_s3.objects("artifacts/predictions/deployment=churn-prod/")
+    assert logged and all(k.endswith(".parquet") for k in logged)
+    result = monitor_run("churn-prod", since=start, until=start + timedelta(hours=1),
+                         config=parse_config({}), workspace=ws)  # fmt: skip
+    assert result.rows == 2_000
+    assert result.reference == "churn-train@1"
+    assert "income" in result.summary["drifted"] and "age" not in result.summary["drifted"]
