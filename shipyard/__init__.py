@@ -90,6 +90,10 @@ if _typing.TYPE_CHECKING:
     )
     from shipyard.serving.batch import batch_score as batch_score
     from shipyard.serving.client import Client as Client
+    from shipyard.serving.kubernetes import (
+        KubernetesOptions as KubernetesOptions,
+        kubernetes_manifests as kubernetes_manifests,
+    )
     from shipyard.serving.online import serve as serve
     from shipyard.serving.prediction_log import PredictionLogReader as PredictionLogReader
     from shipyard.serving.stream import stream as stream
@@ -124,6 +128,7 @@ _EXPORTS = {
     "BrokerError": "shipyard.core.errors",
     "Check": "shipyard.data",
     "Client": "shipyard.serving.client",
+    "KubernetesOptions": "shipyard.serving.kubernetes",
     "Column": "shipyard.data",
     "ConfigurationError": "shipyard.core.errors",
     "ConflictError": "shipyard.core.errors",
@@ -154,6 +159,7 @@ _EXPORTS = {
     "alias_history": "shipyard.registry",
     "approve": "shipyard.registry",
     "batch_score": "shipyard.serving.batch",
+    "kubernetes_manifests": "shipyard.serving.kubernetes",
     "check_policy": "shipyard.registry",
     "dataset_drift": "shipyard.data",
     "diff_datasets": "shipyard.data",

@@ -59,6 +59,11 @@ class ArtifactStore:
         self.root: str = root.rstrip("/")
         self._local = isinstance(fs, LocalFileSystem)
 
+    @property
+    def is_local(self) -> bool:
+        """Whether the store is a folder of this machine (not object storage)."""
+        return self._local
+
     # -- locations -------------------------------------------------------------------------
 
     def _path(self, digest: str) -> str:
