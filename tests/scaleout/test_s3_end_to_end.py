@@ -4,6 +4,9 @@ written to a local artifact folder and no temporary object left behind."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -131,3 +134,23 @@ def test_a_monitor_window_reads_the_prediction_log_from_s3(on_s3: OnS3) -> None:
     assert result.rows == 2_000
     assert result.reference == "churn-train@1"
     assert "income" in result.summary["drifted"] and "age" not in result.summary["drifted"]
+
+
+def test_a_bad_credential_stops_the_cli_with_one_line_naming_the_url(
+    on_s3: OnS3, tmp_path: Path
+) -> None:
+    make_frame(100, seed=5)[["age", "income", "tenure"]].to_parquet(tmp_path / "in.parquet")
+    settings = on_s3.workspace.settings
+    environment = {**os.environ, **on_s3.server.environment, "AWS_SECRET_ACCESS_KEY": "wrong"}
+    shipyard = str(Path(sys.executable).parent / "shipyard")
+    done = subprocess.run(
+        [shipyard, "--store", settings.resolved_store_url,
+         "--artifacts", settings.resolved_artifacts_url, "batch", "churn/1",
+         "--input", str(tmp_path / "in.parquet"), "--output", on_s3.url("scored")],
+        env=environment, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert f"{settings.resolved_artifacts_url} refused access" in " ".join(said.split())
+    assert "Traceback" not in said and "botocore" not in said
+    assert on_s3.objects("scored") == []
