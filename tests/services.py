@@ -199,3 +199,75 @@ def start_seaweedfs() -> SeaweedServer:
     tail = (directory / "server.log").read_bytes()[-2000:].decode(errors="replace")
     server.stop()
     raise RuntimeError(f"SeaweedFS did not start:\n{tail}")
+
+
+@dataclass
+class SparkCluster:
+    """A Spark standalone master and its workers, each its own process."""
+
+    master: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
+    port: int
+    directory: Path
+    logs: list[IO[bytes]]
+
+    @property
+    def url(self) -> str:
+        return f"spark://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.master]:
+            if process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.master]:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in self.logs:
+            log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start_spark_cluster(workers: int = 2) -> SparkCluster:
+    """A standalone master and ``workers`` one-core workers on loopback, from the pyspark
+    wheel's ``spark-class``; returns once every worker has registered."""
+    import urllib.request
+
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    directory = Path(tempfile.mkdtemp(prefix="shipyard-spark-"))
+    environment = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
+                   "PYSPARK_PYTHON": sys.executable, "SPARK_WORKER_DIR": str(directory),
+                   "SPARK_LOG_DIR": str(directory)}  # fmt: skip
+    spark_class = str(home / "bin" / "spark-class")
+    port, web = free_port(), free_port()
+    logs = [(directory / "master.log").open("wb")]
+    master = subprocess.Popen(
+        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+         "--port", str(port), "--webui-port", str(web)],
+        env=environment, stdout=logs[0], stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    started = []
+    for index in range(workers):
+        logs.append((directory / f"worker-{index}.log").open("wb"))
+        started.append(subprocess.Popen(
+            [spark_class, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}",
+             "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
+             "--webui-port", str(free_port()), "--work-dir", str(directory / f"work-{index}")],
+            env=environment, stdout=logs[-1], stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+    cluster = SparkCluster(master, started, port, directory, logs)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and master.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}/json/", timeout=2) as answer:
+                if json.loads(answer.read()).get("aliveworkers", 0) >= workers:
+                    return cluster
+        except OSError:
+            pass
+        time.sleep(0.5)
+    cluster.stop()
+    raise RuntimeError("The Spark standalone cluster did not start.")

@@ -7,62 +7,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 
 import shipyard as sy
 from shipyard.core.errors import ArtifactIntegrityError
 from shipyard.monitoring import monitor_run, parse_config
 from shipyard.serving.batch import batch_score
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
-from shipyard.store.workspace import Workspace
-from tests.monitoring.conftest import make_frame, truth
-from tests.services import SeaweedServer
+from tests.monitoring.conftest import make_frame
+from tests.scaleout.conftest import OnS3
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class OnS3:
-    workspace: Workspace
-    bucket: str
-    home: Path
-    server: SeaweedServer
-
-    def url(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
-
-    def objects(self, prefix: str = "") -> list[str]:
-        return [k for k in self.server.keys(self.bucket) if k.startswith(prefix)]
-
-
-@pytest.fixture
-def on_s3(seaweedfs: SeaweedServer, s3_url: str, tmp_path: Path) -> Iterator[OnS3]:
-    """A workspace whose artifact store is a prefix in a fresh bucket (metadata in SQLite),
-    with churn/1 trained on ``churn-train@1`` and deployed as ``churn-prod``."""
-    home = tmp_path / ".shipyard"
-    settings = sy.load_settings(
-        home=home, artifacts_url=f"{s3_url}/artifacts", capture_git=False,
-        capture_packages=False, actor="t@test",
-    )  # fmt: skip
-    workspace = Workspace(settings)
-    frame = make_frame(4_000, seed=0)
-    model = LogisticRegression(max_iter=500).fit(frame[["age", "income", "tenure"]], truth(frame))
-    with sy.start_run(workspace=workspace) as run:
-        sy.log_dataset(frame.assign(churned=truth(frame)), "churn-train", context="train")
-        run.log_model(model, "churn", input_example=frame[["age", "income", "tenure"]].head(5))
-    workspace.deployments.apply("churn-prod", model="churn",
-                                routes=[{"version": 1, "weight": 100}], actor="t@test")  # fmt: skip
-    try:
-        yield OnS3(workspace, s3_url.removeprefix("s3://"), home, seaweedfs)
-    finally:
-        workspace.close()
 
 
 def test_datasets_and_model_packages_live_on_s3_and_load_verified(on_s3: OnS3) -> None:
