@@ -4,9 +4,11 @@ and write the object store themselves, and the output equals the local engine's 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,7 @@ import pytest
 from shipyard.serving.batch import batch_score
 from tests.monitoring.conftest import make_frame
 from tests.scaleout.conftest import OnS3
-from tests.services import SparkCluster
+from tests.services import SparkCluster, start_spark_cluster
 
 pytestmark = pytest.mark.slow
 FEATURES = ["age", "income", "tenure"]
@@ -55,3 +57,46 @@ def test_the_cluster_scores_s3_into_s3_as_the_local_engine_does(
     pd.testing.assert_frame_equal(got, want)
     for index in range(2):  # the job's executors ran on both workers
         assert list((spark_cluster.directory / f"work-{index}").glob("app-*/*/stderr"))
+
+
+def test_killing_a_worker_mid_job_still_scores_every_row_exactly_once(
+    on_s3: OnS3, tmp_path: Path
+) -> None:
+    cluster = start_spark_cluster(workers=2)  # its own: one of its workers dies here
+    try:
+        ws = on_s3.workspace
+        frame = make_frame(48_000, seed=8)[FEATURES]
+        frame.to_parquet(tmp_path / "in.parquet", row_group_size=2_000)
+        ws.artifacts.fs.put_file(str(tmp_path / "in.parquet"), f"{on_s3.bucket}/in/in.parquet")
+        settings = ws.settings
+        driver = subprocess.Popen(
+            [str(Path(sys.executable).parent / "shipyard"), "--store", settings.resolved_store_url,
+             "--artifacts", settings.resolved_artifacts_url, "batch", "churn/1",
+             "--input", on_s3.url("in/in.parquet"), "--output", on_s3.url("out"),
+             "--engine", "spark", "--spark-master", cluster.url, "--rows-per-part", "2000",
+             "--json"],
+            env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        fs = ws.artifacts.fs
+        manifest = f"{on_s3.bucket}/out/_shipyard_job.json"
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and driver.poll() is None:
+            fs.invalidate_cache()
+            if fs.exists(manifest) and json.loads(fs.cat_file(manifest))["parts"]:
+                break  # the first part is in: the job is under way
+            time.sleep(0.2)
+        cluster.workers[0].kill()
+        output, _ = driver.communicate(timeout=900)
+        assert driver.returncode == 0, output.decode(errors="replace")
+        recorded = json.loads(fs.cat_file(manifest))
+        assert len(recorded["parts"]) == 24 and recorded["finished"] is not None
+        fs.invalidate_cache()
+        parts = sorted(
+            p for p in fs.find(f"{on_s3.bucket}/out") if p.rpartition("/")[2].startswith("part-")
+        )
+        assert len(parts) == 24
+        scored = pd.concat([pd.read_parquet(fs.open(p, "rb")) for p in parts])
+        assert sorted(scored["row_id"].tolist()) == list(range(48_000))  # each row exactly once
+    finally:
+        cluster.stop()
