@@ -81,12 +81,16 @@ def test_killing_a_worker_mid_job_still_scores_every_row_exactly_once(
         fs = ws.artifacts.fs
         manifest = f"{on_s3.bucket}/out/_shipyard_job.json"
         deadline = time.monotonic() + 600
+        done_at_kill = 0
         while time.monotonic() < deadline and driver.poll() is None:
             fs.invalidate_cache()
-            if fs.exists(manifest) and json.loads(fs.cat_file(manifest))["parts"]:
-                break  # the first part is in: the job is under way
+            if fs.exists(manifest):
+                done_at_kill = len(json.loads(fs.cat_file(manifest))["parts"])
+                if done_at_kill:
+                    break  # the first parts are in: the job is under way
             time.sleep(0.2)
         cluster.workers[0].kill()
+        assert driver.poll() is None and 0 < done_at_kill < 24  # killed mid-job
         output, _ = driver.communicate(timeout=900)
         assert driver.returncode == 0, output.decode(errors="replace")
         recorded = json.loads(fs.cat_file(manifest))
