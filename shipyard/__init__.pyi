@@ -130,6 +130,10 @@ from shipyard.serving.deployments import (
     get_deployment as get_deployment,
     list_deployments as list_deployments,
 )
+from shipyard.serving.kubernetes import (
+    KubernetesOptions as KubernetesOptions,
+    kubernetes_manifests as kubernetes_manifests,
+)
 from shipyard.serving.online.api import serve as serve
 from shipyard.serving.prediction_log import PredictionLogReader as PredictionLogReader
 from shipyard.serving.stream.api import stream as stream

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from shipyard._store.workspace import Workspace
 from shipyard.core.settings import Settings, load_settings
-from tests.services import PostgresServer, start_postgres
+from tests.services import PostgresServer, SeaweedServer, start_postgres, start_seaweedfs
 
 pytest_plugins = ["tests.registered_model"]
 
@@ -24,6 +24,33 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[SeaweedServer]:
+    """A real S3 server (SeaweedFS) for the session, stopped by its pid."""
+    server = start_seaweedfs()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_url(seaweedfs: SeaweedServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``s3://`` URL of a fresh bucket on the real S3 server, with the standard AWS variables
+    (endpoint, key pair, region) set as a user would set them."""
+    for key, value in seaweedfs.environment.items():
+        monkeypatch.setenv(key, value)
+    return f"s3://{seaweedfs.new_bucket()}"
+
+
+@pytest.fixture(params=["local", "s3"])
+def artifacts_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An artifact store URL: a local folder, then a prefix in a bucket on real S3."""
+    if request.param == "local":
+        return (tmp_path / "artifacts").as_posix()
+    return f"{request.getfixturevalue('s3_url')}/artifacts"
 
 
 def new_postgres_database(server: PostgresServer) -> str:

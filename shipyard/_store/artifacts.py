@@ -2,8 +2,10 @@
 
 A blob lives at ``<root>/blobs/<h[:2]>/<h>`` where ``h`` is the SHA-256 of its content. Writes
 are atomic: a local write goes to a temporary file and is renamed into place, a remote write is a
-single put. Every read of a blob can verify its hash and fails loudly, naming the artifact, when
-the content does not match or the blob is gone.
+single put of the finished object (S3 shows an object, multipart or not, only once it is
+complete). Every read of a blob can verify its hash and fails loudly, naming the artifact, when
+the content does not match or the blob is gone. Object storage that is down or refuses the
+credentials is one ``StorageUnavailableError`` naming the store's URL.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from shipyard.core.errors import (
 )
 from shipyard.core.hashing import CHUNK_SIZE, is_sha256, sha256_bytes, sha256_file
 from shipyard.core.ids import new_id
+from shipyard.core.storage_errors import storage_errors
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class ArtifactStore:
         self.root: str = root.rstrip("/")
         self._local = isinstance(fs, LocalFileSystem)
 
+    @property
+    def is_local(self) -> bool:
+        """Whether the store is a folder of this machine (not object storage)."""
+        return self._local
+
     # -- locations -------------------------------------------------------------------------
 
     def _path(self, digest: str) -> str:
@@ -68,8 +76,16 @@ class ArtifactStore:
         path = self._path(digest)
         return path if self._local else self.fs.unstrip_protocol(path)
 
+    def glob(self, pattern: str) -> list[str]:
+        """Paths matching ``pattern`` (a path under the root), listed afresh: other processes
+        write under the root too, and object-store clients cache listings forever."""
+        with storage_errors(self.url):
+            self.fs.invalidate_cache()
+            return sorted(self.fs.glob(pattern))
+
     def exists(self, digest: str) -> bool:
-        return bool(self.fs.exists(self._path(digest)))
+        with storage_errors(self.url):
+            return bool(self.fs.exists(self._path(digest)))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -77,22 +93,24 @@ class ArtifactStore:
         """Store ``data``; storing the same content twice is free."""
         digest = sha256_bytes(data)
         path = self._path(digest)
-        if not self.fs.exists(path):
-            if self._local:
-                self._atomic_local_write(path, lambda handle: handle.write(data))
-            else:
-                self.fs.pipe_file(path, data)
+        with storage_errors(self.url):
+            if not self.fs.exists(path):
+                if self._local:
+                    self._atomic_local_write(path, lambda handle: handle.write(data))
+                else:
+                    self.fs.pipe_file(path, data)
         return Blob(digest, len(data), self.uri(digest))
 
     def put_file(self, source: str | Path) -> Blob:
         """Store the file at ``source`` (streamed, never read whole into memory)."""
         digest, size = sha256_file(source)
         path = self._path(digest)
-        if not self.fs.exists(path):
-            if self._local:
-                self._atomic_local_write(path, lambda handle: _copy(Path(source), handle))
-            else:
-                self.fs.put_file(str(source), path)
+        with storage_errors(self.url):
+            if not self.fs.exists(path):
+                if self._local:
+                    self._atomic_local_write(path, lambda handle: _copy(Path(source), handle))
+                else:
+                    self.fs.put_file(str(source), path)
         return Blob(digest, size, self.uri(digest))
 
     def _atomic_local_write(self, path: str, write: Any) -> None:
@@ -114,10 +132,11 @@ class ArtifactStore:
     def get_bytes(self, digest: str, *, name: str | None = None, verify: bool = True) -> bytes:
         """The content of a blob; with ``verify`` its hash is checked first."""
         label = name or digest
-        try:
-            data: bytes = self.fs.cat_file(self._path(digest))
-        except FileNotFoundError as exc:
-            raise _missing(label, digest) from exc
+        with storage_errors(self.url):
+            try:
+                data: bytes = self.fs.cat_file(self._path(digest))
+            except FileNotFoundError as exc:
+                raise _missing(label, digest) from exc
         if verify and sha256_bytes(data) != digest:
             raise _corrupt(label, digest)
         return data
@@ -130,7 +149,11 @@ class ArtifactStore:
         fd, temporary_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
         temporary = Path(temporary_name)
         try:
-            with os.fdopen(fd, "wb") as out, self._open(digest, label) as source:
+            with (
+                os.fdopen(fd, "wb") as out,
+                self._open(digest, label) as source,
+                storage_errors(self.url),
+            ):
                 found = _copy_hashing(source, out)
             if found != digest:
                 raise _corrupt(label, digest)
@@ -141,17 +164,18 @@ class ArtifactStore:
 
     @contextmanager
     def _open(self, digest: str, label: str) -> Iterator[BinaryIO]:
-        try:
-            handle = self.fs.open(self._path(digest), "rb")
-        except FileNotFoundError as exc:
-            raise _missing(label, digest) from exc
+        with storage_errors(self.url):
+            try:
+                handle = self.fs.open(self._path(digest), "rb")
+            except FileNotFoundError as exc:
+                raise _missing(label, digest) from exc
         with handle:
             yield handle
 
     def verify(self, digest: str, *, name: str | None = None) -> None:
         """Raise unless the blob is present and its content matches its hash."""
         label = name or digest
-        with self._open(digest, label) as source:
+        with self._open(digest, label) as source, storage_errors(self.url):
             found = _copy_hashing(source, None)
         if found != digest:
             raise _corrupt(label, digest)

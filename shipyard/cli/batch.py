@@ -33,6 +33,9 @@ def batch(
         str | None, typer.Option(help="Spark master URL (default local[*]).")
     ] = None,
     batch_rows: Annotated[int, typer.Option(min=1, help="Rows per record batch.")] = 65_536,
+    rows_per_part: Annotated[
+        int, typer.Option(min=1, help="Rows per part (one task; parts resume independently).")
+    ] = 1_000_000,
     memory_budget: Annotated[
         int | None, typer.Option(min=1, help="Memory for data, in MB (sets the batch size).")
     ] = None,
@@ -66,6 +69,7 @@ def batch(
 
         result = batch_score(
             model, input, output, engine=engine, workers=workers, batch_rows=batch_rows,
+            rows_per_part=rows_per_part,
             spark_master=spark_master, memory_budget_mb=memory_budget, trusted=trusted,
             name=name, log_predictions=log_predictions,
             workspace=ws, progress=advance,

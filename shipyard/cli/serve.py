@@ -17,6 +17,7 @@ from shipyard.core.errors import UsageError
 from shipyard.core.serve_options import ServeOptions
 from shipyard.core.yamlfile import parse_scalar
 from shipyard.serving.deploy import deploy_declared, deploy_online
+from shipyard.serving.kubernetes import KubernetesOptions, kubernetes_manifests
 from shipyard.serving.online.api import serve as serve_target
 
 TOKENS_ENV = "SHIPYARD_SERVE_TOKENS"
@@ -218,3 +219,37 @@ def show_deployment(
          ("stats", record.stats), ("created", record.created_at),
          ("updated", record.updated_at)],
     )  # fmt: skip
+
+
+@deploy_app.command("kubernetes")
+def deploy_kubernetes_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The online deployment to run on Kubernetes.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the files to.")],
+    image: Annotated[
+        str | None, typer.Option(help="Image name (default shipyard-NAME:VERSION).")
+    ] = None,
+    namespace: Annotated[str | None, typer.Option(help="Namespace of the resources.")] = None,
+    min_replicas: Annotated[int, typer.Option(min=1, help="Fewest pods.")] = 2,
+    max_replicas: Annotated[int, typer.Option(min=1, help="Most pods.")] = 10,
+    secret: Annotated[
+        str | None, typer.Option(help="Secret with the store URL, tokens, S3 keys (NAME-shipyard).")
+    ] = None,
+    kserve: Annotated[bool, typer.Option(help="Also write a KServe InferenceService.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a Dockerfile and Kubernetes manifests (Deployment, Service, autoscaler) serving
+    an online deployment. AWS_ENDPOINT_URL and AWS_DEFAULT_REGION, when set, are passed on."""
+    ws = state(ctx).workspace()
+    environment = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
+                   if os.environ.get(k)}  # fmt: skip
+    options = KubernetesOptions(
+        image=image, namespace=namespace, min_replicas=min_replicas, max_replicas=max_replicas,
+        secret=secret, environment=environment, kserve=kserve,
+    )  # fmt: skip
+    bundle = kubernetes_manifests(name, output, options=options, workspace=ws)
+    if as_json:
+        print_json({"directory": str(bundle.directory),
+                    "files": {k: str(v) for k, v in bundle.files.items()}})  # fmt: skip
+        return
+    say(f"Wrote {', '.join(bundle.files)} to {bundle.directory}")

@@ -18,7 +18,8 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     │   └── OutputInUseError                               a batch output folder is another job's
     ├── ArtifactError                   exit 1, HTTP 500   an artifact cannot be written or read
     │   ├── ArtifactMissingError                           a blob is gone from the artifact store
-    │   └── ArtifactIntegrityError                         a blob's content does not match its hash
+    │   ├── ArtifactIntegrityError                         a blob's content does not match its hash
+    │   └── StorageUnavailableError        HTTP 503        object storage is down or refuses access
     ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
     │   ├── ModelPredictionError                           the model raised on valid input
     │   ├── UnsafeModelError                   HTTP 403    loading it would execute untrusted code
@@ -113,6 +114,12 @@ class ArtifactError(ShipyardError):
 
 class ArtifactMissingError(ArtifactError):
     """A blob the metadata refers to is missing from the artifact store."""
+
+
+class StorageUnavailableError(ArtifactError):
+    """Object storage (S3 and the like) cannot be reached, or refuses the credentials."""
+
+    http_status = 503
 
 
 class ArtifactIntegrityError(ArtifactError):

@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from shipyard.core.errors import NotFoundError
+from shipyard.core.storage_errors import storage_errors
 from shipyard.data.errors import DataError
 
 PARQUET, CSV = "parquet", "csv"
@@ -45,11 +46,12 @@ def find_files(spec: str, storage_options: dict[str, Any]) -> tuple[Any, list[st
         raise DataError(f"Cannot open {spec!r}: {exc}",
                         hint="For s3:// or gs:// install s3fs or gcsfs.") from exc  # fmt: skip
     files: list[str] = []
-    for path in sorted(paths):
-        if fs.isdir(path):
-            files += sorted(p for p in fs.find(path) if file_format(p) is not None)
-        elif fs.exists(path):
-            files.append(path)
+    with storage_errors(spec):
+        for path in sorted(paths):
+            if fs.isdir(path):
+                files += sorted(p for p in fs.find(path) if file_format(p) is not None)
+            elif fs.exists(path):
+                files.append(path)
     if not files:
         raise NotFoundError(
             f"No data file matches {spec!r}.",

@@ -36,6 +36,7 @@ class LogWindow:
     """The prediction-log files of one deployment, queried for one window."""
 
     def __init__(self, artifacts: ArtifactStore, deployment: str, window: Window) -> None:
+        self.artifacts = artifacts
         self.fs = artifacts.fs
         self.deployment = check_model_name(deployment)
         self.window = window
@@ -47,7 +48,7 @@ class LogWindow:
         )
 
     def _pattern(self, pattern: str) -> str | None:
-        if not self.fs.glob(pattern):
+        if not self.artifacts.glob(pattern):
             return None
         return pattern if self._local else str(self.fs.unstrip_protocol(pattern))
 

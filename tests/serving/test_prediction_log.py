@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from shipyard._store.artifacts import ArtifactStore
-from shipyard.core.errors import UsageError
+from shipyard.core.errors import StorageUnavailableError, UsageError
 from shipyard.serving.prediction_log import (
     Feedback,
     PredictionBatch,
@@ -23,6 +23,7 @@ from shipyard.serving.prediction_log import (
     PredictionLogFullError,
     PredictionLogReader,
 )
+from tests.services import SeaweedServer, free_port
 
 
 def _batch(ids: list[str], *, version: int = 1, deployment: str = "churn-prod",
@@ -37,8 +38,16 @@ def _batch(ids: list[str], *, version: int = 1, deployment: str = "churn-prod",
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(str(tmp_path / "artifacts"))
+def store(artifacts_url: str) -> ArtifactStore:
+    """The log's store: a local folder, then a prefix on a real S3 server."""
+    return ArtifactStore(artifacts_url)
+
+
+def _files(store: ArtifactStore) -> list[str]:
+    """Every file under the store's root, relative to it, hidden ones included."""
+    if not store.fs.exists(store.root):
+        return []
+    return sorted(p.removeprefix(f"{store.root}/") for p in store.fs.find(store.root))
 
 
 def test_batches_are_written_partitioned_and_read_back(store: ArtifactStore) -> None:
@@ -50,8 +59,9 @@ def test_batches_are_written_partitioned_and_read_back(store: ArtifactStore) -> 
         log.write(_batch(["x"], deployment="other"))
         assert log.stats.pending == 6 and log.stats.written == 0
     assert log.stats.written == 6 and log.stats.pending == 0
-    folders = sorted(p.parent.relative_to(store.root).as_posix()
-                     for p in Path(store.root).rglob("*.parquet"))  # fmt: skip
+    files = _files(store)
+    assert all(f.rpartition("/")[2].startswith("part-") for f in files if ".parquet" in f)
+    folders = sorted(f.rpartition("/")[0] for f in files if f.endswith(".parquet"))
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert f"predictions/deployment=churn-prod/model_version=1/date={today}" in folders
     assert f"predictions/deployment=churn-prod/model_version=2/date={today}" in folders
@@ -102,9 +112,8 @@ def test_the_background_thread_flushes_every_interval(store: ArtifactStore) -> N
     log.close()
 
 
-def test_a_full_queue_waits_instead_of_dropping_and_nothing_is_lost(
-    store: ArtifactStore,
-) -> None:
+def test_a_full_queue_waits_instead_of_dropping_and_nothing_is_lost(tmp_path: Path) -> None:
+    store = ArtifactStore(str(tmp_path / "artifacts"))
     blocker = Path(store.root) / "predictions"
     blocker.parent.mkdir(parents=True)
     blocker.write_text("not a folder: every write fails")
@@ -242,3 +251,57 @@ def test_record_batches_of_one_flush_are_joined_in_order_whatever_their_types() 
     assert mixed.column("inputs").to_pylist() == [
         *expected, {"plan": None, "age": 60}, {"plan": "pro", "age": 70},
     ]  # fmt: skip
+
+
+_ANOTHER_WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+from shipyard._store.artifacts import ArtifactStore
+from shipyard.serving.prediction_log import PredictionLog
+from tests.serving.test_prediction_log import _batch
+with PredictionLog(ArtifactStore({store!r}), flush_interval=60) as log:
+    log.write(_batch(["from-elsewhere"]))
+"""
+
+
+def test_a_reader_sees_what_another_process_wrote_after_its_first_read(
+    store: ArtifactStore,
+) -> None:
+    """A monitor keeps one reader while servers elsewhere keep writing: no stale listing."""
+    with PredictionLog(store, flush_interval=60) as log:
+        log.write(_batch(["here"]))
+    reader = PredictionLogReader(store)
+    assert reader.count() == 1 and len(reader.writers()) == 1
+    root = str(Path(__file__).resolve().parents[2])
+    script = _ANOTHER_WRITER.format(root=root, store=store.url)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    assert reader.count() == 2 and len(reader.writers()) == 2
+    assert reader.predictions()["request_id"].tolist() == ["here", "from-elsewhere"]
+
+
+def test_a_log_on_object_storage_that_is_down_fails_clearly_and_keeps_its_rows(
+    seaweedfs: SeaweedServer, s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    down = {"endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    store = ArtifactStore(f"{s3_url}/log", client_kwargs=down)
+    log = PredictionLog(store, flush_interval=60)
+    log.write(_batch(["a", "b"]))
+    with pytest.raises(StorageUnavailableError, match=f"Cannot use the storage at {s3_url}/log"):
+        log.flush()
+    assert log.stats.pending == 2 and log.stats.failed_flushes == 1
+    assert "Could not connect" in (log.stats.last_error or "")
+    with pytest.raises(StorageUnavailableError):
+        log.close()
+    assert seaweedfs.keys(s3_url.removeprefix("s3://")) == []  # nothing half-written
+
+
+def test_a_log_with_a_bad_credential_fails_clearly(seaweedfs: SeaweedServer, s3_url: str) -> None:
+    store = ArtifactStore(f"{s3_url}/log", key="shipyard-test-key", secret="not-the-secret")
+    log = PredictionLog(store, flush_interval=60)
+    log.write(_batch(["a"]))
+    with pytest.raises(StorageUnavailableError, match=f"{s3_url}/log refused access"):
+        log.flush()
+    with pytest.raises(StorageUnavailableError):
+        log.close()
+    assert seaweedfs.keys(s3_url.removeprefix("s3://")) == []

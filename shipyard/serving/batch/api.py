@@ -12,6 +12,7 @@ import orjson
 
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
+from shipyard.core.storage_errors import storage_errors
 from shipyard.models.flavors import Trust
 from shipyard.models.package import load_package
 from shipyard.models.storage import fetch_package
@@ -91,7 +92,8 @@ def batch_score(
     pool = start_pool(workers, str(package_dir), task_trust, threads) if engine == "local" else None
     try:
         loaded = load_package(package_dir, trusted=trusted)
-        files = find_inputs(input)
+        with storage_errors(input):
+            files = find_inputs(input)
         if memory_budget_mb is not None:
             batch_rows = rows_within_budget(
                 memory_budget_mb, max(workers, 1), len(loaded.signature.inputs)
@@ -102,7 +104,8 @@ def batch_score(
         schema = output_schema(loaded, example)
         identity = JobIdentity.of(version.model_name, version.version, version.package_hash,
                                   engine, rows_per_part, files)  # fmt: skip
-        folder = JobFolder.open(output, identity)
+        with storage_errors(output):
+            folder = JobFolder.open(output, identity)
         job = name or f"{version.model_name}-batch"
         record = JobRecord.start(ws, job, version, config={
             "input": input, "output": output, "engine": engine, "workers": workers,

@@ -6,11 +6,14 @@ of a ``mapInArrow`` stage, where the executor reads its slice of the input strai
 and writes the part's files into the output folder. So the output contract (row ids, rejects,
 resumable parts) and the predictions are identical to the local engine's, and the rows never
 travel through the JVM. Works with ``local[*]`` and with any Spark master whose executors share
-the input and output storage.
+the input and output storage; on a cluster the driver's ``AWS_*`` variables are passed on
+to the executors, so S3 input and output need nothing more.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from shipyard.core.errors import ConfigurationError
+from shipyard.core.ids import new_id
 from shipyard.serving.batch.job import JobFolder
 from shipyard.serving.batch.local import Progress
 from shipyard.serving.batch.worker import PartTask, score_part
@@ -50,6 +54,12 @@ def spark_session(master: str | None = None) -> Any:
         .config("spark.local.dir", tempfile.mkdtemp(prefix="shipyard-spark-"))
         .config("spark.pyspark.python", sys.executable)  # workers run this interpreter
     )
+    if not chosen.startswith("local"):
+        # Executors read and write object storage themselves: give them the driver's
+        # AWS_* settings (endpoint, region, keys; Spark redacts secrets in its UI).
+        for key, value in sorted(os.environ.items()):
+            if key.startswith("AWS_"):
+                builder = builder.config(f"spark.executorEnv.{key}", value)
     if chosen.startswith("local"):
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
             "spark.driver.bindAddress", "127.0.0.1"
@@ -71,8 +81,7 @@ def run_spark(
         return
     spark = spark_session(master)
     context = spark.sparkContext
-    package = Path(tasks[0].package_dir)
-    context.addFile(str(package), recursive=True)
+    context.addArchive(_package_archive(Path(tasks[0].package_dir)))
     wave = max(1, context.defaultParallelism * 2)
     for start in range(0, len(tasks), wave):
         chunk = tasks[start : start + wave]
@@ -84,13 +93,26 @@ def run_spark(
             progress(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
 
 
+def _package_archive(package: Path) -> str:
+    """The package folder as a zip, which Spark ships to every executor and unpacks there (a
+    cluster cannot ship a folder). The folder is named by the package's hash, so one path per
+    package: adding it again in the same session is a no-op."""
+    staging = Path(tempfile.gettempdir()) / "shipyard-spark-packages" / package.name
+    archive = staging / f"{package.name}.zip"
+    if not archive.exists():
+        staging.mkdir(parents=True, exist_ok=True)
+        made = shutil.make_archive(str(staging / f".{new_id()}"), "zip", root_dir=package)
+        Path(made).replace(archive)
+    return str(archive)
+
+
 def _score_on_executor(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     from pyspark import SparkFiles
 
     for batch in batches:
         for payload in batch.column("task").to_pylist():
             task = PartTask.from_json(payload)
-            local = SparkFiles.get(Path(task.package_dir).name)
+            local = SparkFiles.get(f"{Path(task.package_dir).name}.zip")
             result = score_part(replace(task, package_dir=local))
             yield pa.RecordBatch.from_pylist(
                 [{"part_id": result.part_id, "rows": result.rows, "rejected": result.rejected}],

@@ -16,6 +16,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.names import check_model_name
+from shipyard.core.storage_errors import storage_errors
 from shipyard.serving.prediction_log._layout import (
     FEEDBACK,
     PREDICTION_COLUMNS,
@@ -67,6 +68,7 @@ class PredictionLogReader:
     """Queries over the Parquet files of the prediction log."""
 
     def __init__(self, artifacts: ArtifactStore) -> None:
+        self.artifacts = artifacts
         self.fs = artifacts.fs
         self.root = artifacts.root
         self._local = isinstance(self.fs, LocalFileSystem)
@@ -76,7 +78,7 @@ class PredictionLogReader:
         middle = f"deployment={check_model_name(deployment)}" if deployment else "deployment=*"
         depth = "model_version=*/date=*" if kind == PREDICTIONS else "date=*"
         pattern = f"{self.root}/{kind}/{middle}/{depth}/*.parquet"
-        found = bool(self.fs.glob(pattern))
+        found = bool(self.artifacts.glob(pattern))
         return (pattern if self._local else self.fs.unstrip_protocol(pattern)), found
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -174,8 +176,9 @@ class PredictionLogReader:
     def writers(self) -> list[WriterReport]:
         """The last heartbeat of every writer; unclean ones may have lost ``pending`` rows."""
         reports = []
-        for path in sorted(self.fs.glob(f"{self.root}/{PREDICTIONS}/{WRITERS}/*.json")):
-            data = orjson.loads(self.fs.cat_file(path))
+        for path in self.artifacts.glob(f"{self.root}/{PREDICTIONS}/{WRITERS}/*.json"):
+            with storage_errors(self.artifacts.url):
+                data = orjson.loads(self.fs.cat_file(path))
             reports.append(
                 WriterReport(
                     writer=data["writer"], pid=data["pid"], host=data["host"],

@@ -33,6 +33,7 @@ from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.errors import ShipyardError
 from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
+from shipyard.core.storage_errors import storage_errors
 from shipyard.serving.prediction_log._layout import (
     FEEDBACK,
     PREDICTIONS,
@@ -73,6 +74,7 @@ class PredictionLog:
             raise ValueError("flush_interval and max_pending_rows must be positive")
         self.fs = artifacts.fs
         self.root = artifacts.root
+        self.url = artifacts.url
         self.flush_interval = flush_interval
         self.max_pending_rows = max_pending_rows
         self.writer_id = writer_id or new_id()
@@ -243,7 +245,8 @@ class PredictionLog:
         """Atomic: a local file is written under a hidden name and renamed into place, so a
         reader never sees half a file; a remote store's single put is atomic already."""
         if not self._local:
-            self.fs.pipe_file(path, data)
+            with storage_errors(self.url):
+                self.fs.pipe_file(path, data)
             return
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
