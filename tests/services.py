@@ -182,6 +182,9 @@ def start_seaweedfs() -> SeaweedServer:
     command = [
         weed, "server", f"-dir={directory}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         "-s3", f"-s3.port={s3}", f"-s3.config={directory / 's3.json'}",
+        # no Iceberg catalog nor Lance namespace: each would take a fixed port (8181, 9101),
+        # and two test sessions side by side would collide on it
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
         # every bucket is a collection that grows volumes of its own: allow many small ones
         "-volume.max=2000", "-master.volumeSizeLimitMB=64",

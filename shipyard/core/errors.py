@@ -22,6 +22,7 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     │   └── StorageUnavailableError        HTTP 503        object storage is down or refuses access
     ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
     │   ├── ModelPredictionError                           the model raised on valid input
+    │   ├── OnnxConversionError                            an ONNX conversion changed predictions
     │   ├── UnsafeModelError                   HTTP 403    loading it would execute untrusted code
     │   └── UnsupportedModelError              HTTP 400    no flavor knows this kind of model
     ├── InputValidationError            exit 1, HTTP 422   data does not match a model's signature
