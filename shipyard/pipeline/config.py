@@ -18,7 +18,9 @@
     model: {name: credit-risk}
     promotion:
       staging: {gates: all, auto: true}
-      production: {gates: [threshold:roc_auc], approval: true}
+      production: {gates: [threshold:roc_auc], approval: true, require: [tested]}
+    ci: {checks: [ruff check .]}              # `shipyard ci` (see shipyard.ci)
+    smoke: [...]                              # smoke cases (see shipyard.delivery.smoke)
 
 Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0].metric: ...``.
 """
@@ -149,6 +151,9 @@ class PromotionRule(_Model):
 
     gates: Literal["all"] | list[str] = "all"
     approval: bool = False
+    require: list[Literal["tested"]] = Field(
+        default_factory=list, description="Marks the version must carry: tested (shipyard ci)."
+    )
     auto: bool = False
 
     @property
@@ -166,6 +171,8 @@ class PipelineConfig(_Model):
     model: ModelSpec
     promotion: dict[str, PromotionRule] = Field(default_factory=dict)
     monitoring: dict[str, Any] | None = None
+    ci: dict[str, Any] | None = None  # read by shipyard.ci
+    smoke: list[dict[str, Any]] | None = None  # read by shipyard.delivery.smoke
 
     _path: Path | None = PrivateAttr(default=None)
     _document: dict[str, Any] = PrivateAttr(default_factory=dict)

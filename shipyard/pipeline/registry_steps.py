@@ -85,7 +85,7 @@ def promote_compute(state: State, run: ActiveRun, pipeline_run_id: str) -> dict[
     refused: dict[str, list[str]] = {}
     for alias, rule in config.promotion.items():
         set_policy(name, alias, gates=rule.gate_names, require_approval=rule.approval,
-                   workspace=ws)  # fmt: skip
+                   requires=rule.require, workspace=ws)  # fmt: skip
         if not rule.auto:
             continue
         if state.status != READY:

@@ -9,8 +9,10 @@ from shipyard.registry.policies import (
     get_policy,
     latest_evaluation,
     list_policies,
+    mark_version,
     record_evaluation,
     set_policy,
+    version_marks,
 )
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.registry.registry import (
@@ -35,6 +37,7 @@ __all__ = [
     "latest_evaluation",
     "list_policies",
     "load_model",
+    "mark_version",
     "parse_ref",
     "promote",
     "record_evaluation",
@@ -42,4 +45,5 @@ __all__ = [
     "rollback",
     "set_policy",
     "trust_for",
+    "version_marks",
 ]

@@ -2,7 +2,9 @@
 the approvals people give. Every change writes an audit event in the same transaction:
 ``version.evaluate`` and ``version.approve`` (target type ``model_version``, target
 ``NAME/N``) and ``policy.set`` / ``policy.delete`` (target type ``policy``, target
-``NAME@ALIAS``, so ``shipyard audit --model NAME`` lists them with the alias moves).
+``NAME@ALIAS``, so ``shipyard audit --model NAME`` lists them with the alias moves), and
+``version.mark`` when a version earns a mark such as ``tested``. A policy's required marks are
+kept in its ``gates`` column as ``require:MARK`` entries (no column of their own).
 """
 
 from __future__ import annotations
@@ -18,20 +20,31 @@ from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
-from shipyard.store.audit import record_event
+from shipyard.store.audit import AuditRepository, record_event
 from shipyard.store.database import Database
 from shipyard.store.datasets import _check_run
 from shipyard.store.models import READY, _lock_model, _model_row, _version_record, _version_row
 from shipyard.store.records import (
     ALL_GATES,
+    MARKS,
     ApprovalRecord,
+    AuditRecord,
     EvaluationRecord,
     ModelVersionRecord,
     PolicyRecord,
 )
-from shipyard.store.tables import Approval, Evaluation, Model, ModelVersion, PromotionPolicy
+from shipyard.store.tables import (
+    Approval,
+    AuditEvent,
+    Evaluation,
+    Model,
+    ModelVersion,
+    PromotionPolicy,
+)
 from shipyard.store.upsert import insert_ignore
 
+REQUIRE = "require:"
+MARK_ACTION = "version.mark"
 GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 
 
@@ -44,6 +57,7 @@ class PromotionState:
     policy: PolicyRecord | None
     evaluation: EvaluationRecord | None
     approvals: tuple[ApprovalRecord, ...]
+    marks: frozenset[str] = frozenset()
 
 
 class PromotionRepository:
@@ -110,12 +124,13 @@ class PromotionRepository:
         gates: Sequence[str],
         require_approval: bool,
         actor: str,
+        requires: Sequence[str] = (),
     ) -> PolicyRecord:
         """Set the policy of ``name@alias`` (the model is created on first use, so a policy can
         be declared before the first version is registered)."""
         check_model_name(name)
         check_alias(alias)
-        wanted = _check_gate_names(gates)
+        wanted = _check_gate_names(gates) + [REQUIRE + mark for mark in _check_marks(requires)]
         with self._db.write() as session:
             insert_ignore(
                 session,
@@ -125,7 +140,7 @@ class PromotionRepository:
             model = _lock_model(session, name)
             row = session.get(PromotionPolicy, (model.id, alias))
             before = None if row is None else _policy_state(row)
-            after = {"gates": wanted, "require_approval": bool(require_approval)}
+            after = _state(wanted, bool(require_approval))
             if row is not None and before == after:  # the same policy again changes nothing
                 return _policy_record(name, row)
             if row is None:
@@ -202,6 +217,27 @@ class PromotionRepository:
             target = _version_row(session, _model_row(session, name), version)
             return _approvals(session, name, target, alias)
 
+    # -- marks ---------------------------------------------------------------------------------
+
+    def mark(
+        self, name: str, version: int, mark: str, *, actor: str, details: Mapping[str, Any]
+    ) -> None:
+        """Give ``name/version`` the ``mark`` (audited, with ``details`` such as the run)."""
+        _check_marks([mark])
+        with self._db.write() as session:
+            _version_row(session, _lock_model(session, name), version)
+            record_event(
+                session, actor=actor, action=MARK_ACTION, target_type="model_version",
+                target=f"{name}/{version}", after={"mark": mark, **dict(details)},
+            )  # fmt: skip
+
+    def marks(self, name: str, version: int) -> list[AuditRecord]:
+        """The mark events of ``name/version``, oldest first."""
+        return AuditRepository(self._db).list(
+            target_type="model_version", target=f"{name}/{version}", action=MARK_ACTION,
+            limit=None, newest_first=False,
+        )  # fmt: skip
+
     # -- what a policy check reads ---------------------------------------------------------
 
     def promotion_state(self, name: str, version: int, alias: str) -> PromotionState:
@@ -218,6 +254,7 @@ class PromotionRepository:
                 policy=None if policy is None else _policy_record(name, policy),
                 evaluation=evaluations[0] if evaluations else None,
                 approvals=tuple(_approvals(session, name, target, alias)),
+                marks=_marks(session, f"{name}/{version}"),
             )
 
 
@@ -254,6 +291,8 @@ def _check_gate_names(gates: Sequence[str]) -> list[str]:
     names = [str(gate).strip() for gate in gates]
     if any(not name for name in names):
         raise UsageError("A gate name in a promotion policy is empty.")
+    if any(name.startswith(REQUIRE) for name in names):
+        raise UsageError("A gate name may not start with 'require:'.", hint="Pass requires=[...].")
     if ALL_GATES in names and len(names) > 1:
         raise UsageError('"*" already means every gate; list it alone.', hint='Write gates=["*"].')
     return list(dict.fromkeys(names))
@@ -281,13 +320,46 @@ def _approvals(
     return [_approval_record(name, target.version, row) for row in session.scalars(query)]
 
 
+def _check_marks(marks: Sequence[str]) -> list[str]:
+    unknown = [mark for mark in marks if mark not in MARKS]
+    if unknown or isinstance(marks, str):
+        raise UsageError(
+            f"{unknown[0] if unknown else marks!r} is not a mark a policy can require.",
+            hint=f"Marks: {', '.join(MARKS)}.",
+        )
+    return list(dict.fromkeys(marks))
+
+
+def _marks(session: Session, target: str) -> frozenset[str]:
+    query = select(AuditEvent.after).where(
+        AuditEvent.target_type == "model_version", AuditEvent.target == target,
+        AuditEvent.action == MARK_ACTION,
+    )  # fmt: skip
+    return frozenset(str(after["mark"]) for after in session.scalars(query) if after)
+
+
+def _split(stored: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A stored ``gates`` column as (gate names, required marks)."""
+    gates = tuple(g for g in stored if not g.startswith(REQUIRE))
+    return gates, tuple(g.removeprefix(REQUIRE) for g in stored if g.startswith(REQUIRE))
+
+
+def _state(stored: Sequence[str], require_approval: bool) -> dict[str, Any]:
+    gates, requires = _split(stored)
+    state: dict[str, Any] = {"gates": list(gates), "require_approval": require_approval}
+    if requires:
+        state["requires"] = list(requires)
+    return state
+
+
 def _policy_state(row: PromotionPolicy) -> dict[str, Any]:
-    return {"gates": list(row.gates), "require_approval": row.require_approval}
+    return _state(row.gates, row.require_approval)
 
 
 def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
+    gates, requires = _split(row.gates)
     return PolicyRecord(
-        model_name=name, alias=row.alias, gates=tuple(row.gates),
+        model_name=name, alias=row.alias, gates=gates, requires=requires,
         require_approval=row.require_approval, updated_at=row.updated_at,
         updated_by=row.updated_by,
     )  # fmt: skip

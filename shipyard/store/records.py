@@ -202,6 +202,8 @@ class EvaluationRecord(Record):
 
 
 ALL_GATES = "*"
+#: Marks a version can carry (``version.mark`` audit events) and a policy can require.
+MARKS = ("tested",)
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ class PolicyRecord(Record):
     require_approval: bool
     updated_at: datetime
     updated_by: str
+    requires: tuple[str, ...] = ()
 
     @property
     def all_gates(self) -> bool:
