@@ -2,8 +2,9 @@
 validation, the pipeline (cached steps reused), the gates against the version behind an alias,
 the package checks, an integration test on an ephemeral server, and the ``tested`` mark.
 
-Each stage is timed. A stage that fails says why in one sentence; the stages that depend on it
-are skipped. Nothing here raises for a project's problem: the result says what failed.
+Each stage is timed. A stage that fails says why in one sentence; the stages after it are
+skipped (the checks and the tests both run, so one job reports both). Nothing here raises
+for a project's problem: the result says what failed.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class _CI:
         self._stage("checks", lambda: checks.run_checks(commands, config.base_dir), run_checks)
         self._stage("tests", lambda: checks.run_tests(config.base_dir, {"SHIPYARD_CI": "1"}),
                     run_tests)  # fmt: skip
+        if not self.result.passed:  # no pipeline for code that fails its own checks
+            return self._skip_rest()
         from shipyard.tracking.fluent import start_run
 
         with start_run(f"{config.model.name} ci", kind="ci", workspace=self.ws,
