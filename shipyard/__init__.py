@@ -19,6 +19,7 @@ import typing as _typing
 from shipyard.core.lazy import attach as _attach
 
 if _typing.TYPE_CHECKING:
+    from shipyard.ci import ci as ci
     from shipyard.core.errors import (
         ArtifactError as ArtifactError,
         ArtifactIntegrityError as ArtifactIntegrityError,
@@ -155,6 +156,7 @@ _EXPORTS = {
     "approve": "shipyard.registry",
     "batch_score": "shipyard.serving.batch",
     "check_policy": "shipyard.registry",
+    "ci": "shipyard.ci",
     "dataset_drift": "shipyard.data",
     "diff_datasets": "shipyard.data",
     "evaluate": "shipyard.evaluation",
