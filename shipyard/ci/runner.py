@@ -159,7 +159,7 @@ class _CI:
         elif stage.name == "gates" and found.evaluation is not None:
             self.result.gates = [g.to_dict() for g in found.evaluation.gates]
             self.result.metrics, self.result.baseline = _metric_table(
-                self.config, found, self.result.against)  # fmt: skip
+                self.config, found, self.result.against, self.ws)  # fmt: skip
             failed = found.evaluation.failed_gates
             if failed:
                 stage.status = "failed"
@@ -245,11 +245,11 @@ def _validation(ws: Workspace | None, found: PipelineResult) -> dict[str, Any]:
 
 
 def _metric_table(
-    config: PipelineConfig | None, found: PipelineResult, against: str
+    config: PipelineConfig | None, found: PipelineResult, against: str, ws: Workspace | None
 ) -> tuple[list[MetricRow], str | None]:
     evaluation = found.evaluation
     assert evaluation is not None and config is not None
-    baseline = evaluation.baselines.get(against) or {}
+    baseline = evaluation.baselines.get(against) or _recorded(found.model_name, against, ws)
     old = baseline.get("metrics") or {}
     verdicts: dict[str, list[str]] = {}
     by_name = {g.name: g for g in evaluation.gates}
@@ -265,6 +265,19 @@ def _metric_table(
     ]
     version = baseline.get("version")
     return rows, (None if version is None else str(version))
+
+
+def _recorded(name: str, alias: str, ws: Workspace | None) -> dict[str, Any]:
+    """The version behind ``name@alias`` and the metrics of its newest evaluation, when no
+    gate compared with it (empty when the alias does not exist yet)."""
+    from shipyard.registry import latest_evaluation, resolve
+
+    try:
+        version = resolve(f"{name}@{alias}", workspace=ws).version
+    except ShipyardError:
+        return {}
+    found = latest_evaluation(name, version, workspace=ws)
+    return {"version": str(version), "metrics": found.metrics if found else {}}
 
 
 def _number(value: Any) -> float | None:

@@ -102,13 +102,17 @@ def policy(
             "--require-approval/--no-approval", help="Set: whether an approval is required."
         ),
     ] = None,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(help="Set: a mark the version must carry (repeatable): tested."),
+    ] = None,
     clear: Annotated[bool, typer.Option(help="Lift the alias's policy.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a model's promotion policies, or set (--gate, --require-approval) or lift (--clear)
-    the policy of one alias."""
+    """Show a model's promotion policies, or set (--gate, --require-approval, --require) or
+    lift (--clear) the policy of one alias."""
     ws = state(ctx).workspace()
-    changing = gate is not None or require_approval is not None
+    changing = gate is not None or require_approval is not None or require is not None
     if changing or clear:
         if alias is None:
             raise UsageError(
@@ -125,6 +129,7 @@ def policy(
             gates=gate if gate is not None else (current.gates if current else []),
             require_approval=require_approval if require_approval is not None
             else bool(current and current.require_approval),
+            requires=require if require is not None else (current.requires if current else ()),
             workspace=ws,
         )  # fmt: skip
     policies = list_policies(name, workspace=ws)
@@ -135,9 +140,9 @@ def policy(
         return
     print_table(
         f"Promotion policies of {name}",
-        ["alias", "gates", "approval", "updated", "by"],
-        ([p.alias, _gates_text(p), "required" if p.require_approval else "-", p.updated_at,
-          p.updated_by] for p in policies),
+        ["alias", "gates", "approval", "requires", "updated", "by"],
+        ([p.alias, _gates_text(p), "required" if p.require_approval else "-",
+          ", ".join(p.requires) or "-", p.updated_at, p.updated_by] for p in policies),
     )  # fmt: skip
 
 

@@ -83,6 +83,9 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     assert failed.stage("gates").status == "failed"
     assert "gate auc failed" in failed.stage("gates").message
     assert "| auc | ❌ FAIL |" in to_markdown(failed)
+    assert failed.baseline == "1"  # the metric table compares with credit@production
+    (auc,) = [row for row in failed.metrics if row.metric == "roc_auc"]
+    assert auc.change is not None and auc.change < 0 and "auc: FAIL" in auc.verdict
     version = int(str(failed.candidate).split("/")[1])
     with pytest.raises(PolicyViolationError, match="is not tested"):
         sy.promote("credit", version, "production", workspace=ws)
