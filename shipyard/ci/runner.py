@@ -163,7 +163,9 @@ class _CI:
             failed = found.evaluation.failed_gates
             if failed:
                 stage.status = "failed"
-                stage.message = "; ".join(f"gate {g.name} failed: {g.message}" for g in failed)
+                total, names = len(found.evaluation.gates), ", ".join(g.name for g in failed)
+                stage.message = (f"{len(failed)} of {total} gate(s) failed: {names} "
+                                 f"(first: {failed[0].message})")  # fmt: skip
             else:
                 stage.message = f"{len(found.evaluation.gates)} gate(s) passed"
 

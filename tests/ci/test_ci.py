@@ -81,7 +81,8 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     failed = ci(config, workspace=ws)
     assert failed.exit_code == 1
     assert failed.stage("gates").status == "failed"
-    assert "gate auc failed" in failed.stage("gates").message
+    assert failed.stage("gates").message.startswith("2 of 3 gate(s) failed: auc, no-worse (")
+    assert failed.failures == [f"gates: {failed.stage('gates').message}"]
     assert "| auc | ❌ FAIL |" in to_markdown(failed)
     assert failed.baseline == "1"  # the metric table compares with credit@production
     (auc,) = [row for row in failed.metrics if row.metric == "roc_auc"]
