@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 UNSAFE_SERIALIZATIONS = ("pickle", "joblib")
 DEFAULT_MAX_PACKAGE_MB = 1024.0
 HTTP_CHUNK_ROWS = 5000
+MAX_BODY_BYTES = 1_000_000  # under the server's default limit of 1 MiB
 
 
 def check_package(
@@ -108,10 +109,16 @@ def integration(
 
 
 def _score_over_http(client: Any, features: pd.DataFrame) -> list[Any]:
+    """Post the rows in requests under the server's default body limit (halving the rows per
+    request until the body fits)."""
     predictions: list[Any] = []
-    for start in range(0, len(features), HTTP_CHUNK_ROWS):
-        chunk = features.iloc[start : start + HTTP_CHUNK_ROWS]
+    start, rows = 0, HTTP_CHUNK_ROWS
+    while start < len(features):
+        chunk = features.iloc[start : start + rows]
         body = b'{"instances":' + chunk.to_json(orient="records", date_format="iso").encode() + b"}"
+        if len(body) > MAX_BODY_BYTES and rows > 1:
+            rows //= 2
+            continue
         response = client.post("/predict", content=body,
                                headers={"content-type": "application/json"})  # fmt: skip
         if response.status_code != 200:
@@ -120,6 +127,7 @@ def _score_over_http(client: Any, features: pd.DataFrame) -> list[Any]:
                 f"{start + len(chunk) - 1} of the evaluation set: {response.text[:200]}"
             )
         predictions.extend(response.json()["predictions"])
+        start += len(chunk)
     return predictions
 
 

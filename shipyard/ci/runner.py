@@ -9,12 +9,13 @@ for a project's problem: the result says what failed.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.ci import candidate, checks
+from shipyard.ci import cache, candidate, checks
 from shipyard.ci.checks import StageFailed
 from shipyard.ci.result import STAGES, CIResult, MetricRow, StageResult
 from shipyard.core.errors import ShipyardError
@@ -23,6 +24,8 @@ from shipyard.store.workspace import Workspace, workspace_for
 
 if TYPE_CHECKING:
     from shipyard.pipeline import PipelineConfig, PipelineResult, StepEvent
+    from shipyard.tracking.capture import GitState
+    from shipyard.tracking.run import ActiveRun
 
 Progress = Callable[[StageResult], None]
 #: Which ``shipyard ci`` stage each pipeline step belongs to.
@@ -67,29 +70,34 @@ class _CI:
         self.config: PipelineConfig | None = None
         self.pipeline: PipelineResult | None = None
         self.result = CIResult(against=against)
+        self.git: GitState | None = None
+        self.run_record: ActiveRun | None = None
 
     def run(self, run_checks: bool, run_tests: bool, integration: bool) -> CIResult:
         from shipyard.tracking.capture import capture_git
 
-        git = capture_git(Path(self.path).parent if self.path else None)
-        self.result.commit = git.commit if git is not None else None
+        self.git = capture_git(Path(self.path).parent if self.path else None)
+        self.result.commit = self.git.commit if self.git is not None else None
         self._stage("configuration", self._configure)
         config = self.config
         if config is None or self.ws is None:
             return self._skip_rest()
         commands = checks.declared_checks(config.ci)
-        self._stage("checks", lambda: checks.run_checks(commands, config.base_dir), run_checks)
-        self._stage("tests", lambda: checks.run_tests(config.base_dir, {"SHIPYARD_CI": "1"}),
-                    run_tests)  # fmt: skip
-        if not self.result.passed:  # no pipeline for code that fails its own checks
-            return self._skip_rest()
         from shipyard.tracking.fluent import start_run
 
         with start_run(f"{config.model.name} ci", kind="ci", workspace=self.ws,
                        tags={"shipyard.commit": self.result.commit or "-"}) as run:  # fmt: skip
-            self.result.run_id = run.id
-            self._pipeline()
-            self._candidate_stages(integration)
+            self.result.run_id, self.run_record = run.id, run
+            self._code_stage("checks", lambda: checks.run_checks(commands, config.base_dir),
+                             run_checks, [shlex.join(c) for c in commands])  # fmt: skip
+            ci_env = {"SHIPYARD_CI": "1"}
+            self._code_stage("tests", lambda: checks.run_tests(config.base_dir, ci_env),
+                             run_tests, "pytest")  # fmt: skip
+            if self.result.passed:  # no pipeline for code that fails its own checks
+                self._pipeline()
+                self._candidate_stages(integration)
+            else:
+                self._skip_rest()
             run.set_tags({"shipyard.ci_passed": str(self.result.passed).lower(),
                           "shipyard.candidate": self.result.candidate or "-"})  # fmt: skip
         return self.result
@@ -218,6 +226,24 @@ class _CI:
                     stage.details = error.details
         stage.seconds = time.perf_counter() - started
         self._add(stage)
+
+    def _code_stage(
+        self, name: str, body: Callable[[], tuple[str, dict[str, Any]]], enabled: bool, what: Any
+    ) -> None:
+        """A stage over the project's code: from cache when this tree passed it before."""
+        ws = self.ws
+        assert ws is not None and self.run_record is not None
+        key = cache.code_key(name, self.git, what) if enabled else None
+        hit = cache.cached(ws, name, key) if key is not None else None
+        if hit is not None:
+            run_id, outputs = hit
+            body = lambda: (f"cached from run {run_id}: {outputs['message']}",  # noqa: E731
+                            {**outputs["details"], "cached_from": run_id})  # fmt: skip
+        self._stage(name, body, enabled)
+        stage = self.result.stages[-1]
+        if key is not None and hit is None and stage.status == "passed":
+            cache.remember(ws, name, key, self.run_record,
+                           {"message": stage.message, "details": stage.details})  # fmt: skip
 
     def _add(self, stage: StageResult) -> None:
         self.result.stages.append(stage)

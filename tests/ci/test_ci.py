@@ -37,6 +37,7 @@ def _project(directory: Path) -> Path:
     config.write_text(config.read_text() + EXTRA.format(rows=rows))
     (directory / "tests").mkdir()
     (directory / "tests" / "test_train.py").write_text("def test_ok():\n    assert True\n")
+    (directory / ".gitignore").write_text("home/\n")  # the test's store, as .shipyard/ is
     git = ["git", "-c", "user.email=ci@test", "-c", "user.name=ci"]
     subprocess.run(["git", "init", "-q"], cwd=directory, check=True)
     subprocess.run([*git, "add", "-A"], cwd=directory, check=True)
@@ -74,6 +75,9 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     assert again.stage("integration").status == "failed"
     assert again.stage("integration").message.startswith("Cannot listen on 192.0.2.1")
     assert again.stage("tag").status == "skipped"
+    for name in ("checks", "tests"):  # the same tree passed them: taken from cache
+        assert again.stage(name).message.startswith("cached from run ")
+    assert again.stage("data validation").status == "passed"
 
     # A change that hurts the model: its gate fails, by name, and it is not tested.
     worse = config.read_text().replace("params: {C: 1.0}", "params: {features: [region]}")
