@@ -113,7 +113,9 @@ class _CI:
         self.config = load_pipeline_config(loaded, overrides=off) if off else loaded
         self.ws = self.ws or workspace_for(self.settings)
         checks.declared_checks(self.config.ci)  # a malformed section fails here, not later
-        return f"{self.config.path}; store {self.ws.settings.resolved_store_url}", {}
+        from shipyard.store.database import redact  # the report may be public: no password
+
+        return f"{self.config.path}; store {redact(self.ws.settings.resolved_store_url)}", {}
 
     def _pipeline(self) -> None:
         """Run the pipeline once, and report its steps as three stages: data validation
