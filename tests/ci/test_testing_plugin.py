@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from shipyard.testing import assert_directional, assert_invariant, assert_min_functionality
+from tests.registered_model import Registered, registered  # noqa: F401
 
 PLUGIN_TEST = """
 def test_workspace_is_fresh(shipyard_workspace):
@@ -52,3 +54,24 @@ def test_the_plugin_fixtures_in_a_pytest_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed, 1 skipped" in done.stdout
     assert "there is no shipyard.yaml here" in done.stdout
+
+
+MODEL_TEST = """
+def test_the_model_fixture_loads_the_reference(model):
+    assert model.registered_as.ref == "churn/1"
+    assert len(model.predict([{"age": 30, "income": 1000.0, "plan": "pro"}])) == 1
+"""
+
+
+def test_the_model_fixture_loads_a_reference(registered: Registered, tmp_path: Path) -> None:  # noqa: F811
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "test_model.py").write_text(MODEL_TEST)
+    env = {**os.environ, "SHIPYARD_HOME": str(registered.home), "SHIPYARD_CAPTURE_GIT": "false"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "shipyard.testing.plugin",
+         "-p", "no:cacheprovider", "--shipyard-model", "churn/1"],
+        cwd=folder, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
