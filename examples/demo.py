@@ -1,6 +1,6 @@
 """The end-to-end demo behind `make demo`: data versions and validation, training, the
 registry, online, batch and stream serving, monitoring with alerts and retraining, and a
-`shipyard.yaml` pipeline with gates, promotion and reproduction.
+`shipyard.yaml` pipeline with gates, promotion and reproduction, and `shipyard ci` on it.
 
 Everything runs on the embedded default: a SQLite file and a local artifact folder under
 .demo/, created fresh each time. No network, no server.
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from demo_ci import run as ci_steps
 from demo_data import run as data_steps
 from demo_monitoring import run as monitoring_steps
 from demo_pipeline import run as pipeline_steps
@@ -39,7 +40,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 22
+STEPS = 25
 
 
 def step(number: int, text: str) -> None:
@@ -173,6 +174,7 @@ def main() -> None:
 
     n = streaming_steps(step, n + 2)
     n = pipeline_steps(step, n)  # a shipyard.yaml project in .demo/credit
+    n = ci_steps(step, n)  # `shipyard ci` passing, then failing a gate, in .demo/ci-credit
 
     step(n, "Everything is recorded: any run can be traced and reproduced")
     os.chdir(DEMO)

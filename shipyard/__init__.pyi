@@ -32,6 +32,7 @@ from shipyard._store.workspace import (
     Workspace as Workspace,
     open_workspace as open_workspace,
 )
+from shipyard.ci.runner import ci as ci
 from shipyard.core.errors import (
     ArtifactError as ArtifactError,
     ArtifactIntegrityError as ArtifactIntegrityError,

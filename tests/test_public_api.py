@@ -114,3 +114,16 @@ def test_the_package_data_ships_the_type_information() -> None:
     assert {"py.typed", "__init__.pyi"} <= set(patterns)
     unmatched = [p for p in patterns if not list((root / "shipyard").glob(p))]
     assert unmatched == []
+
+
+def test_a_public_name_shared_with_a_subpackage_stays_the_export() -> None:
+    """``sy.ci`` is the function even after the ``shipyard.ci`` package has been imported
+    (importing a subpackage binds it on its parent)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import shipyard as sy, shipyard.ci.report, shipyard.ci.runner; "
+        "assert callable(sy.ci) and sy.ci is shipyard.ci.runner.ci, sy.ci"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -2,7 +2,9 @@
 the approvals people give. Every change writes an audit event in the same transaction:
 ``version.evaluate`` and ``version.approve`` (target type ``model_version``, target
 ``NAME/N``) and ``policy.set`` / ``policy.delete`` (target type ``policy``, target
-``NAME@ALIAS``, so ``shipyard audit --model NAME`` lists them with the alias moves).
+``NAME@ALIAS``, so ``shipyard audit --model NAME`` lists them with the alias moves), and
+``version.mark`` when a version earns a mark such as ``tested``. A policy's required marks are
+kept in its ``gates`` column as ``require:MARK`` entries (no column of their own).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shipyard._store.audit import record_event
+from shipyard._store.audit import AuditRepository, record_event
 from shipyard._store.database import Database
 from shipyard._store.datasets import _check_run
 from shipyard._store.models import READY, _model_row, _version_record, lock_model, version_row
 from shipyard._store.records import (
     ALL_GATES,
+    MARKS,
     ApprovalRecord,
+    AuditRecord,
     EvaluationRecord,
     ModelVersionRecord,
     PolicyRecord,
@@ -40,6 +44,8 @@ from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
 from shipyard.core.origin import observed_origin
 
+REQUIRE = "require:"
+MARK_ACTION = "version.mark"
 GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 
 
@@ -55,6 +61,8 @@ class PromotionState:
     registered_by: Actor | None = None
     """Who registered the version: the claimed actor and the observed origin of its
     ``version.create`` event (None when the log has no such event)."""
+
+    marks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -130,12 +138,13 @@ class PromotionRepository:
         require_approval: bool,
         actor: str,
         approval_distinct: bool = False,
+        requires: Sequence[str] = (),
     ) -> PolicyRecord:
         """Set the policy of ``name@alias`` (the model is created on first use, so a policy can
         be declared before the first version is registered)."""
         check_model_name(name)
         check_alias(alias)
-        wanted = _check_gate_names(gates)
+        wanted = _check_gate_names(gates) + [REQUIRE + mark for mark in _check_marks(requires)]
         with self._db.write() as session:
             insert_ignore(
                 session,
@@ -224,6 +233,27 @@ class PromotionRepository:
             target = version_row(session, _model_row(session, name), version)
             return _approvals(session, name, target, alias)
 
+    # -- marks ---------------------------------------------------------------------------------
+
+    def mark(
+        self, name: str, version: int, mark: str, *, actor: str, details: Mapping[str, Any]
+    ) -> None:
+        """Give ``name/version`` the ``mark`` (audited, with ``details`` such as the run)."""
+        _check_marks([mark])
+        with self._db.write() as session:
+            version_row(session, lock_model(session, name), version)
+            record_event(
+                session, actor=actor, action=MARK_ACTION, target_type="model_version",
+                target=f"{name}/{version}", after={"mark": mark, **dict(details)},
+            )  # fmt: skip
+
+    def marks(self, name: str, version: int) -> list[AuditRecord]:
+        """The mark events of ``name/version``, oldest first."""
+        return AuditRepository(self._db).list(
+            target_type="model_version", target=f"{name}/{version}", action=MARK_ACTION,
+            limit=None, newest_first=False,
+        )  # fmt: skip
+
     # -- what a policy check reads ---------------------------------------------------------
 
     def promotion_state(self, name: str, version: int, alias: str) -> PromotionState:
@@ -241,6 +271,7 @@ class PromotionRepository:
                 evaluation=evaluations[0] if evaluations else None,
                 approvals=tuple(_approvals(session, name, target, alias)),
                 registered_by=_registrant(session, f"{name}/{version}"),
+                marks=_marks(session, f"{name}/{version}"),
             )
 
 
@@ -277,6 +308,8 @@ def _check_gate_names(gates: Sequence[str]) -> list[str]:
     names = [str(gate).strip() for gate in gates]
     if any(not name for name in names):
         raise UsageError("A gate name in a promotion policy is empty.")
+    if any(name.startswith(REQUIRE) for name in names):
+        raise UsageError("A gate name may not start with 'require:'.", hint="Pass requires=[...].")
     if ALL_GATES in names and len(names) > 1:
         raise UsageError('"*" already means every gate; list it alone.', hint='Write gates=["*"].')
     return list(dict.fromkeys(names))
@@ -318,21 +351,50 @@ def _registrant(session: Session, target: str) -> Actor | None:
     return None if event is None else Actor(event.actor, event.origin)
 
 
+def _check_marks(marks: Sequence[str]) -> list[str]:
+    unknown = [mark for mark in marks if mark not in MARKS]
+    if unknown or isinstance(marks, str):
+        raise UsageError(
+            f"{unknown[0] if unknown else marks!r} is not a mark a policy can require.",
+            hint=f"Marks: {', '.join(MARKS)}.",
+        )
+    return list(dict.fromkeys(marks))
+
+
+def _marks(session: Session, target: str) -> frozenset[str]:
+    query = select(AuditEvent.after).where(
+        AuditEvent.target_type == "model_version", AuditEvent.target == target,
+        AuditEvent.action == MARK_ACTION,
+    )  # fmt: skip
+    return frozenset(str(after["mark"]) for after in session.scalars(query) if after)
+
+
+def _split(stored: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A stored ``gates`` column as (gate names, required marks)."""
+    gates = tuple(g for g in stored if not g.startswith(REQUIRE))
+    return gates, tuple(g.removeprefix(REQUIRE) for g in stored if g.startswith(REQUIRE))
+
+
 def _policy_state(row: PromotionPolicy) -> dict[str, Any]:
     return _policy_document(list(row.gates), row.require_approval, bool(row.approval_distinct))
 
 
-def _policy_document(gates: list[str], approval: bool, distinct: bool) -> dict[str, Any]:
-    """A policy as the audit log records it (``approval_distinct`` only when set)."""
-    document: dict[str, Any] = {"gates": gates, "require_approval": approval}
+def _policy_document(stored: Sequence[str], approval: bool, distinct: bool) -> dict[str, Any]:
+    """A policy as the audit log records it (``requires`` and ``approval_distinct`` only when
+    set); ``stored`` is the gates column, which also holds the required marks."""
+    gates, requires = _split(stored)
+    document: dict[str, Any] = {"gates": list(gates), "require_approval": approval}
+    if requires:
+        document["requires"] = list(requires)
     if distinct:
         document["approval_distinct"] = True
     return document
 
 
 def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
+    gates, requires = _split(row.gates)
     return PolicyRecord(
-        model_name=name, alias=row.alias, gates=tuple(row.gates),
+        model_name=name, alias=row.alias, gates=gates, requires=requires,
         require_approval=row.require_approval, updated_at=row.updated_at,
         updated_by=row.updated_by, approval_distinct=bool(row.approval_distinct),
     )  # fmt: skip

@@ -226,6 +226,8 @@ class EvaluationRecord(Record):
 
 
 ALL_GATES = "*"
+#: Marks a version can carry (``version.mark`` audit events) and a policy can require.
+MARKS = ("tested",)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ class PolicyRecord(Record):
     approval_distinct: bool = False
     """Four eyes: the approval must come from someone other than who registered the version
     and who promotes it (compared by claimed actor and by observed origin)."""
+    requires: tuple[str, ...] = ()
 
     @property
     def all_gates(self) -> bool:

@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "init": "init:init",
     "run": "pipeline:run",
     "reproduce": "pipeline:reproduce",
+    "ci": "ci:ci",
     "promote": "registry:promote",
     "rollback": "registry:rollback",
     "approve": "registry:approve",

@@ -70,7 +70,8 @@ def init(
     seed: Annotated[int, typer.Option(help="Seed of the credit data (credit only).")] = 7,
     force: Annotated[bool, typer.Option(help="Overwrite files that already exist.")] = False,
 ) -> None:
-    """Create a pipeline project in DIRECTORY: data, train.py, shipyard.yaml and tests."""
+    """Create a pipeline project in DIRECTORY: data, train.py, shipyard.yaml, tests, and
+    the CI definitions (GitHub Actions, GitLab CI) that run `shipyard ci`."""
     chosen = EXAMPLES[example]
     name, model = project or directory.resolve().name, model or chosen.model
     for value, what in ((name, "project name"), (model, "model name")):
@@ -93,10 +94,17 @@ def init(
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(Template(source.read_text()).substitute(project=name, model=model))
+    from shipyard.ci.workflows import PATHS, workflow
+
+    for provider, relative in PATHS.items():
+        target = directory / relative
+        if force or not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(workflow(provider))
     (directory / "data").mkdir(parents=True, exist_ok=True)
     _example_data(example, rows, seed).to_parquet(directory / chosen.data_file, index=False)
     say(f"Created a Shipyard pipeline project ({example}) in {directory}:")
-    for relative in [*TEMPLATES, chosen.data_file]:
+    for relative in [*TEMPLATES, *PATHS.values(), chosen.data_file]:
         say(f"  {relative}")
     say(f"Next: cd {directory} && shipyard run && pytest")
 

@@ -114,13 +114,17 @@ def policy(
             "version (compared by claimed actor and observed OS user and host).",
         ),
     ] = None,
+    require: Annotated[
+        list[str] | None,
+        typer.Option(help="Set: a mark the version must carry (repeatable): tested."),
+    ] = None,
     clear: Annotated[bool, typer.Option(help="Lift the alias's policy.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a model's promotion policies, or set (--gate, --require-approval) or lift (--clear)
-    the policy of one alias."""
+    """Show a model's promotion policies, or set (--gate, --require-approval, --require) or
+    lift (--clear) the policy of one alias."""
     ws = state(ctx).workspace()
-    changing = any(o is not None for o in (gate, require_approval, distinct_approver))
+    changing = any(o is not None for o in (gate, require_approval, distinct_approver, require))
     if changing or clear:
         if alias is None:
             raise UsageError(
@@ -139,6 +143,7 @@ def policy(
             else bool(current and current.require_approval) or bool(distinct_approver),
             distinct_approver=distinct_approver if distinct_approver is not None
             else bool(current and current.approval_distinct),
+            requires=require if require is not None else (current.requires if current else ()),
             workspace=ws,
         )  # fmt: skip
     policies = list_policies(name, workspace=ws)
@@ -149,9 +154,9 @@ def policy(
         return
     print_table(
         f"Promotion policies of {name}",
-        ["alias", "gates", "approval", "updated", "by"],
-        ([p.alias, _gates_text(p), _approval_text(p), p.updated_at, p.updated_by]
-         for p in policies),
+        ["alias", "gates", "approval", "requires", "updated", "by"],
+        ([p.alias, _gates_text(p), _approval_text(p), ", ".join(p.requires) or "-",
+          p.updated_at, p.updated_by] for p in policies),
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -61,4 +62,23 @@ def attach_stub(
     def __dir__() -> list[str]:
         return sorted(set(vars(sys.modules[package])) | set(exports()))
 
+    module = sys.modules[package]
+    module.__class__ = _LazyPackage
+    module.__dict__["_lazy_exports"] = exports
     return __getattr__, __dir__
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose public names stay bound to what they export.
+
+    Importing a subpackage binds it as an attribute of its parent; when a public name is also
+    a subpackage's name (``sy.ci``, the function, beside ``shipyard.ci``, the package), that
+    would hide the export behind the module. Here the export wins. The stub is read only when
+    such a clash happens."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}":
+            exported = self.__dict__["_lazy_exports"]().get(name)
+            if exported is not None and exported != value.__name__:
+                value = getattr(importlib.import_module(exported), name)
+        super().__setattr__(name, value)

@@ -18,7 +18,9 @@
     model: {name: credit-risk}
     promotion:
       staging: {gates: all, auto: true}
-      production: {gates: [threshold:roc_auc], approval: {distinct: true}}
+      production: {gates: [threshold:roc_auc], approval: {distinct: true}, require: [tested]}
+    ci: {checks: [ruff check .]}              # `shipyard ci` (see shipyard.ci)
+    smoke: [...]                              # smoke cases (see shipyard.delivery.smoke)
 
 Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0].metric: ...``.
 """
@@ -160,6 +162,9 @@ class PromotionRule(_Model):
 
     gates: Literal["all"] | list[str] = "all"
     approval: bool | ApprovalRule = False
+    require: list[Literal["tested"]] = Field(
+        default_factory=list, description="Marks the version must carry: tested (shipyard ci)."
+    )
     auto: bool = False
 
     @property
@@ -185,6 +190,8 @@ class PipelineConfig(_Model):
     model: ModelSpec
     promotion: dict[str, PromotionRule] = Field(default_factory=dict)
     monitoring: dict[str, Any] | None = None
+    ci: dict[str, Any] | None = None  # read by shipyard.ci
+    smoke: list[dict[str, Any]] | None = None  # read by shipyard.delivery.smoke
 
     _path: Path | None = PrivateAttr(default=None)
     _document: dict[str, Any] = PrivateAttr(default_factory=dict)

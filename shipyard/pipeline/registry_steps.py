@@ -85,7 +85,8 @@ def promote_compute(state: State, run: ActiveRun, pipeline_run_id: str) -> dict[
     refused: dict[str, list[str]] = {}
     for alias, rule in config.promotion.items():
         set_policy(name, alias, gates=rule.gate_names, require_approval=rule.requires_approval,
-                   distinct_approver=rule.distinct_approver, workspace=ws)  # fmt: skip
+                   distinct_approver=rule.distinct_approver, requires=rule.require,
+                   workspace=ws)  # fmt: skip
         if not rule.auto:
             continue
         if state.status != READY:

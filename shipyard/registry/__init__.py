@@ -10,8 +10,10 @@ from shipyard.registry.policies import (
     get_policy,
     latest_evaluation,
     list_policies,
+    mark_version,
     record_evaluation,
     set_policy,
+    version_marks,
 )
 from shipyard.registry.refs import ModelRef, parse_ref
 from shipyard.registry.registry import (
@@ -54,6 +56,7 @@ __all__ = [
     "list_models",
     "list_policies",
     "load_model",
+    "mark_version",
     "parse_ref",
     "promote",
     "record_evaluation",
@@ -64,4 +67,5 @@ __all__ = [
     "trust_for",
     "verify_audit",
     "verify_version_package",
+    "version_marks",
 ]

@@ -4,6 +4,8 @@ before an alias of a model may move to a version.
 A policy belongs to one alias (``churn@production``). ``check_policy`` judges a version
 against it from what the store records: the version's status, its newest evaluation and its
 approvals for that alias. With no policy for an alias, anything ready may be promoted.
+A policy may also require marks a version earns elsewhere: ``tested``, given by
+``shipyard ci`` when every stage passed (:func:`mark_version`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from shipyard._store.models import READY
 from shipyard._store.promotion import Actor, PromotionState
 from shipyard._store.records import (
     ApprovalRecord,
+    AuditRecord,
     EvaluationRecord,
     PolicyRecord,
 )
@@ -91,20 +94,45 @@ def set_policy(
     gates: Sequence[str],
     require_approval: bool = False,
     distinct_approver: bool = False,
+    requires: Sequence[str] = (),
     actor: str | None = None,
     workspace: Workspace | None = None,
 ) -> PolicyRecord:
     """Require ``gates`` (names, or ``["*"]`` for every gate) to have passed in a version's
-    newest evaluation, and with ``require_approval`` an approval, before ``name@alias`` may
-    move to it. With ``distinct_approver`` (four eyes) only an approval by someone other than
-    who registered the version and who promotes it counts: they must differ both in the actor
-    they claim and in the OS user and host Shipyard observed. Setting the same policy again
-    changes nothing."""
+    newest evaluation, with ``require_approval`` an approval, and the marks in ``requires``
+    (``["tested"]``), before ``name@alias`` may move to it. With ``distinct_approver`` (four
+    eyes) only an approval by someone other than who registered the version and who promotes
+    it counts: they must differ both in the actor they claim and in the OS user and host
+    Shipyard observed. Setting the same policy again changes nothing."""
     ws = workspace or workspace_for()
     return ws.promotion.set_policy(
-        name, alias, gates=gates, require_approval=require_approval, actor=actor or ws.actor,
-        approval_distinct=distinct_approver,
+        name, alias, gates=gates, require_approval=require_approval, requires=requires,
+        actor=actor or ws.actor, approval_distinct=distinct_approver,
     )  # fmt: skip
+
+
+def mark_version(
+    name: str,
+    version: int,
+    mark: str = "tested",
+    *,
+    details: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+    workspace: Workspace | None = None,
+) -> None:
+    """Give ``name/version`` a mark (audited as ``version.mark`` with ``details``, e.g. the CI
+    run's id and commit) that promotion policies can require."""
+    ws = workspace or workspace_for()
+    ws.promotion.mark(
+        name, version, mark, actor=actor or ws.actor, details=to_plain(dict(details or {}))
+    )
+
+
+def version_marks(
+    name: str, version: int, *, workspace: Workspace | None = None
+) -> list[AuditRecord]:
+    """The marks ``name/version`` earned, oldest first (each an audit event)."""
+    return (workspace or workspace_for()).promotion.marks(name, version)
 
 
 def get_policy(name: str, alias: str, *, workspace: Workspace | None = None) -> PolicyRecord | None:
@@ -174,6 +202,8 @@ def judge(state: PromotionState, promoter: Actor | None = None) -> PolicyVerdict
             reasons.append(f"{ref} has no approval for {state.alias!r}")
         elif policy.require_approval and policy.approval_distinct:
             reasons.extend(_four_eyes(state, promoter))
+        reasons.extend(f"{ref} is not {mark}" for mark in policy.requires
+                       if mark not in state.marks)  # fmt: skip
     return PolicyVerdict(
         allowed=not reasons, reasons=tuple(reasons), model=state.version.model_name,
         version=state.version.version, alias=state.alias, status=state.version.status,
