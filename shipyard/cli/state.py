@@ -69,6 +69,10 @@ def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
         root.obj = CliState()
-    command = " ".join(ctx.command_path.split()[1:])
-    root.obj.read_only = command in READ_ONLY_COMMANDS
+    names: list[str] = []
+    here: Any = ctx
+    while here.parent is not None:  # the command's own names, whatever the program is called
+        names.append(here.info_name or "")
+        here = here.parent
+    root.obj.read_only = " ".join(reversed(names)) in READ_ONLY_COMMANDS
     return root.obj

@@ -148,6 +148,7 @@ def test_the_console_script_collects_garbage_while_the_command_runs(
         seen.append(gc.isenabled())
 
     monkeypatch.setattr(launch, "command_ready", watched)
+    sy.open_workspace(home=tmp_path).close()  # `runs list` reads a store; it never creates one
     monkeypatch.setattr("sys.argv", ["shipyard", "--home", str(tmp_path), "runs", "list"])
     try:
         with pytest.raises(SystemExit) as exited:
