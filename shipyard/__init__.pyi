@@ -73,6 +73,11 @@ from shipyard.data.expectations import (
     Expectations as Expectations,
 )
 from shipyard.data.sql import SqlQuery as SqlQuery
+from shipyard.delivery.smoke import (
+    SmokeCase as SmokeCase,
+    SmokeReport as SmokeReport,
+    smoke_test as smoke_test,
+)
 from shipyard.evaluation.evaluate import evaluate as evaluate
 from shipyard.evaluation.result import EvaluationResult as EvaluationResult
 from shipyard.evaluation.spec import EvaluationSpec as EvaluationSpec

@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "run": "pipeline:run",
     "reproduce": "pipeline:reproduce",
     "ci": "ci:ci",
+    "smoke": "smoke:smoke",
     "promote": "registry:promote",
     "rollback": "registry:rollback",
     "approve": "registry:approve",

@@ -25,16 +25,18 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
 from shipyard._store.workspace import Workspace, workspace_for
-from shipyard.core.errors import ConfigurationError
+from shipyard.core.errors import ConfigurationError, ShipyardError
 
 JSON_TYPES = {"integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,)}
 DEFAULT_LATENCY_MS = 1000.0
+CASE_KEYS = frozenset({"name", "inputs", "expect", "expect_range", "expect_type", "latency_ms"})
 READY_TIMEOUT_S = 60.0
 
 
@@ -58,12 +60,11 @@ class SmokeCase:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, where: str = "smoke") -> SmokeCase:
         """A case as ``shipyard.yaml`` declares it; ``where`` names it in errors."""
-        known = {"name", "inputs", "expect", "expect_range", "expect_type", "latency_ms"}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - CASE_KEYS)
         if unknown:
             raise ConfigurationError(
                 f"{where}: unknown key {unknown[0]!r} in a smoke case.",
-                hint=f"A case may hold {', '.join(sorted(known))}.",
+                hint=f"A case may hold {', '.join(sorted(CASE_KEYS))}.",
             )
         inputs = data.get("inputs")
         if isinstance(inputs, Mapping):
@@ -111,6 +112,39 @@ class SmokeCase:
             expect_type=expect_type,
             latency_ms=float(latency),
         )
+
+
+def load_smoke_cases(path: str | Path) -> list[SmokeCase]:
+    """The ``smoke:`` cases of a ``shipyard.yaml`` (none when the file has no such section),
+    each checked, with errors naming the file's line (``shipyard.yaml:12 smoke[0].expect``)."""
+    from shipyard.core.yamlfile import load_yaml, where
+
+    document, locate = load_yaml(path)
+    section = document.get("smoke") if isinstance(document, dict) else None
+    if section is None:
+        return []
+    if not isinstance(section, list):
+        raise ConfigurationError(
+            f"{where(path, locate, ('smoke',))}: expected a list of cases.",
+            hint="Write smoke: [{name: ..., inputs: [...]}].",
+        )
+    cases = []
+    for index, item in enumerate(section):
+        place = where(path, locate, ("smoke", index))
+        if not isinstance(item, dict):
+            raise ConfigurationError(f"{place}: expected a mapping (name, inputs, expect...).")
+        unknown = sorted(set(item) - CASE_KEYS, key=str)
+        if unknown:
+            raise ConfigurationError(
+                f"{where(path, locate, ('smoke', index, unknown[0]))}: unknown key "
+                f"{unknown[0]!r} in a smoke case.",
+                hint=f"A case may hold {', '.join(sorted(CASE_KEYS))}.",
+            )
+        try:
+            cases.append(SmokeCase.from_mapping(item, where=place))
+        except ShipyardError as exc:
+            raise ConfigurationError(exc.message, hint=exc.hint) from None
+    return cases
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import shipyard as sy
 from shipyard.core.errors import ConfigurationError
 from shipyard.delivery.ephemeral import ephemeral_server
 from shipyard.delivery.smoke import SmokeCase, smoke_test
+from tests.cli.process import run_shipyard
 from tests.registered_model import Registered
 from tests.services import free_port
 
@@ -90,3 +91,25 @@ def test_malformed_cases_are_refused_before_any_request(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         SmokeCase.from_mapping(case, where="smoke[0]")
+
+
+def test_the_smoke_command_reads_the_cases_of_shipyard_yaml(registered: Registered) -> None:
+    project = registered.home.parent
+    config = project / "shipyard.yaml"
+    config.write_text(
+        "smoke:\n"
+        "  - name: a probability\n"
+        "    inputs: [{age: 70, income: 40000.0, plan: basic}]\n"
+        "    expect_range: [0, 1]\n"
+        "  - name: a label that never comes\n"
+        "    inputs: [{age: 70, income: 40000.0, plan: basic}]\n"
+        "    expect: maybe\n"
+    )
+    failed = run_shipyard("--home", str(registered.home), "smoke", "churn/1", cwd=project,
+                          timeout=180)  # fmt: skip
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "a label that never comes" in failed.stdout and "FAIL" in failed.stdout
+    config.write_text("smoke:\n  - name: x\n    inputs: [{age: 70}]\n    budget: 3\n")
+    refused = run_shipyard("--home", str(registered.home), "smoke", "churn/1", cwd=project)
+    assert refused.returncode == 1
+    assert "shipyard.yaml:4 smoke[0].budget: unknown key 'budget'" in refused.stderr, refused.stderr
