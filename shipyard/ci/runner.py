@@ -115,8 +115,17 @@ class _CI:
         self.ws = self.ws or workspace_for(self.settings)
         checks.declared_checks(self.config.ci)  # a malformed section fails here, not later
         from shipyard._store.database import redact  # the report may be public: no password
+        from shipyard.registry.audit import verify_audit
 
-        return f"{self.config.path}; store {redact(self.ws.settings.resolved_store_url)}", {}
+        verdict = verify_audit(workspace=self.ws)  # the records CI relies on are intact
+        if not verdict.ok:
+            raise StageFailed(
+                f"The store's audit log was tampered with: {verdict.problems[0].message}",
+                details={"audit": verdict.to_dict()},
+            )
+        store = redact(self.ws.settings.resolved_store_url)
+        return (f"{self.config.path}; store {store}; audit log intact ({verdict.events} "
+                "events)", {"audit": verdict.to_dict()})  # fmt: skip
 
     def _pipeline(self) -> None:
         """Run the pipeline once, and report its steps as three stages: data validation

@@ -93,3 +93,19 @@ def test_a_candidate_that_will_not_load_is_one_sentence(registered: Registered) 
         check_package("churn/1", trusted=False, max_mb=100, workspace=ws)
     assert failed.value.message.startswith("churn/1 does not load: ")
     assert "\n" not in failed.value.message
+
+
+def test_a_tampered_audit_log_fails_the_configuration_stage(
+    tmp_path: Path, sqlite_workspace: Workspace
+) -> None:
+    from sqlalchemy import text
+
+    sy.set_policy("churn", "production", gates=[], workspace=sqlite_workspace)  # one event
+    config = make_project(tmp_path)
+    with sqlite_workspace.db.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET actor = 'someone else'"))
+    result = ci(config, run_checks=False, run_tests=False, workspace=sqlite_workspace)
+    stage = result.stage("configuration")
+    assert stage.status == "failed"
+    assert stage.message.startswith("The store's audit log was tampered with:")
+    assert result.exit_code == 1
