@@ -31,15 +31,13 @@ def ephemeral_server(
     *,
     workspace: Workspace | None = None,
     host: str = "127.0.0.1",
-    log_predictions: bool = False,
     **options: Any,
 ) -> Iterator[str]:
-    """Serve ``target`` (``NAME/VERSION``, ``NAME@ALIAS`` or a deployment) for the block and
-    yield its base URL. Predictions are not logged unless ``log_predictions`` is true."""
+    """Serve ``target`` (``NAME/VERSION`` or ``NAME@ALIAS``) on a loopback port for the block
+    and yield its base URL. No user can reach it, so the version need not have passed its
+    policy yet (CI tests it before it may go live); predictions are not logged."""
     ws = workspace or workspace_for()
-    resolved = plan_options(
-        target, ws, host=host, port=0, workers=1, log_predictions=log_predictions, **options
-    )
+    resolved = plan_options(target, ws, ephemeral=True, host=host, port=0, workers=1, **options)
     app = create_app(resolved, ws)
     sock = _bound_socket(host)
     port = int(sock.getsockname()[1])

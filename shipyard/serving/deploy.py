@@ -203,12 +203,17 @@ def deploy_declared(
                          reason=reason, force=force, workspace=workspace)  # fmt: skip
 
 
-def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRecord:
+def deployment_for_target(
+    target: str, *, workspace: Workspace, ephemeral: bool = False
+) -> DeploymentRecord:
     """The deployment ``shipyard serve TARGET`` serves.
 
     ``NAME@ALIAS`` and ``NAME/VERSION`` serve one model on their own, recorded as the
     deployment ``NAME-ALIAS`` (``NAME-vVERSION``), which follows the alias as it moves; any
-    other ``TARGET`` is the name of a stored deployment.
+    other ``TARGET`` is the name of a stored deployment. A fixed version put on live traffic
+    is judged as a promotion is; an ``ephemeral`` server (loopback only, for smoke tests and
+    CI, which test a version before it may go live) is recorded as ``NAME-vVERSION-ephemeral``
+    and not judged.
     """
     repository = deployments_of(workspace)
     if "@" not in target and "/" not in target:
@@ -226,10 +231,15 @@ def deployment_for_target(target: str, *, workspace: Workspace) -> DeploymentRec
         name, route = f"{ref.name}-{ref.alias}", {"alias": ref.alias, "weight": 100}
     else:
         name, route = f"{ref.name}-v{ref.version}", {"version": ref.version, "weight": 100}
+    if ephemeral:
+        name += "-ephemeral"
     existing = repository.find(name)
     if existing is not None and existing.routes == [route] and not existing.shadows:
         return existing
-    if ref.version is not None:  # a fixed version on live traffic is judged as a promotion
+    reason = f"shipyard serve {target}"
+    if ephemeral:
+        reason = f"ephemeral loopback server for {target} (smoke tests, CI): no user traffic"
+    elif ref.version is not None:  # a fixed version on live traffic is judged as a promotion
         authorize_traffic(ref.name, [route], workspace=workspace)
     return repository.apply(name, model=ref.name, routes=[route], mode="online",
-                            actor=workspace.actor, reason=f"shipyard serve {target}")  # fmt: skip
+                            actor=workspace.actor, reason=reason)  # fmt: skip

@@ -47,7 +47,7 @@ def test_a_broken_expectation_fails_with_the_gate_message() -> None:
 def test_the_plugin_fixtures_in_a_pytest_run(tmp_path: Path) -> None:
     (tmp_path / "test_plugin.py").write_text(PLUGIN_TEST)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "shipyard.testing.plugin", "-rs",
+        [sys.executable, "-m", "pytest", "-q", "-rs",
          "-p", "no:cacheprovider", "test_plugin.py"],
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -69,7 +69,7 @@ def test_the_model_fixture_loads_a_reference(registered: Registered, tmp_path: P
     (folder / "test_model.py").write_text(MODEL_TEST)
     env = {**os.environ, "SHIPYARD_HOME": str(registered.home), "SHIPYARD_CAPTURE_GIT": "false"}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "shipyard.testing.plugin",
+        [sys.executable, "-m", "pytest", "-q",
          "-p", "no:cacheprovider", "--shipyard-model", "churn/1"],
         cwd=folder, capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip

@@ -66,7 +66,9 @@ def test_the_generated_job_fails_a_pull_request_that_hurts_the_model(tmp_path: P
     subprocess.run([*git, "commit", "-qam", "use only the region"], cwd=repo, check=True)
     workflow = yaml.safe_load((repo / PATHS["github"]).read_text())
     (step,) = [s for s in workflow["jobs"]["ci"]["steps"] if s.get("name") == "shipyard ci"]
-    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    # the job runs `shipyard` as CI would, from the environment it was installed into
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     done = subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True,
                           text=True, check=False)  # fmt: skip
     assert done.returncode == 1, done.stderr

@@ -45,7 +45,9 @@ def planted(
     code.mkdir()
     (code / "side_effect_model.py").write_text(MODULE.format(marker=str(marker)))
     monkeypatch.syspath_prepend(str(code))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(code), os.environ["PYTHONPATH"]]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+    )
     from side_effect_model import Scorer  # type: ignore[import-not-found]
 
     with sy.start_run(workspace=workspace) as run:

@@ -76,7 +76,7 @@ def test_a_fully_cached_run_loads_no_data_or_model_library(tmp_path: Path) -> No
     heavy = ("pandas", "numpy", "pyarrow", "sklearn", "scipy", "matplotlib")
     code = (
         "import sys\n"
-        "from shipyard.pipeline import run_pipeline\n"
+        "from shipyard.pipeline.runner import run_pipeline\n"
         "result = run_pipeline()\n"
         f"print(result.verdict, len(result.cached_steps), [m for m in {heavy} if m in sys.modules])"
     )

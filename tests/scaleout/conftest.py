@@ -32,7 +32,7 @@ class OnS3:
 @pytest.fixture
 def on_s3(seaweedfs: SeaweedServer, s3_url: str, tmp_path: Path) -> Iterator[OnS3]:
     """A workspace whose artifact store is a prefix in a fresh bucket (metadata in SQLite),
-    with churn/1 trained on ``churn-train@1`` and deployed as ``churn-prod``."""
+    with churn/1 trained on ``churn-train/1`` and deployed as ``churn-prod``."""
     home = tmp_path / ".shipyard"
     settings = sy.load_settings(
         home=home, artifacts_url=f"{s3_url}/artifacts", capture_git=False,

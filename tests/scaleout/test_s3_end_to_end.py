@@ -26,13 +26,13 @@ pytestmark = pytest.mark.slow
 
 def test_datasets_and_model_packages_live_on_s3_and_load_verified(on_s3: OnS3) -> None:
     ws = on_s3.workspace
-    record = sy.get_dataset("churn-train@1", workspace=ws)
+    record = sy.get_dataset("churn-train/1", workspace=ws)
     blobs = on_s3.objects("artifacts/blobs/")
     assert any(record.artifact_hash in key for key in blobs)
     assert not any(k.rpartition("/")[2].startswith(".") for k in on_s3.objects())
     assert not (on_s3.home / "artifacts").exists()  # nothing went to a local artifact folder
 
-    data = sy.load_dataset("churn-train@1", workspace=ws)
+    data = sy.load_dataset("churn-train/1", workspace=ws)
     assert len(data) == 4_000 and list(data.columns)[-1] == "churned"
     model = sy.load_model("churn/1", workspace=ws)
     sample = make_frame(50, seed=9)[["age", "income", "tenure"]]
@@ -46,7 +46,7 @@ def test_datasets_and_model_packages_live_on_s3_and_load_verified(on_s3: OnS3) -
         if cached.is_file() and record.artifact_hash in cached.name:
             cached.unlink()
     with pytest.raises(ArtifactIntegrityError, match="churn-train"):
-        sy.load_dataset("churn-train@1", workspace=ws)
+        sy.load_dataset("churn-train/1", workspace=ws)
 
 
 def test_a_batch_job_reads_and_writes_s3_and_equals_the_local_engine(
@@ -91,7 +91,7 @@ def test_a_monitor_window_reads_the_prediction_log_from_s3(on_s3: OnS3) -> None:
     result = monitor_run("churn-prod", since=start, until=start + timedelta(hours=1),
                          config=parse_config({}), workspace=ws)  # fmt: skip
     assert result.rows == 2_000
-    assert result.reference == "churn-train@1"
+    assert result.reference == "churn-train/1"
     assert "income" in result.summary["drifted"] and "age" not in result.summary["drifted"]
 
 

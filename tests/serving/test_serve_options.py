@@ -18,6 +18,7 @@ from shipyard.core.serve_options import DEPLOYMENT_KEYS, OPTIONS, ServeOptions
 from shipyard.core.settings import Settings, load_settings
 from shipyard.serving.deploy import CONFIG_KEYS, deploy_online
 from shipyard.serving.online.api import plan_options
+from tests.packaged import package_hash
 
 
 def _serve_command() -> Any:
@@ -82,6 +83,6 @@ def test_a_deployment_config_value_is_checked_when_it_is_written(
 @pytest.fixture
 def registered_workspace(tmp_path: Path) -> Iterator[Workspace]:
     with Workspace(load_settings(home=tmp_path / "home", capture_git=False)) as ws:
-        ws.models.create_version("churn", package_hash="cd" * 32, flavor="python",
+        ws.models.create_version("churn", package_hash=package_hash(ws), flavor="python",
                                  signature=None, source_run_id=None, actor="trainer")  # fmt: skip
         yield ws

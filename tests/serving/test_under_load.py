@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import shipyard as sy
+from shipyard._store.aliases import move_alias
 from shipyard._store.artifacts import ArtifactStore
 from shipyard.serving.prediction_log import PredictionLogReader
 from tests.serving.conftest import home_workspace, models_home
@@ -54,7 +55,8 @@ def test_64_clients_then_an_alias_swap_under_load_fail_nothing(tmp_path: Path) -
             source_run_id=None, actor="tester",
         )  # fmt: skip
         # (promote refuses a package it cannot verify, so the alias is moved underneath it)
-        workspace.models.move_alias("churn", "production", broken.version, actor="t", reason=None)
+        move_alias(workspace.db, "churn", "production", broken.version, actor="t", reason=None,
+                   action="alias.set")  # fmt: skip
         workspace.close()
         during = run_load(server.url, clients=16, seconds=3)
         assert set(during.statuses) == {200} and set(during.versions) == {"churn/2"}

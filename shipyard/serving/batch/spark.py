@@ -65,6 +65,11 @@ def spark_session(master: str | None = None) -> Any:
             "spark.driver.bindAddress", "127.0.0.1"
         )
     session = builder.getOrCreate()
+    if "PYSPARK_PYTHON" not in os.environ:
+        # PySpark hands its workers the interpreter named by PYSPARK_PYTHON (else whatever
+        # `python3` is on PATH), not the config above: name this one, without touching the
+        # environment, so workers can import what the driver can.
+        session.sparkContext.pythonExec = sys.executable
     session.sparkContext.setLogLevel("ERROR")
     return session
 

@@ -14,10 +14,16 @@ from shipyard.serving.online.server import run_server
 log = get_logger(__name__)
 
 
-def plan_options(target: str, workspace: Workspace, **overrides: Any) -> ServeOptions:
+def plan_options(
+    target: str, workspace: Workspace, *, ephemeral: bool = False, **overrides: Any
+) -> ServeOptions:
     """The options to serve ``target`` with: keyword arguments first, then the deployment's
-    stored ``config``, then settings, then defaults. Records the deployment if needed."""
-    record = deployment_for_target(target, workspace=workspace)
+    stored ``config``, then settings, then defaults. Records the deployment if needed. An
+    ``ephemeral`` server (smoke tests, CI: a random loopback port for one block) logs no
+    predictions, and serves a version that has not passed its policy yet."""
+    if ephemeral:
+        overrides["log_predictions"] = False
+    record = deployment_for_target(target, workspace=workspace, ephemeral=ephemeral)
     unknown = sorted(set(record.config) - DEPLOYMENT_KEYS)
     if unknown:
         raise UsageError(f"Deployment {record.name!r} has config keys a deployment may not set: "
