@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from shipyard.core.errors import FieldProblem, ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 BATCH = -1
 """The size recorded for the dynamic batch axis."""
@@ -90,6 +91,8 @@ def as_array(data: Any) -> Any:
 
 def infer_tensor(example: Any) -> TensorSpec | None:
     """The tensor an N-D NumPy (or PyTorch) example describes; None for tables and 1-D rows."""
+    import numpy as np  # NumPy loads when a tensor is handled
+
     example = as_array(example)
     if not isinstance(example, np.ndarray) or example.dtype.names or example.ndim < 2:
         return None
@@ -104,6 +107,8 @@ def flatten_tensor(data: Any, spec: TensorSpec) -> tuple[Any, list[FieldProblem]
     Anything that is not an array of the tensor's rank (records, frames, 2-D rows) is returned
     unchanged for the table path to read.
     """
+    import numpy as np  # NumPy loads when a tensor is handled
+
     data = as_array(data)
     if isinstance(data, list) and _depth(data) == len(spec.shape) > 2:
         try:
@@ -124,6 +129,8 @@ def flatten_tensor(data: Any, spec: TensorSpec) -> tuple[Any, list[FieldProblem]
 
 def frame_to_tensor(frame: pd.DataFrame, spec: TensorSpec | None) -> np.ndarray[Any, Any]:
     """A validated frame as one array of the tensor's shape and dtype (or 2-D, without one)."""
+    import numpy as np  # NumPy loads when a tensor is handled
+
     values = frame.to_numpy()
     if spec is None:
         return np.ascontiguousarray(values)

@@ -23,7 +23,7 @@ from shipyard.core.errors import (
     UsageError,
 )
 from shipyard.core.settings import Settings
-from shipyard.models.flavors import Trust
+from shipyard.models.flavors.base import Trust
 from shipyard.models.storage import fetch_package, verify_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
 from shipyard.registry.refs import ModelRef, needs_alias, version_ref

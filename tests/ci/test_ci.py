@@ -65,7 +65,7 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     markdown = to_markdown(result)
     assert "| integration | ✅ passed |" in markdown
     assert "| roc_auc |" in markdown and "auc: pass" in markdown
-    assert "applications@1" in markdown and ".html" in markdown
+    assert "applications/1" in markdown and ".html" in markdown
     suites = ET.fromstring(to_junit(result))
     cases = [case.get("name") for case in suites.iter("testcase")]
     assert cases[:9] == [s.name for s in result.stages]

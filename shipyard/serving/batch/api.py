@@ -13,7 +13,7 @@ import orjson
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import UsageError
 from shipyard.core.storage_errors import storage_errors
-from shipyard.models.flavors import Trust
+from shipyard.models.flavors.base import Trust
 from shipyard.models.package import load_package
 from shipyard.models.storage import fetch_package
 from shipyard.registry import resolve, trust_for

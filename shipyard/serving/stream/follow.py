@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
-from shipyard.models.flavors import Trust
+from shipyard.models.flavors.base import Trust
 from shipyard.models.loaded import LoadedModel
 from shipyard.models.signature import Signature
 from shipyard.registry import load_model
