@@ -96,7 +96,8 @@ def run_tests(cwd: Path, env: Mapping[str, str] | None = None) -> tuple[str, dic
     if done.returncode == 0:
         return f"pytest: {summary or 'passed'}", details
     if "No module named pytest" in done.stderr:
-        raise StageFailed("pytest is not installed.", hint="pip install pytest", details=details)
+        raise StageFailed("pytest is not installed.", hint="pip install 'shipyard[ci]'",
+                          details=details)  # fmt: skip
     first = f" (first: {failing[0].split(' ', 1)[1]})" if failing else ""
     raise StageFailed(
         f"The tests did not pass: {summary or f'pytest exited with {done.returncode}'}{first}.",
