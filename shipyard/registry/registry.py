@@ -17,6 +17,7 @@ from shipyard.core.errors import (
     PolicyViolationError,
     UsageError,
 )
+from shipyard.core.names import check_alias, check_model_name
 from shipyard.core.settings import Settings
 from shipyard.models import Trust, fetch_package
 from shipyard.registry.policies import PolicyVerdict, check_policy
@@ -171,6 +172,8 @@ def alias_history(
     name: str, alias: str, *, workspace: Workspace | None = None
 ) -> list[AuditRecord]:
     """Every move of ``name@alias``, oldest first."""
+    check_model_name(name)
+    check_alias(alias)
     ws = workspace or workspace_for()
     ws.models.get_model(name)
     return ws.audit.list(

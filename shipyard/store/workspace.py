@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
 from shipyard.store.artifacts import ArtifactStore
 from shipyard.store.audit import AuditRepository
@@ -85,6 +86,11 @@ def default_actor() -> str:
 
 def open_workspace(settings: Settings | None = None, **overrides: Any) -> Workspace:
     """Open the workspace of ``settings`` (resolved from the environment when not given)."""
+    if settings is not None and not isinstance(settings, Settings):
+        raise UsageError(
+            f"settings must be a Settings object, not {type(settings).__name__}.",
+            hint="Pass sy.load_settings(...), or keyword arguments: open_workspace(home=...).",
+        )
     return Workspace(settings if settings is not None else load_settings(**overrides))
 
 
