@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from shipyard._store.database import Database, redact
 from shipyard._store.migrate import current_revision, head_revision, upgrade
 from shipyard._store.records import Record
+from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
 
 
@@ -48,6 +49,11 @@ def upgrade_store(settings: Settings | None = None) -> StoreStatus:
 
 
 def _database(settings: Settings | None, *, create: bool) -> Database:
+    if settings is not None and not isinstance(settings, Settings):
+        raise UsageError(
+            f"settings must be a Settings object, not {type(settings).__name__}.",
+            hint="Pass sy.load_settings(...), or nothing for the current workspace.",
+        )
     db = Database((settings or load_settings()).resolved_store_url, create=create)
     try:
         db.check_reachable()

@@ -23,6 +23,7 @@ from shipyard._store.models import ModelRepository
 from shipyard._store.monitoring import MonitoringRepository
 from shipyard._store.promotion import PromotionRepository
 from shipyard._store.runs import RunRepository
+from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
 
 
@@ -88,6 +89,11 @@ def open_workspace(
 ) -> Workspace:
     """Open the workspace of ``settings`` (resolved from the environment when not given);
     ``create=False`` refuses a store that does not exist yet instead of creating it."""
+    if settings is not None and not isinstance(settings, Settings):
+        raise UsageError(
+            f"settings must be a Settings object, not {type(settings).__name__}.",
+            hint="Pass sy.load_settings(...), or keyword arguments: open_workspace(home=...).",
+        )
     return Workspace(
         settings if settings is not None else load_settings(**overrides), create=create
     )

@@ -19,7 +19,7 @@ from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.ci import cache, candidate, checks
 from shipyard.ci.checks import StageFailed
 from shipyard.ci.result import STAGES, CIResult, MetricRow, StageResult
-from shipyard.core.errors import ShipyardError
+from shipyard.core.errors import ShipyardError, UsageError
 from shipyard.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ def ci(
     what each found. ``against`` is the alias whose version the metric table compares with;
     ``host`` is where the ephemeral server listens. The candidate is registered but no alias
     moves (every ``auto`` promotion is off); when all passes it is marked ``tested``."""
+    if config is not None and not isinstance(config, str | Path):
+        raise UsageError(
+            f"config is the path of a shipyard.yaml, not {type(config).__name__}.",
+            hint="Pass a path, or nothing for ./shipyard.yaml.",
+        )
     found = _CI(config, against, host, workspace, progress)
     found.settings = settings
     return found.run(run_checks, run_tests, integration)

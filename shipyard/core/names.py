@@ -13,7 +13,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_.\-/ :]{1,250}$")
 
 def check_model_name(name: str) -> str:
     """Return ``name`` if it is a valid model name, else raise :class:`UsageError`."""
-    if not _MODEL.match(name):
+    if not isinstance(name, str) or not _MODEL.match(name):
         raise UsageError(
             f"{name!r} is not a valid model name.",
             hint="Use letters, digits, '.', '_' and '-', starting with a letter or digit.",
@@ -23,7 +23,7 @@ def check_model_name(name: str) -> str:
 
 def check_alias(alias: str) -> str:
     """Return ``alias`` if it is a valid alias, else raise :class:`UsageError`."""
-    if not _ALIAS.match(alias):
+    if not isinstance(alias, str) or not _ALIAS.match(alias):
         raise UsageError(
             f"{alias!r} is not a valid alias.",
             hint="An alias starts with a letter and holds letters, digits, '_' and '-' "
@@ -34,7 +34,7 @@ def check_alias(alias: str) -> str:
 
 def check_key(key: str, kind: str = "key") -> str:
     """Return ``key`` if it is a valid metric, param or tag key, else raise UsageError."""
-    if not _KEY.match(key):
+    if not isinstance(key, str) or not _KEY.match(key):
         raise UsageError(
             f"{key!r} is not a valid {kind}.",
             hint="Keys are 1-250 characters of letters, digits, space and _ . - / :",

@@ -74,7 +74,7 @@ def log_version(
 
 def resolve(workspace: Workspace, ref: str | DatasetRef) -> DatasetVersionRecord:
     """The version ``ref`` names: ``name/3``, or ``name`` / ``name@latest`` for the latest."""
-    parsed = parse_dataset_ref(ref) if isinstance(ref, str) else ref
+    parsed = ref if isinstance(ref, DatasetRef) else parse_dataset_ref(ref)
     repo = repository(workspace)
     if parsed.version is None:
         return repo.latest_version(parsed.name)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shipyard.core.errors import DataError, ShipyardError
+from shipyard.core.errors import DataError, ShipyardError, UsageError
 from shipyard.evaluation import behaviour, fairness, gates
 from shipyard.evaluation.curves import classification_curves, regression_curves
 from shipyard.evaluation.metrics import METRICS, Outputs, compute_many
@@ -47,6 +47,16 @@ def evaluate(
     gates do not raise: the result says which failed and by how much.
     """
     started = time.perf_counter()
+    if not isinstance(spec, EvaluationSpec):
+        raise UsageError(
+            f"spec must be an EvaluationSpec, not {type(spec).__name__}.",
+            hint="Build one with EvaluationSpec(task=..., label=..., gates=[...]).",
+        )
+    if not isinstance(data, pd.DataFrame):
+        raise UsageError(
+            f"The evaluation data must be a pandas DataFrame, not {type(data).__name__}.",
+            hint="Pass the features and the label column as one DataFrame.",
+        )
     if spec.label not in data.columns:
         raise DataError(
             f"The evaluation data has no label column {spec.label!r}.",

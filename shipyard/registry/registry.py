@@ -22,6 +22,7 @@ from shipyard.core.errors import (
     PolicyViolationError,
     UsageError,
 )
+from shipyard.core.names import check_alias, check_model_name
 from shipyard.core.settings import Settings
 from shipyard.models.flavors.base import Trust
 from shipyard.models.storage import fetch_package, verify_package
@@ -194,6 +195,8 @@ def alias_history(
     name: str, alias: str, *, workspace: Workspace | None = None
 ) -> list[AuditRecord]:
     """Every move of ``name@alias``, oldest first."""
+    check_model_name(name)
+    check_alias(alias)
     ws = workspace or workspace_for()
     ws.models.get_model(name)
     return ws.audit.list(

@@ -12,6 +12,7 @@ from typing import Any
 from shipyard._store.models import READY
 from shipyard._store.records import ModelRecord, ModelVersionRecord
 from shipyard._store.workspace import Workspace, workspace_for
+from shipyard.core.names import check_model_name
 from shipyard.core.settings import Settings
 from shipyard.registry.refs import ModelRef, parse_ref
 
@@ -60,6 +61,7 @@ def get_model(
     name: str, *, workspace: Workspace | None = None, settings: Settings | None = None
 ) -> ModelRecord:
     """One registered model; an unknown name raises :class:`NotFoundError` listing known ones."""
+    check_model_name(name)
     return (workspace or workspace_for(settings)).models.get_model(name)
 
 

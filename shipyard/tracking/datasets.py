@@ -136,8 +136,8 @@ def validate_dataset(
     else:
         if expectations is None and name is None:
             raise UsageError(
-                "Which expectations? Pass expectations=..., or name= of a dataset declared in "
-                "shipyard.yaml."
+                "Which expectations? The data is not a stored dataset version.",
+                hint="Pass expectations=..., or name= of a dataset declared in shipyard.yaml.",
             )
         rules = expectations or configured_expectations(str(name), settings=ws.settings)
         label = name or (str(target) if isinstance(target, str) else None)

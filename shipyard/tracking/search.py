@@ -38,11 +38,20 @@ class RunPage:
         return len(self.runs)
 
 
+def _check_run_id(run_id: object) -> None:
+    if not isinstance(run_id, str) or not run_id:
+        raise UsageError(
+            f"A run id is a non-empty string, not {run_id!r}.",
+            hint="Copy it from `shipyard runs list` or a run's `.id`.",
+        )
+
+
 def get_run(
     run_id: str, *, workspace: Workspace | None = None, settings: Settings | None = None
 ) -> RunRecord:
     """A run with its params, tags and each metric's latest value; an unknown id raises
     :class:`NotFoundError`."""
+    _check_run_id(run_id)
     ws = workspace or workspace_for(settings)
     run = ws.runs.get(run_id)
     return RunRecord(**{**vars(run), "metrics": ws.runs.latest_metrics([run_id])[run_id]})
@@ -56,6 +65,7 @@ def get_metric_history(
     settings: Settings | None = None,
 ) -> list[MetricPoint]:
     """Every logged point of a run's metric ``key`` (every metric when None), by step."""
+    _check_run_id(run_id)
     ws = workspace or workspace_for(settings)
     ws.runs.get(run_id)
     return ws.runs.metric_history(run_id, key)
@@ -65,6 +75,7 @@ def list_artifacts(
     run_id: str, *, workspace: Workspace | None = None, settings: Settings | None = None
 ) -> list[ArtifactRecord]:
     """The artifacts a run logged (files, folders, model packages), by name."""
+    _check_run_id(run_id)
     ws = workspace or workspace_for(settings)
     ws.runs.get(run_id)
     return ws.runs.artifacts(run_id)
@@ -87,6 +98,11 @@ def search_runs(
     ``order_by`` lists ``FIELD [ASC|DESC]`` (``metrics.auc DESC``, ``start_time``); runs are
     newest first after that. Pass the page's ``next_page_token`` back as ``page_token`` for
     the next page, or ask for a page by ``offset``. Only one page is ever loaded."""
+    if filter is not None and not isinstance(filter, str):
+        raise UsageError(
+            f"A run filter is text, not {type(filter).__name__}.",
+            hint='For example search_runs("metrics.auc > 0.8").',
+        )
     if not 1 <= max_results <= MAX_RESULTS:
         raise UsageError(f"max_results must be between 1 and {MAX_RESULTS}, not {max_results}.")
     if page_token is not None and offset is not None:

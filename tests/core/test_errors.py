@@ -4,6 +4,7 @@ in a public call is a ShipyardError with a message and a hint, never a bare Valu
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ import shipyard as sy
 from shipyard._store.workspace import Workspace
 from shipyard.core import errors
 from shipyard.core.serve_options import ServeOptions
+from shipyard.tracking.fluent import _active
 
 
 def _subclasses(cls: type) -> set[type]:
@@ -66,3 +68,44 @@ def test_a_users_mistake_is_a_shipyard_error_with_a_hint(
     with pytest.raises(sy.ShipyardError) as caught:
         BAD_CALLS[case](sqlite_workspace)
     assert caught.value.message and caught.value.hint, caught.value
+
+
+LONG_RUNNING = {"serve", "stream", "monitor_watch", "retrain", "run_pipeline", "reproduce"}
+
+
+def _public_functions() -> list[str]:
+    names = []
+    for name in sy.__all__:
+        found = getattr(sy, name)
+        if not inspect.isfunction(found) or name in LONG_RUNNING:
+            continue
+        parameters = inspect.signature(found).parameters.values()
+        if any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters):
+            names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("bad", ["", 12345, None], ids=["empty", "int", "none"])
+@pytest.mark.parametrize("name", _public_functions())
+def test_every_public_function_given_a_bad_first_argument(
+    sqlite_workspace: Workspace, name: str, bad: object
+) -> None:
+    """The first argument wrong (other required ones "x"): a ShipyardError with a hint, or a
+    value the function can use (``seed_everything(12345)``) — never a bare Python error."""
+    function = getattr(sy, name)
+    parameters = inspect.signature(function).parameters.values()
+    positional = [p for p in parameters if p.default is p.empty
+                  and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
+    keywords = {
+        p.name: "x" for p in parameters if p.default is p.empty and p.kind is p.KEYWORD_ONLY
+    }
+    if any(p.name == "workspace" for p in parameters):
+        keywords["workspace"] = sqlite_workspace
+    args = [bad] + ["x"] * (len(positional) - 1)
+    token = _active.set(None)  # a run this call starts must not outlive the test
+    try:
+        function(*args, **keywords)
+    except sy.ShipyardError as error:
+        assert error.message and error.hint, f"{name}: {error!r} has no hint"
+    finally:
+        _active.reset(token)

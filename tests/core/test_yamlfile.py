@@ -100,3 +100,49 @@ def test_the_cli_refuses_a_binary_shipyard_yaml(tmp_path: Path) -> None:
     done = run_shipyard("runs", "list", cwd=tmp_path, timeout=30)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "is not UTF-8 text" in done.stderr
+
+
+def _read_section(section: str, path: Path) -> object:
+    if section == "settings":
+        return load_settings()
+    if section == "datasets":
+        from shipyard.data.config import read_expectations_file
+
+        return read_expectations_file(path)
+    if section == "deployments":
+        from shipyard.serving.deploy import declared_deployments
+
+        return declared_deployments(path)
+    if section == "monitoring":
+        from shipyard.monitoring.config import load_config
+
+        return load_config(path)
+    from shipyard.pipeline.config import load_pipeline_config
+
+    return load_pipeline_config(path)
+
+
+SECTIONS = {
+    "settings": ("settings:\n  store_url: sqlite:///x.db\n  colour: blue\n", ":3 settings.colour"),
+    "datasets": ("datasets:\n  churn:\n    columns:\n      plan: {allowd: [a]}\n",
+                 ":4 datasets.churn.columns.plan.allowd"),
+    "deployments": ("deployments:\n  d:\n    routes: {churn/1: 100}\n    shadow: [churn/2]\n",
+                    ":4 deployments.d.shadow"),
+    "monitoring": ("monitoring:\n  rules:\n    - {name: r, metric: roc_aucc, below: 0.7}\n",
+                   ":3 monitoring.rules[0].metric"),
+    "pipeline": ("data: {source: d.csv}\ntrain:\n  entrypoint: train:fit\n  sead: 1\n",
+                 ":4 train.sead"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("section", sorted(SECTIONS))
+def test_a_bad_key_in_any_section_names_the_file_line_and_key(tmp_path: Path, section: str) -> None:
+    text, place = SECTIONS[section]
+    path = tmp_path / "shipyard.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError) as caught:
+        _read_section(section, path)
+    assert f"shipyard.yaml{place}" in str(caught.value)
+    path.write_text(text + text.splitlines()[0] + "\n")  # the section's key twice
+    with pytest.raises(ConfigurationError, match="duplicated key"):
+        _read_section(section, path)
