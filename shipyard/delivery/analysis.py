@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from shipyard.core.errors import UsageError
+from shipyard.delivery.divergence import jensen_shannon_distance
 from shipyard.delivery.sequential import ArmSummary, DifferenceBound, difference_bound
 
 CheckKind = Literal["error_rate", "latency", "metric", "divergence"]
@@ -366,30 +367,6 @@ def _judge_divergence(
         reason=f"predictions {distance:.3f} apart (Jensen-Shannon distance), "
         f"{'above' if worse else 'within'} the limit {limit:.3f}",
     )
-
-
-def jensen_shannon_distance(
-    canary: np.ndarray[Any, Any], stable: np.ndarray[Any, Any], *, bins: int = 10
-) -> float:
-    """Jensen-Shannon distance (base 2, between 0 and 1) of two samples of predictions:
-    labels are compared as categories, numbers over deciles of the stable sample."""
-    if stable.dtype.kind != "f" or np.unique(stable).size <= 20:
-        values = np.union1d(np.unique(canary), np.unique(stable))
-        p = np.array([np.count_nonzero(canary == v) for v in values], dtype=np.float64)
-        q = np.array([np.count_nonzero(stable == v) for v in values], dtype=np.float64)
-    else:
-        edges = np.unique(np.quantile(stable, np.linspace(0, 1, bins + 1)[1:-1]))
-        p = np.bincount(np.searchsorted(edges, canary), minlength=edges.size + 1).astype(float)
-        q = np.bincount(np.searchsorted(edges, stable), minlength=edges.size + 1).astype(float)
-    p /= p.sum()
-    q /= q.sum()
-    m = 0.5 * (p + q)
-
-    def kl(a: np.ndarray[Any, Any]) -> float:
-        mask = a > 0
-        return float(np.sum(a[mask] * np.log2(a[mask] / m[mask])))
-
-    return math.sqrt(max(0.5 * kl(p) + 0.5 * kl(q), 0.0))
 
 
 def _delta(check: Check, value: float) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from shipyard.core.errors import NotFoundError
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -103,7 +105,10 @@ class EvaluationResult:
         for outcome in self.gates:
             if outcome.name == name:
                 return outcome
-        raise KeyError(name)
+        raise NotFoundError(
+            f"This evaluation has no gate called {name!r}.",
+            hint=f"Its gates: {', '.join(g.name for g in self.gates) or 'none'}.",
+        )
 
     def summary(self) -> str:
         """One line: passed, or which gates failed and by how much."""

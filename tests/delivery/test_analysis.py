@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from shipyard.core.errors import UsageError
-from shipyard.delivery.analysis import ArmData, Check, jensen_shannon_distance, judge
+from shipyard.delivery.analysis import ArmData, Check, judge
+from shipyard.delivery.divergence import jensen_shannon_distance
 from shipyard.delivery.sequential import ArmSummary, difference_bound, one_sided_radius
 
 

@@ -7,6 +7,7 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.pipeline import Pipeline
 
+from shipyard.core.errors import NotFoundError
 from shipyard.evaluation.evaluate import evaluate
 from shipyard.evaluation.result import Baseline
 
@@ -57,6 +58,8 @@ def test_no_regression_against_the_alias(
     )
     gate = result.gate("no_regression:roc_auc@production")
     assert not gate.passed
+    with pytest.raises(NotFoundError, match="no gate called 'no_such_gate'"):
+        result.gate("no_such_gate")
     assert gate.threshold == pytest.approx(strong - 0.01)
     assert gate.margin == pytest.approx(weak - (strong - 0.01))
     assert gate.message.startswith(f"roc_auc {weak:.3f} < min {strong - 0.01:.3f} [production v7")
