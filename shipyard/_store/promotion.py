@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from shipyard._store.audit import AuditRepository, record_event
 from shipyard._store.database import Database
 from shipyard._store.datasets import _check_run
+from shipyard._store.marks import MARK_ACTION, REQUIRE, check_marks, marks_of, split_marks
 from shipyard._store.models import READY, _model_row, _version_record, lock_model, version_row
 from shipyard._store.records import (
     ALL_GATES,
-    MARKS,
     ApprovalRecord,
     AuditRecord,
     EvaluationRecord,
@@ -44,8 +44,6 @@ from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
 from shipyard.core.origin import observed_origin
 
-REQUIRE = "require:"
-MARK_ACTION = "version.mark"
 GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 
 
@@ -144,7 +142,7 @@ class PromotionRepository:
         be declared before the first version is registered)."""
         check_model_name(name)
         check_alias(alias)
-        wanted = _check_gate_names(gates) + [REQUIRE + mark for mark in _check_marks(requires)]
+        wanted = _check_gate_names(gates) + [REQUIRE + mark for mark in check_marks(requires)]
         with self._db.write() as session:
             insert_ignore(
                 session,
@@ -239,7 +237,7 @@ class PromotionRepository:
         self, name: str, version: int, mark: str, *, actor: str, details: Mapping[str, Any]
     ) -> None:
         """Give ``name/version`` the ``mark`` (audited, with ``details`` such as the run)."""
-        _check_marks([mark])
+        check_marks([mark])
         with self._db.write() as session:
             version_row(session, lock_model(session, name), version)
             record_event(
@@ -271,7 +269,7 @@ class PromotionRepository:
                 evaluation=evaluations[0] if evaluations else None,
                 approvals=tuple(_approvals(session, name, target, alias)),
                 registered_by=_registrant(session, f"{name}/{version}"),
-                marks=_marks(session, f"{name}/{version}"),
+                marks=marks_of(session, f"{name}/{version}"),
             )
 
 
@@ -351,30 +349,6 @@ def _registrant(session: Session, target: str) -> Actor | None:
     return None if event is None else Actor(event.actor, event.origin)
 
 
-def _check_marks(marks: Sequence[str]) -> list[str]:
-    unknown = [mark for mark in marks if mark not in MARKS]
-    if unknown or isinstance(marks, str):
-        raise UsageError(
-            f"{unknown[0] if unknown else marks!r} is not a mark a policy can require.",
-            hint=f"Marks: {', '.join(MARKS)}.",
-        )
-    return list(dict.fromkeys(marks))
-
-
-def _marks(session: Session, target: str) -> frozenset[str]:
-    query = select(AuditEvent.after).where(
-        AuditEvent.target_type == "model_version", AuditEvent.target == target,
-        AuditEvent.action == MARK_ACTION,
-    )  # fmt: skip
-    return frozenset(str(after["mark"]) for after in session.scalars(query) if after)
-
-
-def _split(stored: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A stored ``gates`` column as (gate names, required marks)."""
-    gates = tuple(g for g in stored if not g.startswith(REQUIRE))
-    return gates, tuple(g.removeprefix(REQUIRE) for g in stored if g.startswith(REQUIRE))
-
-
 def _policy_state(row: PromotionPolicy) -> dict[str, Any]:
     return _policy_document(list(row.gates), row.require_approval, bool(row.approval_distinct))
 
@@ -382,7 +356,7 @@ def _policy_state(row: PromotionPolicy) -> dict[str, Any]:
 def _policy_document(stored: Sequence[str], approval: bool, distinct: bool) -> dict[str, Any]:
     """A policy as the audit log records it (``requires`` and ``approval_distinct`` only when
     set); ``stored`` is the gates column, which also holds the required marks."""
-    gates, requires = _split(stored)
+    gates, requires = split_marks(stored)
     document: dict[str, Any] = {"gates": list(gates), "require_approval": approval}
     if requires:
         document["requires"] = list(requires)
@@ -392,7 +366,7 @@ def _policy_document(stored: Sequence[str], approval: bool, distinct: bool) -> d
 
 
 def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
-    gates, requires = _split(row.gates)
+    gates, requires = split_marks(row.gates)
     return PolicyRecord(
         model_name=name, alias=row.alias, gates=gates, requires=requires,
         require_approval=row.require_approval, updated_at=row.updated_at,
