@@ -16,6 +16,7 @@ from shipyard._store.records import (
     DatasetVersionRecord as DatasetVersionRecord,
     EvaluationRecord as EvaluationRecord,
     MetricPoint as MetricPoint,
+    MetricSeries as MetricSeries,
     ModelRecord as ModelRecord,
     ModelVersionRecord as ModelVersionRecord,
     PolicyRecord as PolicyRecord,
@@ -168,6 +169,7 @@ from shipyard.tracking.search import (
     get_metric_history as get_metric_history,
     get_run as get_run,
     list_artifacts as list_artifacts,
+    metric_series as metric_series,
     search_runs as search_runs,
 )
 

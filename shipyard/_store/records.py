@@ -69,6 +69,22 @@ class MetricPoint(Record):
 
 
 @dataclass(frozen=True)
+class MetricSeries(Record):
+    """A metric's history ready to draw: ``x`` holds each bucket's first step (or time in ms),
+    ``low``/``high`` its extremes and ``last`` its last-logged value; ``points`` counts every
+    logged point. With no more points than buckets, each point is its own bucket."""
+
+    run_id: str
+    key: str
+    x_axis: str
+    points: int
+    x: tuple[float, ...]
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    last: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ArtifactRecord(Record):
     run_id: str
     name: str

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from shipyard._store.records import ArtifactRecord, MetricPoint, RunRecord
+from shipyard._store.metric_series import XAxis, metric_series as _series
+from shipyard._store.records import ArtifactRecord, MetricPoint, MetricSeries, RunRecord
 from shipyard._store.run_filter import parse_filter
 from shipyard._store.run_search import parse_order_by, search
 from shipyard._store.workspace import Workspace, workspace_for
@@ -69,6 +70,34 @@ def get_metric_history(
     ws = workspace or workspace_for(settings)
     ws.runs.get(run_id)
     return ws.runs.metric_history(run_id, key)
+
+
+MAX_BUCKETS = 100_000
+
+
+def metric_series(
+    run_id: str,
+    key: str,
+    *,
+    max_points: int = 2000,
+    x_axis: XAxis = "step",
+    workspace: Workspace | None = None,
+    settings: Settings | None = None,
+) -> MetricSeries:
+    """A run's metric ``key`` downsampled in the store to at most ``max_points`` buckets of
+    the x axis (``"step"`` or ``"time"``), each keeping its lowest, highest and last value, so
+    a million-point series draws quickly and keeps its spikes."""
+    _check_run_id(run_id)
+    if not isinstance(max_points, int) or not 1 <= max_points <= MAX_BUCKETS:
+        raise UsageError(
+            f"max_points is a whole number from 1 to {MAX_BUCKETS:,}, not {max_points!r}.",
+            hint="A chart needs about one bucket per pixel: 2000 is plenty.",
+        )
+    if x_axis not in ("step", "time"):
+        raise UsageError(f"x_axis is 'step' or 'time', not {x_axis!r}.", hint="Use x_axis='step'.")
+    ws = workspace or workspace_for(settings)
+    ws.runs.get(run_id)
+    return _series(ws.db, run_id, key, buckets=max_points, x_axis=x_axis)
 
 
 def list_artifacts(
