@@ -131,6 +131,12 @@ from shipyard.registry.versions import (
     list_models as list_models,
     resolve as resolve,
 )
+from shipyard.scorecard.api import scorecard as scorecard
+from shipyard.scorecard.attest import (
+    Attestation as Attestation,
+    attest as attest,
+)
+from shipyard.scorecard.record import Scorecard as Scorecard
 from shipyard.serving.batch.api import batch_score as batch_score
 from shipyard.serving.client import Client as Client
 from shipyard.serving.deployments import (

@@ -94,6 +94,27 @@ class AuditRepository:
                 for e in session.scalars(query)
             ]
 
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        target_type: str,
+        target: str,
+        after: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> AuditRecord:
+        """Append one event on its own (a statement that changes nothing else, such as a
+        scorecard attestation) and return it as stored."""
+        with self._db.write() as session:
+            record_event(session, actor=actor, action=action, target_type=target_type,
+                         target=target, after=after, reason=reason)  # fmt: skip
+            event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+            assert event is not None
+            return AuditRecord(event.id, event.time, event.actor, event.action,
+                               event.target_type, event.target, event.before, event.after,
+                               event.reason, event.origin, event.hash)  # fmt: skip
+
     def verify(self) -> AuditVerdict:
         """Walk the hash chain; name every changed or removed event and every alias whose
         target disagrees with the last event about it."""
