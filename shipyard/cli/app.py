@@ -49,6 +49,7 @@ SUBCOMMANDS: dict[str, str] = {
     "deployments": "serve:deployments_app",
     "monitor": "monitor:monitor_app",
     "alerts": "monitor:alerts_app",
+    "scorecard": "scorecard:app",
 }
 
 #: Commands defined in one module and mounted in another's group: (group module:attribute,

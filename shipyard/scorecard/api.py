@@ -26,16 +26,20 @@ def scorecard(
     *,
     since: str | timedelta | datetime = DEFAULT_WINDOW,
     config: str | Path | None = None,
+    at: datetime | None = None,
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> Scorecard:
     """Score ``model`` (default: the model of ``shipyard.yaml``, else every model) on the 28
     tests of the ML Test Score from the records of the window ``since`` (a duration back from
     now, ``"90d"``, or a time), with the maturity grid, the MLOps level and the four delivery
-    metrics. ``config`` is the shipyard.yaml to read (default: the one here, if any)."""
+    metrics. ``config`` is the shipyard.yaml to read (default: the one here, if any); ``at``
+    scores as of another time than now (records after it are left out)."""
     if model is not None and (not isinstance(model, str) or not model.strip()):
         raise UsageError(f"A model name is text, not {model!r}.", hint='For example "churn".')
-    now = utcnow()
+    from shipyard.monitoring.window import parse_time
+
+    now = utcnow() if at is None else parse_time(at)
     start = _start(since, now)
     ws = workspace or workspace_for(settings)
     ev = gather(ws, model=model, config=config, since=start, now=now)

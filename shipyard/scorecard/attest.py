@@ -112,7 +112,7 @@ def apply_attestations(items: tuple[Item, ...], found: list[Attestation]) -> tup
         latest = mine[-1]
         link = f" ({latest.link})" if latest.link else ""
         why = (f"Attested by {latest.actor} on {latest.time:%Y-%m-%d}: {latest.note}{link}; "
-               f"expires {latest.expires_at:%Y-%m-%d}. {item.why}")  # fmt: skip
+               f"expires {latest.expires_at:%Y-%m-%d}.")  # fmt: skip
         out.append(Item(item.id, item.title, 0.5, (*item.evidence, f"audit:{latest.id}"), why,
                         item.next_action, attested=True))  # fmt: skip
     return tuple(out)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from shipyard._store.deployments import DeploymentRecord
 from shipyard._store.monitoring import AlertRecord, MonitorResultRecord
@@ -25,6 +24,7 @@ from shipyard._store.records import (
 )
 from shipyard._store.workspace import Workspace
 from shipyard.core.settings import find_config_file
+from shipyard.monitoring.config import MonitoringConfig, Rule
 from shipyard.pipeline.config import PipelineConfig, load_pipeline_config
 
 PRODUCTION = "production"
@@ -40,6 +40,7 @@ class Evidence:
     since: datetime
     models: tuple[str, ...]
     config: PipelineConfig | None
+    monitoring: MonitoringConfig
     runs: tuple[RunRecord, ...]
     versions: tuple[ModelVersionRecord, ...]
     evaluations: tuple[EvaluationRecord, ...]
@@ -58,11 +59,9 @@ class Evidence:
         return moment is not None and self.since <= moment <= self.now
 
     @property
-    def rules(self) -> list[dict[str, Any]]:
-        """The alert rules of ``monitoring.rules`` in shipyard.yaml, as written."""
-        section = (self.config.monitoring if self.config is not None else None) or {}
-        rules = section.get("rules") or []
-        return [rule for rule in rules if isinstance(rule, dict)]
+    def rules(self) -> list[Rule]:
+        """The alert rules of ``monitoring.rules`` in shipyard.yaml."""
+        return list(self.monitoring.rules)
 
     def runs_of(self, kind: str) -> list[RunRecord]:
         return [run for run in self.runs if run.kind == kind]
@@ -100,7 +99,7 @@ def gather(
     from shipyard.registry.versions import get_model, list_model_versions, list_models
     from shipyard.serving.deployments import list_deployments
 
-    loaded = _config(config)
+    loaded, monitoring = _config(config)
     if model is not None:
         get_model(model, workspace=workspace)  # an unknown model is a NotFoundError
         models: tuple[str, ...] = (model,)
@@ -137,7 +136,8 @@ def gather(
     ]  # fmt: skip
     runs = _runs(workspace, since, now)
     return Evidence(
-        now=now, since=since, models=models, config=loaded, runs=tuple(runs),
+        now=now, since=since, models=models, config=loaded, monitoring=monitoring,
+        runs=tuple(runs),
         versions=tuple(versions), evaluations=tuple(evaluations), policies=tuple(policies),
         audit=tuple(audit), deployments=tuple(deployments), results=tuple(results),
         alerts=tuple(alerts), dataset_versions=tuple(dataset_versions),
@@ -145,18 +145,26 @@ def gather(
     )  # fmt: skip
 
 
-def _config(config: str | Path | None) -> PipelineConfig | None:
-    """The project's shipyard.yaml through the pipeline's one loader; None when there is none
-    (a store used from Python alone)."""
-    if config is None and find_config_file() is None:
-        return None
-    return load_pipeline_config(config)
+def _config(config: str | Path | None) -> tuple[PipelineConfig | None, MonitoringConfig]:
+    """The project's shipyard.yaml, each section through its own package's loader: the
+    pipeline's (when the file declares a pipeline) and the monitoring rules'. (None, no rules)
+    when there is no file (a store used from Python alone)."""
+    from shipyard.core.yamlfile import load_yaml
+    from shipyard.monitoring.config import load_config
+
+    path = Path(config) if config is not None else find_config_file()
+    if path is None:
+        return None, MonitoringConfig()
+    document, _ = load_yaml(path)
+    pipeline = isinstance(document, dict) and "train" in document
+    return (load_pipeline_config(path) if pipeline else None), load_config(path)
 
 
 def _runs(workspace: Workspace, since: datetime, now: datetime) -> list[RunRecord]:
     from shipyard.tracking.search import search_runs
 
-    query = f"start_time >= '{since.isoformat()}' and start_time <= '{now.isoformat()}'"
+    first, last = since.replace(microsecond=0), now.replace(microsecond=0) + timedelta(seconds=1)
+    query = f"start_time >= '{first.isoformat()}' and start_time <= '{last.isoformat()}'"
     found: list[RunRecord] = []
     token: str | None = None
     while len(found) < MAX_RUNS:

@@ -70,8 +70,8 @@ def gate_item(ev: Evidence, item_id: str, kinds: Sequence[str], what: str, examp
 def rule_item(ev: Evidence, item_id: str, metrics: Sequence[str], what: str, example: str) -> Item:
     """An item earned by alert rules on ``metrics`` (``monitoring.rules``), evaluated on every
     monitor window."""
-    rules = [r for r in ev.rules if r.get("metric") in metrics]
-    names = {str(r.get("name")) for r in rules}
+    rules = [r for r in ev.rules if r.metric in metrics]
+    names = {r.name for r in rules}
     alerts = [a for a in ev.alerts if a.rule in names or a.details.get("metric") in metrics]
     windows = list(ev.results)
     add = f"add a rule `{example}` under `monitoring.rules` in shipyard.yaml"
