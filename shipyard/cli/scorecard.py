@@ -81,8 +81,11 @@ def show(
 
 def _print(card: Any) -> None:
     for section, total in card.sections.items():
-        rows = [(i.id, i.title, f"{i.points:g}" + (" (attested)" if i.attested else ""),
-                 i.why, i.next_action or "-") for i in card.items if i.section == section]  # fmt: skip
+        rows = [
+            (i.id, i.title, f"{i.points:g}" + (" (attested)" if i.attested else ""), i.why,
+             i.next_action or "-")
+            for i in card.items if i.section == section
+        ]  # fmt: skip
         print_table(f"{section}: {total:g} / 7", ["item", "test", "points", "why", "next"], rows)
     cells = {(c.principle, c.aspect): c.level for c in card.grid}
     principles = list(dict.fromkeys(c.principle for c in card.grid))
