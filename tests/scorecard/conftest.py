@@ -92,8 +92,12 @@ def _serve_and_monitor(ws: Workspace, directory: Path, config: Path) -> None:
                 deployment=DEPLOYMENT, model="credit", version=version, inputs=inputs,
                 predictions=list(predictions), request_ids=ids, latency_ms=2.0, time=moment,
             ))  # fmt: skip
-            log.write_feedback([Feedback(DEPLOYMENT, r, int(y), time=moment)
-                                for r, y in zip(ids, frame["default"].head(300), strict=True)])  # fmt: skip
+            log.write_feedback(
+                [
+                    Feedback(DEPLOYMENT, r, int(y), time=moment)
+                    for r, y in zip(ids, frame["default"].head(300), strict=True)
+                ]
+            )
             log.flush()
     finally:
         log.close()

@@ -43,8 +43,13 @@ def test_an_attestation_counts_half_a_point_is_audited_and_expires(
     sqlite_workspace: Workspace,
 ) -> None:
     ws = sqlite_workspace
-    made = sy.attest("data-5", "DPIA reviewed by the privacy office",
-                     link="https://wiki.example.com/dpia", valid_for="30d", workspace=ws)  # fmt: skip
+    made = sy.attest(
+        "data-5",
+        "DPIA reviewed by the privacy office",
+        link="https://wiki.example.com/dpia",
+        valid_for="30d",
+        workspace=ws,
+    )
     assert made.item == "DATA-5"
     (event,) = sy.get_audit(action="scorecard.attest", workspace=ws)
     assert (event.id, event.target, event.actor) == (made.id, "DATA-5", "tester@test")
