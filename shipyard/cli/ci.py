@@ -72,8 +72,22 @@ def ci(
         colour = "green" if result.passed else "red"
         say(f"[bold {colour}]{'PASSED' if result.passed else 'FAILED'}[/bold {colour}] "
             f"{escape(result.summary())}")  # fmt: skip
+        _scorecard_line(config, overrides)
     if not result.passed:
         raise typer.Exit(1)
+
+
+def _scorecard_line(config: Path | None, overrides: dict[str, object]) -> None:
+    """The project's scorecard in one line, after the stages (never failing the job)."""
+    from shipyard.core.errors import ShipyardError
+    from shipyard.scorecard.api import scorecard
+
+    try:
+        card = scorecard(config=config, settings=load_settings(**overrides) if overrides else None)
+    except ShipyardError as error:
+        say(f"[dim]scorecard: not computed ({escape(error.message)})[/dim]")
+        return
+    say(f"scorecard: {escape(card.summary())} (`shipyard scorecard` for each item)")
 
 
 def _show_stage(stage: object) -> None:

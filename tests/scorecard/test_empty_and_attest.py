@@ -4,11 +4,14 @@ is an audit event worth half a point until it expires; bad input is a clear erro
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import shipyard as sy
 from shipyard._store.workspace import Workspace
+from shipyard.cli.app import app
 from shipyard.scorecard.attest import attestations
 from shipyard.scorecard.record import ITEMS
 
@@ -83,3 +86,12 @@ def test_bad_input_is_a_shipyard_error_with_a_hint(
     with pytest.raises(sy.ShipyardError) as raised:
         call(sqlite_workspace)  # type: ignore[operator]
     assert message in raised.value.message
+
+
+def test_shipyard_ci_prints_the_scorecard_summary_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--home", str(tmp_path / "h"), "ci"],
+                                env={"COLUMNS": "250"})  # fmt: skip
+    assert result.exit_code == 1  # no shipyard.yaml: the configuration stage fails
+    assert "scorecard: ML Test Score 0 (minimum of data 0, model 0, infrastructure 0, " in (
+        result.output
+    )
