@@ -13,7 +13,7 @@ from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings
-from shipyard.scorecard.record import ITEMS, Item
+from shipyard.scorecard.record import ITEMS, ORGANISATIONAL, Item
 
 ACTION = "scorecard.attest"
 TARGET_TYPE = "scorecard_item"
@@ -113,6 +113,9 @@ def apply_attestations(items: tuple[Item, ...], found: list[Attestation]) -> tup
         link = f" ({latest.link})" if latest.link else ""
         why = (f"Attested by {latest.actor} on {latest.time:%Y-%m-%d}: {latest.note}{link}; "
                f"expires {latest.expires_at:%Y-%m-%d}.")  # fmt: skip
+        action = item.next_action
+        if item.id in ORGANISATIONAL:  # an attestation is the most it can earn
+            action = f"renew the attestation before it expires ({latest.expires_at:%Y-%m-%d})"
         out.append(Item(item.id, item.title, 0.5, (*item.evidence, f"audit:{latest.id}"), why,
-                        item.next_action, attested=True))  # fmt: skip
+                        action, attested=True))  # fmt: skip
     return tuple(out)

@@ -43,6 +43,8 @@ TITLES: dict[str, str] = {
     "MON-7": "Prediction quality has not regressed",
 }
 ITEMS = tuple(TITLES)
+ORGANISATIONAL = ("DATA-3", "DATA-4", "DATA-5")
+"""Items no record can show: only an attestation earns them (half a point)."""
 
 #: Table V of the paper: each reading with the highest score it covers (0; (0, 1]; (1, 2];
 #: (2, 3]; (3, 5]; above 5).
@@ -165,8 +167,8 @@ class Scorecard(_Record):
     def summary(self) -> str:
         """One line: the score, each section, and Table V's reading."""
         parts = ", ".join(f"{SECTION_TITLES[k].lower()} {v:g}" for k, v in self.sections.items())
-        return (f"ML Test Score {self.score:g} (minimum of {parts}); MLOps level "
-                f"{self.mlops.level}: {self.reading}")  # fmt: skip
+        return (f"ML Test Score {self.score:g} (minimum of {parts}): {self.reading} MLOps "
+                f"level {self.mlops.level}.")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

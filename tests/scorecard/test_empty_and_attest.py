@@ -62,6 +62,9 @@ def test_an_attestation_counts_half_a_point_is_audited_and_expires(
     item = card.item("DATA-5")
     assert (item.points, item.attested, item.evidence) == (0.5, True, (f"audit:{made.id}",))
     assert "DPIA reviewed by the privacy office" in item.why
+    assert item.next_action == (
+        f"renew the attestation before it expires ({made.expires_at:%Y-%m-%d})"
+    )
     assert card.sections["DATA"] == 0.5 and card.score == 0  # the minimum of the sections
 
     later = made.expires_at + timedelta(seconds=1)
