@@ -163,7 +163,7 @@ def _correlation(points: list[tuple[float, float]]) -> float | None:
 
 def model_3(ev: Evidence) -> Item:
     tuned = []
-    for version in ev.versions:
+    for version in sorted(ev.versions, key=lambda v: (v.model_name, v.version)):
         run = ev.run(version.source_run_id)
         parent = ev.run(run.parent_run_id) if run is not None else None
         if ev.recent(version.created_at) and any(

@@ -78,6 +78,11 @@ class Evidence:
         targets = {f"{name}@{PRODUCTION}" for name in self.models}
         return [e for e in self.events("alias.set") if e.target in targets]
 
+    def rollout_events(self, *actions: str) -> list[AuditRecord]:
+        """Rollout events (target: a deployment) of the model's deployments, oldest first."""
+        names = {d.name for d in self.deployments}
+        return [e for e in self.events(*actions) if e.target in names]
+
     def recent_evaluations(self) -> list[EvaluationRecord]:
         return [e for e in self.evaluations if self.recent(e.created_at)]
 

@@ -26,7 +26,7 @@ def _commits(ev: Evidence) -> tuple[bool, bool]:
 
 
 def _inputs_hashed(ev: Evidence) -> tuple[bool, bool]:
-    training = [r for r in ev.runs if r.kind in ("pipeline", "run")]
+    training = [r for r in ev.runs if r.kind in ("pipeline", "train")]
     read = {u.run_id for u in ev.usages if u.role == "input"}
     parents = {r.parent_run_id for r in ev.runs if r.id in read}
     fed = [r for r in training if r.id in read or r.id in parents]

@@ -65,7 +65,8 @@ def infra_4(ev: Evidence) -> Item:
 
 def infra_5(ev: Evidence) -> Item:
     read = {u.run_id for u in ev.usages if u.role == "input"}
-    recent = [v for v in ev.versions if ev.recent(v.created_at)]
+    recent = sorted((v for v in ev.versions if ev.recent(v.created_at)),
+                    key=lambda v: (v.model_name, v.version))  # fmt: skip
     reported = {(e.model_name, e.version) for e in ev.evaluations if e.report_hashes}
     traced = []
     for version in recent:
@@ -89,8 +90,8 @@ def infra_5(ev: Evidence) -> Item:
 
 
 def infra_6(ev: Evidence) -> Item:
-    rollouts = ev.events("rollout.start")
-    done = ev.events("rollout.promote", "rollout.rollback")
+    rollouts = ev.rollout_events("rollout.start")
+    done = ev.rollout_events("rollout.promote", "rollout.rollback")
     return grade(
         "INFRA-6", ids("audit", [*rollouts, *done]), count=len(rollouts), automatic=True,
         none=("No rollout: no release was canaried on live traffic.",
@@ -102,7 +103,7 @@ def infra_6(ev: Evidence) -> Item:
 
 
 def infra_7(ev: Evidence) -> Item:
-    automatic = ev.events("rollout.rollback")
+    automatic = ev.rollout_events("rollout.rollback")
     manual = [e for e in ev.events("alias.rollback") if e.target.split("@")[0] in ev.models]
     if automatic:
         return Item("INFRA-7", TITLES["INFRA-7"], 1.0, tuple(ids("audit", automatic)),
