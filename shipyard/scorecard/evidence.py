@@ -24,8 +24,21 @@ from shipyard._store.records import (
 )
 from shipyard._store.workspace import Workspace
 from shipyard.core.settings import find_config_file
-from shipyard.monitoring.config import MonitoringConfig, Rule
+from shipyard.core.yamlfile import load_yaml
+from shipyard.data.api import (
+    dataset_usage,
+    list_dataset_versions,
+    list_datasets,
+    list_validations,
+)
+from shipyard.monitoring.alert_api import list_alerts
+from shipyard.monitoring.config import MonitoringConfig, Rule, load_config
 from shipyard.pipeline.config import PipelineConfig, load_pipeline_config
+from shipyard.registry.audit import get_audit
+from shipyard.registry.policies import get_policy, latest_evaluation
+from shipyard.registry.versions import get_model, list_model_versions, list_models
+from shipyard.serving.deployments import list_deployments
+from shipyard.tracking.search import search_runs
 
 PRODUCTION = "production"
 MAX_RUNS = 5000
@@ -97,14 +110,9 @@ def gather(
 ) -> Evidence:
     """Read the evidence of ``model`` (default: the model of shipyard.yaml, else every model)
     recorded since ``since``."""
-    from shipyard.data.api import list_dataset_versions, list_datasets, list_validations
-    from shipyard.monitoring.alert_api import list_alerts
-    from shipyard.registry.audit import get_audit
-    from shipyard.registry.policies import get_policy, latest_evaluation
-    from shipyard.registry.versions import get_model, list_model_versions, list_models
-    from shipyard.serving.deployments import list_deployments
-
     loaded, monitoring = _config(config)
+    if model is not None and loaded is not None and loaded.model.name != model:
+        loaded = None  # shipyard.yaml declares another model's pipeline
     if model is not None:
         get_model(model, workspace=workspace)  # an unknown model is a NotFoundError
         models: tuple[str, ...] = (model,)
@@ -154,9 +162,6 @@ def _config(config: str | Path | None) -> tuple[PipelineConfig | None, Monitorin
     """The project's shipyard.yaml, each section through its own package's loader: the
     pipeline's (when the file declares a pipeline) and the monitoring rules'. (None, no rules)
     when there is no file (a store used from Python alone)."""
-    from shipyard.core.yamlfile import load_yaml
-    from shipyard.monitoring.config import load_config
-
     path = Path(config) if config is not None else find_config_file()
     if path is None:
         return None, MonitoringConfig()
@@ -166,8 +171,6 @@ def _config(config: str | Path | None) -> tuple[PipelineConfig | None, Monitorin
 
 
 def _runs(workspace: Workspace, since: datetime, now: datetime) -> list[RunRecord]:
-    from shipyard.tracking.search import search_runs
-
     first, last = since.replace(microsecond=0), now.replace(microsecond=0) + timedelta(seconds=1)
     query = f"start_time >= '{first.isoformat()}' and start_time <= '{last.isoformat()}'"
     found: list[RunRecord] = []
@@ -182,7 +185,5 @@ def _runs(workspace: Workspace, since: datetime, now: datetime) -> list[RunRecor
 
 
 def _usages(workspace: Workspace, versions: Sequence[DatasetVersionRecord]) -> Iterable[RunUsage]:
-    from shipyard.data.api import dataset_usage
-
     for version in versions:
         yield from dataset_usage(version.ref, workspace=workspace)
