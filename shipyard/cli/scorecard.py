@@ -92,6 +92,8 @@ def _print(card: Any) -> None:
     print_table("Maturity grid (1-3)", ["principle", "code", "model", "data"],
                 ([p, *(str(cells[(p, a)]) for a in ("code", "model", "data"))]
                  for p in principles))  # fmt: skip
+    print_table("Grid cells: what each level means here", ["principle", "aspect", "level", "why"],
+                ([c.principle, c.aspect, c.level, c.why] for c in card.grid))  # fmt: skip
     print_table("Delivery metrics", ["metric", "value", "unit", "from"],
                 ([d.name, d.value, d.unit, d.detail] for d in card.delivery))  # fmt: skip
     missing = f" Next: {card.mlops.missing}." if card.mlops.missing else ""
