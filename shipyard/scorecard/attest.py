@@ -41,9 +41,9 @@ class Attestation:
     @classmethod
     def from_event(cls, event: AuditRecord) -> Attestation:
         after = event.after or {}
+        valid = timedelta(seconds=float(after.get("valid_for_seconds", 0)))
         return cls(event.id, event.target, str(after.get("note", "")), after.get("link"),
-                   after.get("model"), event.actor, event.time,
-                   datetime.fromisoformat(str(after["expires_at"])))  # fmt: skip
+                   after.get("model"), event.actor, event.time, event.time + valid)  # fmt: skip
 
 
 def attest(
@@ -75,12 +75,12 @@ def attest(
             f"The link {link!r} is not an http(s) URL.",
             hint="Link the document, ticket or page that records the check.",
         )
-    expires = utcnow() + parse_duration(valid_for)
+    valid = parse_duration(valid_for)
     ws = workspace or workspace_for(settings)
     event = ws.audit.record(
         actor=actor or ws.actor, action=ACTION, target_type=TARGET_TYPE, target=item,
         after={"note": note.strip(), "link": link, "model": model,
-               "expires_at": expires.isoformat()},
+               "valid_for_seconds": valid.total_seconds()},
         reason=note.strip(),
     )  # fmt: skip
     return Attestation.from_event(event)

@@ -98,3 +98,17 @@ def test_shipyard_ci_prints_the_scorecard_summary_line(tmp_path: Path) -> None:
     assert "scorecard: ML Test Score 0 (minimum of data 0, model 0, infrastructure 0, " in (
         result.output
     )
+
+
+def test_attestations_are_chained_audit_events_on_sqlite_and_postgresql(
+    workspace: Workspace,
+) -> None:
+    first = sy.attest("DATA-3", "feature costs reviewed", workspace=workspace)
+    second = sy.attest("DATA-4", "naming rules checked", model="churn", valid_for="2w",
+                       workspace=workspace)  # fmt: skip
+    events = sy.get_audit(action="scorecard.attest", newest_first=False, workspace=workspace)
+    assert [(e.id, e.target, e.after["model"]) for e in events] == [  # type: ignore[index]
+        (first.id, "DATA-3", None), (second.id, "DATA-4", "churn")]  # fmt: skip
+    assert second.expires_at - second.time == timedelta(weeks=2)
+    assert sy.verify_audit(workspace=workspace).ok
+    assert [a.item for a in attestations(workspace=workspace, model="other")] == ["DATA-3"]
