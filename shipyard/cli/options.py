@@ -32,7 +32,7 @@ def help_of(name: str) -> str:
         if spec[key] is not None
     ]
     choices = " or ".join(spec["choices"])
-    text = spec["help"] + (f" {choices}." if choices else "")
+    text = str(spec["help"]) + (f" {choices}." if choices else "")
     return text + (f" ({', '.join(bounds)})" if bounds else "")
 
 
