@@ -264,10 +264,13 @@ def _run(
         closing.append(follower.close)
         host = socket.gethostname()
         about = {"host": host, "pid": os.getpid(), "group": options.group}
-        listed = (repository.get(record.name).stats or {}).get("workers") or {}
+        stats = repository.get(record.name).stats or {}
+        gone = gone_workers(stats.get("workers") or {}, host)
         repository.worker_started(record.name, worker_id, about, actor=workspace.actor,
                                   reason=f"stream worker, group {options.group}",
-                                  forget=gone_workers(listed, host))  # fmt: skip
+                                  forget=gone)  # fmt: skip
+        if (stats.get("load_failure") or {}).get("worker") in gone:
+            repository.update_stats(record.name, {"load_failure": None})  # a dead worker's
         if on_ready is not None:
             on_ready(worker)
         with _signals(stop):
@@ -280,4 +283,6 @@ def _run(
                 close()
             except Exception:
                 log.exception("closing the stream worker failed")
-        repository.worker_stopped(record.name, worker_id, actor=workspace.actor)
+        after = repository.worker_stopped(record.name, worker_id, actor=workspace.actor)
+        if ((after.stats or {}).get("load_failure") or {}).get("worker") == worker_id:
+            repository.update_stats(record.name, {"load_failure": None})  # it no longer runs

@@ -69,12 +69,13 @@ def test_an_untrusted_promotion_is_reported_and_trust_loads_it(
             metrics = urllib.request.urlopen(f"{url}/metrics").read().decode()
             with urllib.request.urlopen(f"{url}/health/ready") as answer:
                 health = json.loads(answer.read())
-        record = workspace.deployments.get("churn-stream")
-        rules = parse_config({"rules": [{"name": "stale-model", "metric": "load_failures",
-                                         "above": 0, "severity": "critical"}]})  # fmt: skip
-        monitor_run("churn-stream", since=began, until=utcnow() + timedelta(minutes=1),
-                    reference="customers", config=rules, workspace=workspace)  # fmt: skip
-        alerts = sy.list_alerts(deployment="churn-stream", workspace=workspace)
+            record = workspace.deployments.get("churn-stream")
+            rules = parse_config({"rules": [{"name": "stale-model", "metric": "load_failures",
+                                             "above": 0, "severity": "critical"}]})  # fmt: skip
+            monitor_run("churn-stream", since=began, until=utcnow() + timedelta(minutes=1),
+                        reference="customers", config=rules, workspace=workspace)  # fmt: skip
+            alerts = sy.list_alerts(deployment="churn-stream", workspace=workspace)
+        stopped = workspace.deployments.get("churn-stream")
     finally:
         workspace.close()
 
@@ -87,6 +88,7 @@ def test_an_untrusted_promotion_is_reported_and_trust_loads_it(
     failure = (record.stats or {})["load_failure"]
     assert failure["kind"] == "trust" and failure["plan"]["routes"][0]["version"] == 3
     assert [a.rule for a in alerts] == ["stale-model"] and alerts[0].severity == "critical"
+    assert (stopped.stats or {})["load_failure"] is None  # its worker no longer runs
 
     trusted = Names(redis_server).prepare()  # the command line, trusting the tree's type
     log = tmp_path / "trusted.log"
