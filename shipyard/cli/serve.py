@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from shipyard import DeploymentRecord, get_deployment, list_deployments as stored_deployments
 from shipyard.cli.options import annotation_of
@@ -196,11 +197,15 @@ def show_deployment(
     if as_json:
         print_json(record.to_dict())
         return
+    failure = (record.stats or {}).get("load_failure")
+    warning = [] if not failure else [
+        ("cannot load", escape(f"{failure.get('kind')}: {failure.get('error')} "
+                               f"(worker {failure.get('worker')}, {failure.get('at')})"))]  # fmt: skip
     print_fields(
         f"Deployment {record.name}",
         [("mode", record.mode), ("model", record.model_name), ("routes", _routes(record)),
-         ("shadows", record.shadows), ("status", record.status), ("config", record.config),
-         ("stats", record.stats), ("created", record.created_at),
+         ("shadows", record.shadows), ("status", record.status), *warning,
+         ("config", record.config), ("stats", record.stats), ("created", record.created_at),
          ("updated", record.updated_at)],
     )  # fmt: skip
 
