@@ -198,9 +198,11 @@ def show_deployment(
         print_json(record.to_dict())
         return
     failure = (record.stats or {}).get("load_failure")
-    warning = [] if not failure else [
-        ("cannot load", escape(f"{failure.get('kind')}: {failure.get('error')} "
-                               f"(worker {failure.get('worker')}, {failure.get('at')})"))]  # fmt: skip
+    warning = []
+    if failure:
+        text = (f"{failure.get('kind')}: {failure.get('error')} (worker {failure.get('worker')}, "
+                f"{failure.get('at')})")  # fmt: skip
+        warning.append(("cannot load", escape(text)))
     print_fields(
         f"Deployment {record.name}",
         [("mode", record.mode), ("model", record.model_name), ("routes", _routes(record)),
