@@ -87,6 +87,12 @@ def record_stream(
     repository = deployments_of(workspace)
     if "@" not in target and "/" not in target:
         found = repository.find(target)
+        if found is None and _is_model(target, workspace):
+            raise UsageError(
+                f"{target!r} is a model, not a deployment: say which version to stream.",
+                hint=f"Write {target}@ALIAS (e.g. {target}@production) or {target}/VERSION, "
+                "or give a deployment's name.",
+            )
         if found is None:
             raise NotFoundError(
                 f"There is no deployment called {target!r}.",
@@ -123,6 +129,14 @@ def record_stream(
     return repository.apply(deployment, model=ref.name, routes=[route], mode="stream",
                             config=options.config(), actor=workspace.actor,
                             reason=f"shipyard stream {target}")  # fmt: skip
+
+
+def _is_model(name: str, workspace: Workspace) -> bool:
+    try:
+        workspace.models.get_model(name)
+    except (NotFoundError, UsageError):
+        return False
+    return True
 
 
 def _clients(

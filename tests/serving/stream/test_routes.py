@@ -83,8 +83,11 @@ def test_streaming_an_unknown_deployment_or_a_bare_model_name_is_explained(
     runner = CliRunner()
     base = ["--home", str(home), "stream"]
     where = ["--source", kafka.url("in"), "--sink", kafka.url("out"), "--group", "g"]
-    unknown = runner.invoke(app, [*base, "churn", *where])  # a model, not a deployment
+    model = runner.invoke(app, [*base, "churn", *where])  # a model, not a deployment
+    assert model.exit_code == 2, model.output
+    assert "'churn' is a model, not a deployment: say which version to stream." in model.stderr
+    assert "churn@production" in model.stderr and ".." not in model.stderr
+    unknown = runner.invoke(app, [*base, "nowhere", *where])
     assert unknown.exit_code == 1, unknown.output
-    assert "There is no deployment called 'churn'." in unknown.stderr
-    assert "shipyard stream churn@production" in unknown.stderr
-    assert ".." not in unknown.stderr
+    assert "There is no deployment called 'nowhere'." in unknown.stderr
+    assert "shipyard stream nowhere@production" in unknown.stderr
