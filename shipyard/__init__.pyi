@@ -74,6 +74,10 @@ from shipyard.data.expectations import (
     Expectations as Expectations,
 )
 from shipyard.data.sql import SqlQuery as SqlQuery
+from shipyard.delivery.abtest import (
+    ABReport as ABReport,
+    ab_report as ab_report,
+)
 from shipyard.delivery.smoke import (
     SmokeCase as SmokeCase,
     SmokeReport as SmokeReport,

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from shipyard import DeploymentRecord, get_deployment, list_deployments as stored_deployments
+from shipyard.cli.options import annotation_of
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
@@ -27,7 +29,6 @@ def serve(
     ctx: typer.Context,
     target: str,
     token_file: Path | None = None,
-    trust: list[str] | None = None,
     **options: Any,
 ) -> None:
     """Serve a model over HTTP until SIGTERM or Ctrl-C; follows its alias as it moves."""
@@ -37,34 +38,22 @@ def serve(
     host = given.get("host", ServeOptions.host)
     port = given.get("port", ServeOptions.port)
     say(f"Serving {target} on http://{host}:{port} with {given.get('workers', 1)} worker(s)…")
-    serve_target(target, workspace=ws, tokens=tokens,
-                 trusted_types=tuple(trust) if trust else None, **given)  # fmt: skip
+    serve_target(target, workspace=ws, tokens=tokens, **given)
 
 
 def _option_parameters() -> list[inspect.Parameter]:
     """``shipyard serve``'s options, derived from the ServeOptions declaration: every option
     defaults to None (unset), so a deployment's config and the settings apply unless given."""
-    parameters = []
-    for item in dataclasses.fields(ServeOptions):
-        spec = item.metadata
-        if "help" not in spec or spec["flag"] is None:
-            continue
-        kind = type(item.default) if item.default is not None else int
-        dashed = item.name.replace("_", "-")
-        flag = spec["flag"] or (f"--{dashed}/--no-{dashed}" if kind is bool else f"--{dashed}")
-        bounds = [
-            f"{word} {spec[key]:g}"
-            for key, word in (("ge", "at least"), ("gt", "above"), ("le", "at most"))
-            if spec[key] is not None
-        ]
-        choices = " or ".join(spec["choices"])
-        help_text = spec["help"] + (f" {choices}." if choices else "") + (
-            f" ({', '.join(bounds)})" if bounds else "")  # fmt: skip
-        annotation = Annotated[kind | None, typer.Option(flag, help=help_text,  # type: ignore[valid-type]
-                                                         show_default=False)]  # fmt: skip
-        parameters.append(inspect.Parameter(item.name, inspect.Parameter.KEYWORD_ONLY,
-                                            default=None, annotation=annotation))  # fmt: skip
-    return parameters
+    return [
+        inspect.Parameter(
+            item.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=annotation_of(item.name),
+        )
+        for item in dataclasses.fields(ServeOptions)
+        if "help" in item.metadata and item.metadata["flag"] is not None
+    ]
 
 
 def _derive_signature() -> None:
@@ -77,10 +66,6 @@ def _derive_signature() -> None:
         inspect.Parameter("token_file", keyword, default=None, annotation=Annotated[
             Path | None,
             typer.Option(help=f"File of bearer tokens, one per line (or set {TOKENS_ENV}).")]),
-        inspect.Parameter("trust", keyword, default=None, annotation=Annotated[
-            list[str] | None,
-            typer.Option(help="A skops type to trust (repeatable), besides the trusted_types "
-                         "setting.")]),
     ]  # fmt: skip
     parameters = [*fixed, *_option_parameters()]
     serve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -212,11 +197,17 @@ def show_deployment(
     if as_json:
         print_json(record.to_dict())
         return
+    failure = (record.stats or {}).get("load_failure")
+    warning = []
+    if failure:
+        text = (f"{failure.get('kind')}: {failure.get('error')} (worker {failure.get('worker')}, "
+                f"{failure.get('at')})")  # fmt: skip
+        warning.append(("cannot load", escape(text)))
     print_fields(
         f"Deployment {record.name}",
         [("mode", record.mode), ("model", record.model_name), ("routes", _routes(record)),
-         ("shadows", record.shadows), ("status", record.status), ("config", record.config),
-         ("stats", record.stats), ("created", record.created_at),
+         ("shadows", record.shadows), ("status", record.status), *warning,
+         ("config", record.config), ("stats", record.stats), ("created", record.created_at),
          ("updated", record.updated_at)],
     )  # fmt: skip
 

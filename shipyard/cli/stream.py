@@ -1,4 +1,4 @@
-"""``shipyard stream``: score a Kafka topic or Redis stream with a registered model."""
+"""``shipyard stream``: score a Kafka topic or Redis stream with a deployment or a model."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shipyard.cli.options import TrustedOption, TrustOption
 from shipyard.cli.output import JsonOption, print_json, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
@@ -16,7 +17,12 @@ from shipyard.serving.stream import StreamWorker, stream as run_stream
 
 def stream(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="The model: NAME@ALIAS or NAME/VERSION.")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A deployment's name (its routes are honoured), NAME@ALIAS or NAME/VERSION."
+        ),
+    ],
     source: Annotated[
         str, typer.Option(help="kafka://HOST:PORT/TOPIC or redis://HOST:PORT/STREAM to read.")
     ],
@@ -68,12 +74,15 @@ def stream(
     log_predictions: Annotated[
         bool, typer.Option("--log/--no-log", help="Write the prediction log.")
     ] = True,
-    trusted: Annotated[
-        bool, typer.Option(help="Allow models whose loading runs code (pickle, joblib).")
-    ] = False,
+    trusted: TrustedOption = False,
+    trust: TrustOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Score events as they arrive until SIGTERM or Ctrl-C, then drain; follows the alias.
+    """Score events as they arrive until SIGTERM or Ctrl-C, then drain.
+
+    A deployment's routes are honoured as online servers honour them: events are split by
+    weight, sticky by message key; shadows are scored and logged, never answered; route
+    changes and alias moves are followed while the worker runs.
 
     At least once: a batch is acknowledged only after its results are delivered. Invalid
     events go to the dead-letter topic or stream with their error and original payload.
@@ -93,6 +102,7 @@ def stream(
         consumer_options=_pairs(consumer_option, "--consumer-option"),
         producer_options=_pairs(producer_option, "--producer-option"),
         connect_timeout=connect_timeout, log_predictions=log_predictions, trusted=trusted,
+        trusted_types=tuple(trust or ()),
         workspace=ws, on_ready=None if as_json else ready,
     )  # fmt: skip
     if as_json:

@@ -96,10 +96,12 @@ class ServeOptions:
     max_shadow_queue: int = option(1_000, "Shadow requests queued before more are dropped.",
                                    ge=0, flag=None)  # fmt: skip
     access_log: bool = option(False, "Log every request (JSON).")
-    trusted: bool = option(False, "Allow models whose loading runs code (pickle, joblib).",
+    trusted: bool = option(False, "Allow every model whose loading runs code (pickle, joblib).",
                            deployable=False)  # fmt: skip
-    trusted_types: tuple[str, ...] = option((), "Skops types to trust, besides the setting.",
-                                            flag=None, deployable=False)  # fmt: skip
+    trusted_types: tuple[str, ...] = option(
+        (), "A skops type to trust (repeatable), besides the trusted_types setting; e.g. "
+        "sklearn.tree._tree.Tree for a decision tree or a forest.", flag="--trust",
+        deployable=False)  # fmt: skip
     graceful_timeout: float = option(30.0, "Seconds to finish requests on shutdown.", ge=0,
                                      flag=None)  # fmt: skip
     threads: int | None = option(None, "Native (OpenMP, BLAS) threads per worker; 1.", ge=1)

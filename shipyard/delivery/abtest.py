@@ -1,6 +1,13 @@
 """A/B reports: per-arm traffic and metrics with confidence intervals and lift, and a check
 that the traffic split itself is not broken (sample-ratio mismatch).
 
+:func:`ab_report` reads a deployment's prediction log (online servers and stream workers
+write it alike) with the feedback labels joined: each version the routes served is an arm;
+a logged prediction that is null counts as a failed request; labelled rows give
+``accuracy`` (1 when the prediction equals the label) and, for numbers, ``squared_error`` and
+``absolute_error``; numeric predictions give ``mean_prediction``. Shadows answer nobody and
+are left out. :func:`arm_report` computes the same report from figures already gathered.
+
 A sample-ratio mismatch — arms receiving shares of traffic that differ from the configured
 ones by more than chance allows — means the assignment is broken (a crashing variant, a
 caching layer, sticky keys concentrated on one arm), and every other figure of the report is
@@ -13,12 +20,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from shipyard._store.workspace import Workspace, workspace_for
+from shipyard.core.clock import utcnow
 from shipyard.core.errors import UsageError
 from shipyard.delivery.analysis import ArmData
+from shipyard.monitoring.window import parse_duration, parse_time
+from shipyard.serving.plans import read_plan
+from shipyard.serving.prediction_log import PredictionLogReader
 
 SRM_THRESHOLD = 0.001
 
@@ -93,9 +107,15 @@ class ABReport:
     confidence: float
     arms: tuple[ArmReport, ...]
     sample_ratio: SampleRatioCheck | None
+    deployment: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "deployment": self.deployment,
+            "since": None if self.since is None else self.since.isoformat(),
+            "until": None if self.until is None else self.until.isoformat(),
             "control": self.control,
             "confidence": self.confidence,
             "arms": [arm.to_dict() for arm in self.arms],
@@ -131,6 +151,86 @@ def sample_ratio_mismatch(
 
 
 def ab_report(
+    deployment: str,
+    *,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    control: str | None = None,
+    confidence: float = 0.95,
+    workspace: Workspace | None = None,
+) -> ABReport:
+    """The A/B report of ``deployment`` from its prediction log and feedback: per served
+    version, traffic, error rate, latency and metrics with ``confidence`` intervals, each
+    arm's lift over ``control`` (default: the heaviest route, the older version on a tie),
+    and the sample-ratio-mismatch check against the shares its routes configure now.
+
+    ``since``/``until`` bound the period: an ISO time, or a duration back from now
+    (``"1h"``, ``"2d"``); by default the whole log. After a change of routes, pass ``since``
+    the change, or the check compares the old traffic with the new shares."""
+    ws = workspace or workspace_for()
+    start = None if since is None else _moment(since)
+    end = None if until is None else _moment(until)
+    plan = read_plan(deployment, ws)  # an unknown deployment is a NotFoundError
+    configured = {f"{plan.model}/{version}": weight for version, weight in plan.routes}
+    frame = PredictionLogReader(ws.artifacts).predictions(
+        deployment, since=start, until=end, with_feedback=True
+    )
+    arms = {name: ArmData(0) for name in configured}
+    for version, rows in frame.groupby("model_version", sort=True):
+        name = f"{plan.model}/{version}"
+        arms[name] = _arm(rows)
+    if control is None:
+        heaviest = max(weight for _, weight in plan.routes)
+        control = f"{plan.model}/{min(v for v, w in plan.routes if w == heaviest)}"
+    elif control not in arms and "/" not in control:
+        control = f"{plan.model}/{control}"  # a bare version number
+    report = arm_report(arms, control=control, configured=configured, confidence=confidence)
+    return ABReport(report.control, report.confidence, report.arms, report.sample_ratio,
+                    deployment=deployment, since=start, until=end)  # fmt: skip
+
+
+def _moment(text: str | datetime) -> datetime:
+    """An ISO time, or a duration back from now."""
+    if isinstance(text, str) and text[:1].isdigit() and text[-1:] in "smhdw":
+        return utcnow() - parse_duration(text)
+    return parse_time(text)
+
+
+def _arm(rows: pd.DataFrame) -> ArmData:
+    """One version's rows of the log as the figures of an arm."""
+    predictions = [_plain(p) for p in rows["prediction"]]
+    answered = [i for i, p in enumerate(predictions) if p is not None]
+    latency = rows["latency_ms"].to_numpy(dtype=np.float64)[answered]
+    outcomes: dict[str, np.ndarray[Any, Any]] = {}
+    numbers = [predictions[i] for i in answered if _is_number(predictions[i])]
+    if numbers and len(numbers) == len(answered):
+        outcomes["mean_prediction"] = np.asarray(numbers, dtype=np.float64)
+    labels = rows["label"].tolist()
+    pairs = [(predictions[i], _plain(labels[i])) for i in answered if labels[i] is not None]
+    if pairs:
+        outcomes["accuracy"] = np.array([1.0 if p == y else 0.0 for p, y in pairs])
+        if all(_is_number(p) and _is_number(y) for p, y in pairs):
+            errors = np.array([float(p) - float(y) for p, y in pairs])
+            outcomes["squared_error"] = errors**2
+            outcomes["absolute_error"] = np.abs(errors)
+    return ArmData(requests=len(rows), failures=len(rows) - len(answered), latency_ms=latency,
+                   outcomes=outcomes)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """A prediction's label: ``{"label": …}`` or a one-element list stand for their value."""
+    if isinstance(value, Mapping):
+        return value.get("label", value.get("prediction"))
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def arm_report(
     arms: Mapping[str, ArmData],
     *,
     control: str,

@@ -60,8 +60,8 @@ def _window_value(metric: str, result: MonitorResultRecord) -> Any:
         return result.rows
     if metric == "drift_share":
         return result.feature_drift.get("drift_share") if result.rows else None
-    if metric == "error_rate":
-        return health.get("error_rate")
+    if metric in ("error_rate", "load_failures"):
+        return health.get(metric)
     if metric.startswith("latency_"):
         return (health.get("latency_ms") or {}).get(metric.removeprefix("latency_"))
     return ((result.performance or {}).get("metrics") or {}).get(metric)

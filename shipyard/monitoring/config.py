@@ -46,7 +46,7 @@ FEATURE_METRICS = ("drift", *sorted({*NUMERIC_STATISTICS, *CATEGORICAL_STATISTIC
                    "null_rate", "out_of_range_rate", "unseen_rate")  # fmt: skip
 """Metrics read per feature: ``drift`` is the score of the feature's own method."""
 WINDOW_METRICS = (
-    "prediction_drift", "schema_violations", "rows", "error_rate",
+    "prediction_drift", "schema_violations", "rows", "error_rate", "load_failures",
     "latency_p50", "latency_p95", "latency_p99", "drift_share", *METRICS,
 )  # fmt: skip
 KNOWN_METRICS = (*FEATURE_METRICS, *WINDOW_METRICS)

@@ -101,7 +101,7 @@ def compute_window(
         source.labelled(), task=task, classes=ref.output.get("classes"),
         positive=settings.positive_label,
     )  # fmt: skip
-    health = source.health()
+    health = {**source.health(), "load_failures": load_failures(ws, deployment)}
     summary = {
         "verdict": drift.verdict if found.rows else "no-data",
         "drifted": drift.drifted,
@@ -117,6 +117,14 @@ def compute_window(
         prediction_drift=predictions, data_quality=quality, performance=performance,
         service_health=health, summary=summary,
     )  # fmt: skip
+
+
+def load_failures(ws: Workspace, deployment: str) -> int:
+    """1 while a worker of ``deployment`` records that it cannot load the deployment's newest
+    versions (a stream worker refused an untrusted model, say), else 0: the ``load_failures``
+    metric of alert rules."""
+    stats = ws.deployments.get(deployment).stats or {}
+    return int(bool(stats.get("load_failure")))
 
 
 def _thresholds(settings: MonitoringConfig) -> Thresholds:

@@ -8,9 +8,13 @@ server notices that an alias moved or the routes changed.
 
 from __future__ import annotations
 
+import hashlib
+import random
 import time
-from collections.abc import Callable, Hashable
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from shipyard._store.workspace import Workspace
@@ -52,6 +56,29 @@ def read_plan(deployment: str, workspace: Workspace) -> Plan:
         merged[version] = merged.get(version, 0.0) + weight
     shadows = tuple(v for v in record.shadows if v not in merged)
     return Plan(record.model_name, tuple(merged.items()), shadows)
+
+
+class Split:
+    """Which route a request or an event takes, by weight: a key (a request header, a message
+    key) hashes to a stable point, so the same key always reaches the same route, in every
+    server and stream worker, online or streaming; without a key the choice is random by
+    weight."""
+
+    def __init__(self, weights: Sequence[float]) -> None:
+        self.weights = list(weights)
+        self.cumulative = list(accumulate(self.weights))
+        self.total = self.cumulative[-1]
+
+    def index(self, key: bytes | None) -> int:
+        """The position of the route ``key`` takes."""
+        if len(self.weights) == 1:
+            return 0
+        if key:
+            digest = hashlib.blake2b(key, digest_size=8).digest()
+            fraction = int.from_bytes(digest, "big") / 2**64
+        else:
+            fraction = random.random()  # noqa: S311 - traffic split, not security
+        return min(bisect_right(self.cumulative, fraction * self.total), len(self.weights) - 1)
 
 
 class FollowFailures:

@@ -47,8 +47,18 @@ def test_a_setting_and_the_option_validate_alike() -> None:
 
 
 def test_every_cli_flag_is_a_declared_option() -> None:
-    names = {p.name for p in _serve_command().params} - {"target", "token_file", "trust"}
+    names = {p.name for p in _serve_command().params} - {"target", "token_file"}
     assert names == {name for name, spec in OPTIONS.items() if spec["flag"] is not None}
+
+
+def test_serve_and_stream_share_the_trust_options() -> None:
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    for name in ("trusted_types", "trusted"):
+        served = next(p for p in commands["serve"].params if p.name == name)
+        streamed = next(p for p in commands["stream"].params
+                        if p.opts == served.opts)  # fmt: skip
+        assert streamed.help == served.help == OPTIONS[name]["help"]
+    assert "--trust" in next(p for p in commands["stream"].params if p.name == "trust").opts
 
 
 def test_the_cli_does_not_override_a_deployments_config_with_its_defaults(

@@ -1,22 +1,18 @@
 """Which version answers a request, and hot swaps when the deployment or an alias changes.
 
 A :class:`RouteTable` is immutable: routes with weights (canary shares), shadows, and the
-loaded variants. A request key (a header) hashes to a stable point, so the same key always
-reaches the same version, in every worker process; without a key the choice is random by
-weight. The :class:`Router` polls the registry; when the plan changes (an alias moved, the
-deployment's routes changed) it loads and warms the new versions in a thread, builds a new
-table and swaps it in with one assignment. A version that fails to load leaves the old table
-serving, and the failure is logged, counted and shown by ``/health/ready``.
+loaded variants. A request key (a header) picks its version as a stream's message key does
+(:class:`~shipyard.serving.plans.Split`): the same key always reaches the same version, in
+every worker process. The :class:`Router` polls the registry; when the plan changes (an alias
+moved, the deployment's routes changed) it loads and warms the new versions in a thread,
+builds a new table and swaps it in with one assignment. A version that fails to load leaves
+the old table serving, and the failure is logged, counted and shown by ``/health/ready``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import random
-from bisect import bisect_right
 from collections.abc import Callable
-from itertools import accumulate
 
 from shipyard._store.workspace import Workspace
 from shipyard.core.logging import get_logger
@@ -25,7 +21,7 @@ from shipyard.models.loaded import LoadedModel
 from shipyard.registry import load_model
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.variant import Variant
-from shipyard.serving.plans import FollowFailures, Plan, read_plan
+from shipyard.serving.plans import FollowFailures, Plan, Split, read_plan
 
 log = get_logger(__name__)
 
@@ -37,23 +33,14 @@ class RouteTable:
         self.plan = plan
         self.routes = [variants[(version, "serve")] for version, _ in plan.routes]
         self.weights = [weight for _, weight in plan.routes]
-        self.cumulative = list(accumulate(self.weights))
-        self.total = self.cumulative[-1]
+        self.split = Split(self.weights)
         self.shadows = [variants[(version, "shadow")] for version in plan.shadows]
         self.primary = self.routes[self.weights.index(max(self.weights))]
         self.variants = variants
         self.by_version = {variant.version: variant for variant in self.routes}
 
     def pick(self, key: bytes | None) -> Variant:
-        if len(self.routes) == 1:
-            return self.routes[0]
-        if key:
-            digest = hashlib.blake2b(key, digest_size=8).digest()
-            fraction = int.from_bytes(digest, "big") / 2**64
-        else:
-            fraction = random.random()  # noqa: S311 - traffic split, not security
-        index = bisect_right(self.cumulative, fraction * self.total)
-        return self.routes[min(index, len(self.routes) - 1)]
+        return self.routes[self.split.index(key)]
 
 
 class Router:

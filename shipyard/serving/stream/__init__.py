@@ -3,7 +3,9 @@
 
 ``stream(target, source=..., sink=..., group=...)`` scores events until SIGTERM, at least once:
 a batch is acknowledged only after its results are delivered. Invalid events go to a
-dead-letter topic or stream with their error; the alias is followed and swapped between batches.
+dead-letter topic or stream with their error. The deployment's routes are honoured as online
+servers honour them (weights sticky by message key, shadows) and followed as they change,
+swapped between batches.
 """
 
 from shipyard.serving.stream.api import record_stream, stream

@@ -14,13 +14,14 @@ from typing import Any
 
 import threadpoolctl
 
-from shipyard._store.deployments import DeploymentRecord
+from shipyard._store.deployments import DeploymentRecord, DeploymentRepository
 from shipyard._store.workspace import Workspace, open_workspace
-from shipyard.core.errors import ConflictError, UsageError
+from shipyard.core.clock import utcnow
+from shipyard.core.errors import ConflictError, NotFoundError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
-from shipyard.registry import resolve, trust_for
-from shipyard.serving.deploy import deployments_of, parse_route
+from shipyard.registry import parse_ref, resolve, trust_for
+from shipyard.serving.deploy import deployments_of
 from shipyard.serving.prediction_log import PredictionLog
 from shipyard.serving.stream.delivery import Sink, Source
 from shipyard.serving.stream.endpoints import Endpoint
@@ -47,14 +48,18 @@ def stream(
     on_ready: Callable[[StreamWorker], None] | None = None,
     **options: Any,
 ) -> StreamSummary:
-    """Score the events of ``source`` with ``target`` (``NAME@ALIAS`` or ``NAME/VERSION``) and
-    write the results to ``sink``, until SIGTERM/SIGINT (or ``stop`` is set); then drain.
+    """Score the events of ``source`` with ``target`` and write the results to ``sink``,
+    until SIGTERM/SIGINT (or ``stop`` is set); then drain.
 
-    Several workers started with the same ``group`` share the events. Keyword arguments are
-    :class:`StreamOptions` fields (``dead_letter``, ``metrics_port``, ``max_batch``, …). The
-    worker is recorded as the stream deployment ``name`` (default ``NAME-stream``), which
-    follows the alias: when it moves, the new version is loaded, warmed and swapped in between
-    batches. ``on_ready`` is called once the worker is about to read its first batch.
+    ``target`` is a deployment's name, or ``NAME@ALIAS`` / ``NAME/VERSION``, recorded as the
+    stream deployment ``name`` (default ``NAME-stream``). The worker honours the deployment's
+    routes as an online server does: events are split between the routed versions by weight,
+    sticky by message key; shadow versions score every event, logged but never answered;
+    each result names its version. When an alias moves or the routes change, the new versions
+    are loaded, warmed and swapped in between batches. Several workers started with the same
+    ``group`` share the events. Keyword arguments are :class:`StreamOptions` fields
+    (``dead_letter``, ``metrics_port``, ``max_batch``, ``trusted_types``, …). ``on_ready`` is
+    called once the worker is about to read its first batch.
     """
     unknown = sorted(set(options) - _FIELDS)
     if unknown:
@@ -73,25 +78,65 @@ def stream(
 def record_stream(
     target: str, name: str | None, options: StreamOptions, workspace: Workspace
 ) -> DeploymentRecord:
-    """The stream deployment (mode ``stream``) that follows ``target``; audited when created or
-    changed."""
-    model, route = parse_route(target)
-    if "alias" not in route and "version" not in route:
-        raise UsageError(f"{target!r} does not say which version.",
-                         hint="Write NAME@ALIAS or NAME/VERSION.")  # fmt: skip
-    resolve(target, workspace=workspace)  # an unknown model, alias or version fails clearly
-    route["weight"] = 100
-    deployment = name or f"{model}-stream"
+    """The deployment a stream worker serves.
+
+    ``NAME@ALIAS`` or ``NAME/VERSION`` is recorded as the stream deployment ``name`` (default
+    ``NAME-stream``, mode ``stream``) that follows it; audited when created or changed. Any
+    other ``target`` names a stored online or stream deployment, served with its routes
+    (weights, shadows) as they are and as they change."""
     repository = deployments_of(workspace)
+    if "@" not in target and "/" not in target:
+        found = repository.find(target)
+        if found is None and _is_model(target, workspace):
+            raise UsageError(
+                f"{target!r} is a model, not a deployment: say which version to stream.",
+                hint=f"Write {target}@ALIAS (e.g. {target}@production) or {target}/VERSION, "
+                "or give a deployment's name.",
+            )
+        if found is None:
+            raise NotFoundError(
+                f"There is no deployment called {target!r}.",
+                hint=f"Stream a model with `shipyard stream {target}@production …`, or create "
+                f"the deployment with `shipyard deploy online {target} --route MODEL/VERSION=W`.",
+            )
+        if found.mode == "batch":
+            raise ConflictError(f"Deployment {target!r} is a batch deployment.",
+                                hint="Stream an online or stream deployment, or a model "
+                                "reference NAME@ALIAS.")  # fmt: skip
+        if name is not None and name != target:
+            raise UsageError(
+                f"--name {name!r} does not apply to the deployment {target!r}.",
+                hint="Leave out --name: the worker serves that deployment.",
+            )
+        return found
+    ref = parse_ref(target)
+    if ref.alias is None and ref.version is None:
+        raise UsageError(f"The model reference {target!r} names no version or alias.",
+                         hint=f"Write {ref.name}@ALIAS or {ref.name}/VERSION.")  # fmt: skip
+    resolve(ref, workspace=workspace)  # an unknown model, alias or version fails clearly
+    route: dict[str, Any] = (
+        {"alias": ref.alias} if ref.alias is not None else {"version": ref.version}
+    )
+    route["weight"] = 100
+    deployment = name or f"{ref.name}-stream"
     existing = repository.find(deployment)
     if existing is not None and existing.mode != "stream":
         raise ConflictError(
             f"Deployment {deployment!r} is a {existing.mode} deployment.",
-            hint="Give the stream its own name with --name.",
+            hint=f"Stream it by its name (`shipyard stream {deployment}`), or give this stream "
+            "its own name with --name.",
         )
-    return repository.apply(deployment, model=model, routes=[route], mode="stream",
+    return repository.apply(deployment, model=ref.name, routes=[route], mode="stream",
                             config=options.config(), actor=workspace.actor,
                             reason=f"shipyard stream {target}")  # fmt: skip
+
+
+def _is_model(name: str, workspace: Workspace) -> bool:
+    try:
+        workspace.models.get_model(name)
+    except (NotFoundError, UsageError):
+        return False
+    return True
 
 
 def _clients(
@@ -159,6 +204,29 @@ def _signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _recorder(
+    repository: DeploymentRepository, deployment: str, worker: str
+) -> Callable[[dict[str, Any] | None], None]:
+    """Record on the deployment (``stats["load_failure"]``) that this worker cannot load the
+    deployment's newest plan (and why: ``trust`` or ``load``), or that it can again (None).
+    A monitoring rule on the metric ``load_failures`` turns it into an alert."""
+
+    def record(failure: dict[str, Any] | None) -> None:
+        entry = failure and {**failure, "worker": worker, "at": utcnow().isoformat()}
+        repository.update_stats(deployment, {"load_failure": entry})
+        if failure is not None:
+            log.error("the stream worker cannot load %s (%s): it goes on scoring with the "
+                      "versions it has", failure["plan"], failure["kind"],
+                      extra={"deployment": deployment})  # fmt: skip
+
+    return record
+
+
+def _health(deployment: str, follower: ModelFollower) -> dict[str, Any]:
+    return {"deployment": deployment, **follower.current.describe(),
+            "load_failure": follower.failure}  # fmt: skip
+
+
 def _run(
     record: DeploymentRecord,
     options: StreamOptions,
@@ -182,7 +250,10 @@ def _run(
         follower = ModelFollower(record.name, workspace, metrics,
                                  poll_interval=options.poll_interval,
                                  unknown_categories=options.unknown_categories,
-                                 trusted=trust)  # fmt: skip
+                                 trusted=trust,
+                                 on_failure=_recorder(repository, record.name,
+                                                      worker_id))  # fmt: skip
+        metrics.gauges["shipyard_stream_load_failing"] = lambda: int(follower.failure is not None)
         threadpoolctl.threadpool_limits(limits=1)  # small batches: one native thread is fastest
         prediction_log = None
         if options.log_predictions:
@@ -197,7 +268,8 @@ def _run(
                               prediction_log=prediction_log, stop=stop)  # fmt: skip
         running = worker
         if options.metrics_port is not None:
-            server = MetricsServer(metrics, options.metrics_port, lambda: running.ready)
+            server = MetricsServer(metrics, options.metrics_port, lambda: running.ready,
+                                   lambda: _health(record.name, follower))  # fmt: skip
             server.start()
             closing.append(server.close)
             worker.metrics_port = server.port
@@ -206,10 +278,13 @@ def _run(
         closing.append(follower.close)
         host = socket.gethostname()
         about = {"host": host, "pid": os.getpid(), "group": options.group}
-        listed = (repository.get(record.name).stats or {}).get("workers") or {}
+        stats = repository.get(record.name).stats or {}
+        gone = gone_workers(stats.get("workers") or {}, host)
         repository.worker_started(record.name, worker_id, about, actor=workspace.actor,
                                   reason=f"stream worker, group {options.group}",
-                                  forget=gone_workers(listed, host))  # fmt: skip
+                                  forget=gone)  # fmt: skip
+        if (stats.get("load_failure") or {}).get("worker") in gone:
+            repository.update_stats(record.name, {"load_failure": None})  # a dead worker's
         if on_ready is not None:
             on_ready(worker)
         with _signals(stop):
@@ -222,4 +297,6 @@ def _run(
                 close()
             except Exception:
                 log.exception("closing the stream worker failed")
-        repository.worker_stopped(record.name, worker_id, actor=workspace.actor)
+        after = repository.worker_stopped(record.name, worker_id, actor=workspace.actor)
+        if ((after.stats or {}).get("load_failure") or {}).get("worker") == worker_id:
+            repository.update_stats(record.name, {"load_failure": None})  # it no longer runs

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import orjson
+
 from shipyard.core.errors import ConflictError
 from shipyard.serving.prometheus import (
     LATENCY_BUCKETS,
@@ -37,6 +39,8 @@ class StreamMetrics:
         self.redelivered: dict[Labels, int] = defaultdict(int)
         self.events: dict[Labels, int] = defaultdict(int)
         self.model_errors: dict[Labels, int] = defaultdict(int)
+        self.shadow_events: dict[Labels, int] = defaultdict(int)
+        self.shadow_errors: dict[Labels, int] = defaultdict(int)
         self.end_to_end = Histogram(END_TO_END_BUCKETS)
         self.batch_seconds = Histogram(LATENCY_BUCKETS)
         self.lag: int | None = None
@@ -59,8 +63,16 @@ class StreamMetrics:
         """Count an event of valid input the model raised on (a server-side error)."""
         self.model_errors[(("version", version),)] += 1
 
+    def shadowed(self, version: str, count: int) -> None:
+        """Count events a shadow version scored (logged, never answered)."""
+        self.shadow_events[(("version", version),)] += count
+
+    def shadow_failed(self, version: str, count: int) -> None:
+        """Count events a shadow version could not score (never dead-lettered)."""
+        self.shadow_errors[(("version", version),)] += count
+
     def event(self, name: str) -> None:
-        """Count ``swap``, ``swap_failure``, ``poll_failure``, ``error``, ``rebalance``…"""
+        """Count ``swap``, ``swap_failure``, ``trust_failure``, ``poll_failure``…"""
         self.events[(("event", name),)] += 1
 
     def render(self) -> str:
@@ -73,6 +85,11 @@ class StreamMetrics:
         render_counter(lines, "shipyard_stream_model_errors_total", "Events of valid input the "
                        "model raised on (dead-lettered as kind prediction).",
                        self.model_errors)  # fmt: skip
+        render_counter(lines, "shipyard_stream_shadow_events_total", "Events a shadow version "
+                       "scored (logged, never answered), by version.",
+                       self.shadow_events)  # fmt: skip
+        render_counter(lines, "shipyard_stream_shadow_errors_total", "Events a shadow version "
+                       "could not score, by version.", self.shadow_errors)  # fmt: skip
         render_counter(lines, "shipyard_stream_acknowledged_total", "Events acknowledged "
                        "after their results were delivered.", self.acknowledged)  # fmt: skip
         render_counter(lines, "shipyard_stream_redelivered_total", "Events taken over from a "
@@ -92,10 +109,20 @@ class StreamMetrics:
 
 
 class MetricsServer:
-    """``GET /metrics``, ``/health/live`` and ``/health/ready`` on 127.0.0.1:``port``."""
+    """``GET /metrics``, ``/health/live`` and ``/health/ready`` on 127.0.0.1:``port``.
 
-    def __init__(self, metrics: StreamMetrics, port: int, ready: Callable[[], bool]) -> None:
-        handler = _handler(metrics, ready)
+    ``/health/ready`` answers 200 or 503 with a JSON body: ``status`` and what ``describe``
+    says (the versions scoring, and ``load_failure``: a newer plan of the deployment that
+    cannot be loaded, while the current versions go on scoring)."""
+
+    def __init__(
+        self,
+        metrics: StreamMetrics,
+        port: int,
+        ready: Callable[[], bool],
+        describe: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        handler = _handler(metrics, ready, describe or dict)
         try:
             self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:
@@ -114,7 +141,9 @@ class MetricsServer:
         self._server.server_close()
 
 
-def _handler(metrics: StreamMetrics, ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    metrics: StreamMetrics, ready: Callable[[], bool], describe: Callable[[], dict[str, Any]]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/metrics":
@@ -123,7 +152,9 @@ def _handler(metrics: StreamMetrics, ready: Callable[[], bool]) -> type[BaseHTTP
                 self._answer(200, "live\n")
             elif self.path == "/health/ready":
                 is_ready = ready()
-                self._answer(200 if is_ready else 503, "ready\n" if is_ready else "not ready\n")
+                body = {"status": "ready" if is_ready else "not ready", **describe()}
+                self._answer(200 if is_ready else 503, orjson.dumps(body).decode(),
+                             "application/json")  # fmt: skip
             else:
                 self._answer(404, "not found\n")
 

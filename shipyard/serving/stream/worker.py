@@ -160,39 +160,90 @@ class StreamWorker:
     # -- one batch -------------------------------------------------------------------------
 
     def process(self, batch: Batch) -> None:
+        """Split the batch's valid events between the served versions (sticky by message key),
+        score each share with its version and send its results; score the shadows too, and
+        only log what they say; dead-letter the rest."""
         started = time.perf_counter()
-        scorer = self.follower.current
+        routes = self.follower.current
         count = len(batch)
         self.metrics.received(count, batch.redelivered)
         records, positions, dead = decode(batch)
-        frame, rows, raw, predictions = self._score(scorer, records, positions, batch, dead)
         ticket = Ticket()
         predicted = 0
-        if frame is not None and rows:
-            predicted = len(rows)
-            latency_ms = (time.perf_counter() - started) * 1000.0
-            request_ids = batch.request_ids
-            if len(rows) < count:
-                request_ids = [request_ids[r] for r in rows]
-            self._send_results(scorer, batch.keys, rows, request_ids, predictions, latency_ms,
-                               ticket)  # fmt: skip
-            if self.prediction_log is not None and predicted:
-                self._log(scorer, frame, predictions if raw is None else raw, request_ids,
-                          latency_ms)  # fmt: skip
+        for scorer, share in zip(routes.served, routes.assign(batch.keys, positions),
+                                 strict=True):  # fmt: skip
+            if share:
+                some = share if len(share) < len(records) else None
+                predicted += self._serve(scorer, records if some is None else
+                                         [records[i] for i in some],
+                                         positions if some is None else
+                                         [positions[i] for i in some],
+                                         batch, dead, ticket, started)  # fmt: skip
+        for shadow in routes.shadows:
+            self._shadow(shadow, records, positions, batch)
+        primary = routes.primary
         for letter in dead:
-            headers = dead_letter_headers(letter, self.source.description, scorer.name,
-                                          scorer.version)  # fmt: skip
+            headers = dead_letter_headers(letter, self.source.description, primary.name,
+                                          primary.version)  # fmt: skip
             self._dead_sink.send(self._dead.name, letter.event.key, letter.event.value or b"",
                                  headers, ticket)  # fmt: skip
             self.metrics.dead(letter.kind)
         self.in_flight.add(ticket, batch)
-        self._observe(batch.stamps, scorer, predicted, time.perf_counter() - started)
+        self._observe(batch.stamps)
         self.summary.events_in += count
         self.summary.largest_batch = max(self.summary.largest_batch, count)
         self.summary.events_out += predicted
         self.summary.dead_letters += len(dead)
-        if predicted and (not self.summary.versions or self.summary.versions[-1] != scorer.label):
+
+    def _serve(
+        self,
+        scorer: Scorer,
+        records: list[dict[str, Any]],
+        positions: list[int],
+        batch: Batch,
+        dead: list[DeadLetter],
+        ticket: Ticket,
+        started: float,
+    ) -> int:
+        """Score ``records`` with ``scorer``, send their results and log them; returns how
+        many were scored."""
+        frame, rows, raw, predictions = self._score(scorer, records, positions, batch, dead)
+        if frame is None or not rows:
+            return 0
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        request_ids = batch.request_ids
+        if len(rows) < len(request_ids):
+            request_ids = [request_ids[r] for r in rows]
+        self._send_results(scorer, batch.keys, rows, request_ids, predictions, latency_ms,
+                           ticket)  # fmt: skip
+        if self.prediction_log is not None:
+            self._log(scorer, frame, predictions if raw is None else raw, request_ids,
+                      latency_ms)  # fmt: skip
+        self.metrics.scored(scorer.label, len(rows), time.perf_counter() - started)
+        if scorer.label not in self.summary.versions:
             self.summary.versions.append(scorer.label)
+        return len(rows)
+
+    def _shadow(self, scorer: Scorer, records: list[dict[str, Any]], positions: list[int],
+                batch: Batch) -> None:  # fmt: skip
+        """Score every valid event with a shadow version: its answers are logged (role
+        ``shadow``), never sent; its failures are counted, never dead-lettered."""
+        if not records:
+            return
+        started = time.perf_counter()
+        data = columns(records, scorer.names, self.options.extra)
+        scored = score_rows(scorer.model, data, signature=scorer.signature,
+                            extra=self.options.extra)  # fmt: skip
+        if scored.failures:
+            self.metrics.shadow_failed(scorer.label, len(scored.failures))
+        if scored.frame is None:
+            return
+        rows = positions if scored.whole else [positions[i] for i in scored.rows.tolist()]
+        self.metrics.shadowed(scorer.label, len(rows))
+        if self.prediction_log is not None:
+            latency_ms = (time.perf_counter() - started) * 1000.0
+            self._log(scorer, scored.frame, to_plain(scored.predictions),
+                      [batch.request_ids[r] for r in rows], latency_ms, role="shadow")  # fmt: skip
 
     def _score(
         self,
@@ -247,18 +298,16 @@ class StreamWorker:
                                     scorer.headers(latency_ms), ticket)  # fmt: skip
 
     def _log(self, scorer: Scorer, frame: pd.DataFrame, predictions: Any,
-             request_ids: list[str], latency_ms: float) -> None:  # fmt: skip
+             request_ids: list[str], latency_ms: float, role: str = "serve") -> None:  # fmt: skip
         assert self.prediction_log is not None
         batch = PredictionBatch(
             deployment=self.deployment, model=scorer.name, version=scorer.version,
             inputs=arrow_inputs(frame), predictions=predictions, request_ids=request_ids,
-            latency_ms=latency_ms, rows=np.zeros(len(request_ids), np.int32),
+            latency_ms=latency_ms, rows=np.zeros(len(request_ids), np.int32), role=role,
         )  # fmt: skip
         self.prediction_log.write(batch, timeout=LOG_TIMEOUT_SECONDS)
 
-    def _observe(self, stamps: list[float | None], scorer: Scorer, predicted: int,
-                 seconds: float) -> None:  # fmt: skip
-        self.metrics.scored(scorer.label, predicted, seconds)
+    def _observe(self, stamps: list[float | None]) -> None:
         now_ms = time.time() * 1000.0
         histogram, labels = self.metrics.end_to_end, self.metrics.source
         count = len(stamps)

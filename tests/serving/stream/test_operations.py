@@ -29,7 +29,7 @@ def test_an_alias_move_swaps_versions_between_batches(broker: Broker, home: Path
             read(names, names.sink, at_least=100)
             sy.promote("churn", 2, "production", reason="swap test", workspace=workspace)
             deadline_reads = 0
-            while worker.follower.current.version != 2 and deadline_reads < 100:
+            while worker.follower.current.primary.version != 2 and deadline_reads < 100:
                 read(names, names.sink, at_least=0, timeout=0.1)
                 deadline_reads += 1
             write(names, good_events(100, 100))
