@@ -78,6 +78,8 @@ def load_model(
         shutil.rmtree(directory, ignore_errors=True)
         directory = fetch_package(version.package_hash, ws.artifacts, cache)
         loaded = load_package(directory, trusted=trusted, warm=warm)
+    if loaded.registered_as is not None and loaded.registered_as != version:
+        loaded = loaded.as_version()  # another version with the very same package is in use
     loaded.registered_as = version
     return loaded
 
