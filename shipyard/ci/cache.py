@@ -1,7 +1,9 @@
 """The checks and the tests are taken from cache when the code has not changed: keyed by the
 git commit, the diff of tracked files, what the stage runs and the Shipyard version, through
 the pipeline's step cache (each passing stage is a finished step run of the CI run holding its
-outputs). A failure is never cached; outside a git work tree nothing is."""
+outputs). The package checks are keyed by the package's content hash instead: they judge the
+package and nothing else. A failure is never cached; outside a git work tree the code stages
+are not."""
 
 from __future__ import annotations
 
@@ -28,6 +30,11 @@ def code_key(stage: str, git: GitState | None, what: Any) -> str | None:
         return None
     diff = sha256_bytes(git.diff or b"")
     return cache_key(f"ci-{stage}", {"commit": git.commit, "diff": diff, "what": what})
+
+
+def package_key(package_hash: str, what: Any) -> str:
+    """The cache key of the package checks of the package with ``package_hash``."""
+    return cache_key("ci-package", {"package": package_hash, "what": what})
 
 
 def cached(workspace: Workspace, stage: str, key: str) -> tuple[str, dict[str, Any]] | None:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 
 UNSAFE_SERIALIZATIONS = ("pickle", "joblib")
-DEFAULT_MAX_PACKAGE_MB = 1024.0
 HTTP_CHUNK_ROWS = 5000
 MAX_BODY_BYTES = 1_000_000  # under the server's default limit of 1 MiB
 
@@ -68,14 +67,15 @@ def integration(
     ref: str,
     *,
     evaluation_set: str,
-    label: str,
     smoke_cases: Sequence[Mapping[str, Any]],
     trusted: bool,
     host: str,
+    parity_rows: int | None,
     workspace: Workspace,
 ) -> tuple[str, dict[str, Any]]:
-    """Serve ``ref`` on a free port of ``host``, run the smoke cases, and check that the
-    evaluation set scored over HTTP and by the batch engine equals in-process predictions."""
+    """Serve ``ref`` on a free port of ``host``, run the smoke cases, and check that rows of
+    the evaluation set scored over HTTP and by the batch engine equal in-process predictions:
+    a covering sample of ``parity_rows`` rows (every row when None)."""
     import httpx
 
     from shipyard.delivery.ephemeral import ephemeral_server
@@ -85,11 +85,12 @@ def integration(
 
     model = load_model(ref, trusted=trusted, warm=False, workspace=workspace)
     frame = load_dataset(evaluation_set, workspace=workspace)
-    features = frame[[spec.name for spec in model.signature.inputs]]
+    features = parity_sample(frame[[spec.name for spec in model.signature.inputs]], parity_rows)
     expected = model.predict(features)
     with ephemeral_server(ref, workspace=workspace, host=host) as url:
         smoke = smoke_test(ref, smoke_cases, url=url, workspace=workspace)
-        details: dict[str, Any] = {"url": url, "smoke": smoke.to_dict(), "rows": len(features)}
+        details: dict[str, Any] = {"url": url, "smoke": smoke.to_dict(), "rows": len(features),
+                                   "evaluation_rows": len(frame)}  # fmt: skip
         if not smoke.passed:
             raise StageFailed(f"Smoke test failed: {smoke.failures[0]}.", details=details)
         with httpx.Client(base_url=url, timeout=120.0) as client:
@@ -99,13 +100,49 @@ def integration(
         row = _first_difference(expected, got)
         if row is not None:
             raise StageFailed(
-                f"Training/serving parity broken: row {row} of {evaluation_set} scored {how} "
-                f"is {_show(got, row)}, in process {_show(expected, row)}.",
+                f"Training/serving parity broken: row {features.index[row]} of "
+                f"{evaluation_set} scored {how} is {_show(got, row)}, in process "
+                f"{_show(expected, row)}.",
                 details=details,
             )
     cases = len(smoke.results)
-    return (f"{cases} smoke case(s) passed; {len(features)} rows equal over HTTP, in batch "
-            "and in process"), details  # fmt: skip
+    scored = f"all {len(frame)} evaluation rows"
+    if len(features) < len(frame):
+        scored = f"{len(features)} of {len(frame)} evaluation rows (a covering sample)"
+    return (f"{cases} smoke case(s) passed; {scored} equal over HTTP, in batch and in "
+            "process"), details  # fmt: skip
+
+
+def parity_sample(features: pd.DataFrame, rows: int | None) -> pd.DataFrame:
+    """At most ``rows`` rows of ``features`` (all when None or fewer), chosen to cover what
+    breaks encodings: the first row with each value of every non-numeric column, rows with a
+    missing value in each column, each numeric column's extremes, then rows drawn at random
+    with a fixed seed. The rows keep their positions (index) in the evaluation set."""
+    import numpy as np
+    import pandas as pd
+
+    frame = features.reset_index(drop=True)
+    if rows is None or len(frame) <= rows:
+        return frame
+    chosen: dict[int, None] = {}  # ordered set of positions
+    for column in frame.columns:
+        values = frame[column]
+        missing = np.flatnonzero(values.isna().to_numpy())[:3]
+        chosen.update(dict.fromkeys(missing.tolist()))
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            present = np.flatnonzero(values.notna().to_numpy())
+            if len(present):
+                numbers = values.to_numpy()[present]
+                chosen.update(dict.fromkeys(
+                    [int(present[numbers.argmin()]), int(present[numbers.argmax()])]
+                ))  # fmt: skip
+        else:
+            firsts = values.drop_duplicates().index[:rows]
+            chosen.update(dict.fromkeys(int(i) for i in firsts))
+    picked = list(chosen)[:rows]
+    rest = np.setdiff1d(np.arange(len(frame)), picked)
+    extra = np.random.default_rng(0).choice(rest, rows - len(picked), replace=False)
+    return frame.iloc[np.sort(np.concatenate([picked, extra]).astype(int))]
 
 
 def _score_over_http(client: Any, features: pd.DataFrame) -> list[Any]:
@@ -180,4 +217,4 @@ def _show(values: Sequence[Any], row: int) -> str:
     return repr(values[row]) if row < len(values) else "missing"
 
 
-__all__ = ["check_package", "integration"]
+__all__ = ["check_package", "integration", "parity_sample"]

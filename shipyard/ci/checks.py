@@ -31,19 +31,21 @@ class StageFailed(Exception):
         self.details = dict(details or {})
 
 
-def declared_checks(section: Mapping[str, Any] | None) -> list[list[str]]:
-    """The commands under ``ci.checks``, each as an argv list."""
-    raw = (section or {}).get("checks") or []
-    if not isinstance(raw, list):
-        raise ConfigurationError(
-            "ci.checks: expected a list of commands.", hint="For example checks: [ruff check .]"
-        )
+def declared_checks(entries: Sequence[str | Sequence[str]]) -> list[list[str]]:
+    """The commands under ``ci.checks``, each as an argv list (a string is split as a shell
+    would split it, but never run through one)."""
     commands = []
-    for i, entry in enumerate(raw):
-        argv = shlex.split(entry) if isinstance(entry, str) else entry
-        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+    for i, entry in enumerate(entries):
+        try:
+            argv = shlex.split(entry) if isinstance(entry, str) else list(entry)
+        except ValueError as error:
             raise ConfigurationError(
-                f"ci.checks[{i}]: expected a command line or a list of arguments, got {entry!r}."
+                f"ci.checks[{i}]: {entry!r} cannot be split into arguments: {error}.",
+                hint="Balance the quotes, or give the command as a list of arguments.",
+            ) from None
+        if not argv:
+            raise ConfigurationError(
+                f"ci.checks[{i}] is empty.", hint="Give a command line, e.g. `ruff check .`."
             )
         commands.append(argv)
     return commands

@@ -18,6 +18,7 @@ STAGES = (
     "pipeline",
     "gates",
     "package",
+    "model tests",
     "integration",
     "tag",
 )

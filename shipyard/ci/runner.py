@@ -21,6 +21,7 @@ from shipyard.ci.checks import StageFailed
 from shipyard.ci.result import STAGES, CIResult, MetricRow, StageResult
 from shipyard.core.errors import ShipyardError, UsageError
 from shipyard.core.settings import Settings
+from shipyard.testing.phases import CODE_PHASE, MODEL_PHASE, PHASE_VARIABLE
 
 if TYPE_CHECKING:
     from shipyard.pipeline.config import PipelineConfig
@@ -78,6 +79,7 @@ class _CI:
         self.result = CIResult(against=against)
         self.git: GitState | None = None
         self.run_record: ActiveRun | None = None
+        self.run_tests = True
 
     def run(self, run_checks: bool, run_tests: bool, integration: bool) -> CIResult:
         from shipyard.tracking.capture import capture_git
@@ -88,7 +90,7 @@ class _CI:
         config = self.config
         if config is None or self.ws is None:
             return self._skip_rest()
-        commands = checks.declared_checks(config.ci)
+        commands = checks.declared_checks(config.ci.checks)
         from shipyard.tracking.fluent import start_run
 
         with start_run(f"{config.model.name} ci", kind="ci", workspace=self.ws,
@@ -96,9 +98,10 @@ class _CI:
             self.result.run_id, self.run_record = run.id, run
             self._code_stage("checks", lambda: checks.run_checks(commands, config.base_dir),
                              run_checks, [shlex.join(c) for c in commands])  # fmt: skip
-            ci_env = {"SHIPYARD_CI": "1"}
+            ci_env = {"SHIPYARD_CI": "1", PHASE_VARIABLE: CODE_PHASE}
             self._code_stage("tests", lambda: checks.run_tests(config.base_dir, ci_env),
                              run_tests, "pytest")  # fmt: skip
+            self.run_tests = run_tests
             if self.result.passed:  # no pipeline for code that fails its own checks
                 self._pipeline()
                 self._candidate_stages(integration)
@@ -118,7 +121,7 @@ class _CI:
         off = [f"promotion.{alias}.auto=false" for alias, r in loaded.promotion.items() if r.auto]
         self.config = load_pipeline_config(loaded, overrides=off) if off else loaded
         self.ws = self.ws or workspace_for(self.settings)
-        checks.declared_checks(self.config.ci)  # a malformed section fails here, not later
+        checks.declared_checks(self.config.ci.checks)  # a bad command fails here, not later
         from shipyard._store.database import redact  # the report may be public: no password
         from shipyard.registry.audit import verify_audit
 
@@ -197,21 +200,39 @@ class _CI:
     def _candidate_stages(self, integration: bool) -> None:
         config, ws, ref = self.config, self.ws, self.result.candidate
         assert config is not None and ws is not None
-        ci_section = config.ci or {}
         if ref is None or self.pipeline is None:
             self._skip_rest()
             return
         eval_set = self.pipeline.datasets["eval"]
-        max_mb = float(ci_section.get("max_package_mb", candidate.DEFAULT_MAX_PACKAGE_MB))
-        self._stage("package", lambda: candidate.check_package(
-            ref, trusted=config.model.trusted, workspace=ws, max_mb=max_mb,
-        ), self.result.passed)  # fmt: skip
+        max_mb, trusted = config.ci.max_package_mb, config.model.trusted
+        self._package_stage(lambda: candidate.check_package(
+            ref, trusted=trusted, workspace=ws, max_mb=max_mb,
+        ), {"trusted": trusted, "max_mb": max_mb})  # fmt: skip
+        self._model_tests(eval_set)
+        parity = None if config.ci.parity_rows == "all" else config.ci.parity_rows
         self._stage("integration", lambda: candidate.integration(
-            ref, evaluation_set=eval_set, label=config.evaluation.label,
-            smoke_cases=config.smoke or [], trusted=config.model.trusted, host=self.host,
-            workspace=ws,
+            ref, evaluation_set=eval_set, smoke_cases=config.smoke or [], trusted=trusted,
+            host=self.host, parity_rows=parity, workspace=ws,
         ), integration and self.result.passed)  # fmt: skip
         self._stage("tag", self._tag, self.result.passed)
+
+    def _model_tests(self, eval_set: str) -> None:
+        """The project's tests that use the ``model`` or ``dataset`` fixture, on the candidate
+        and its evaluation set: from cache when this tree passed them on this very package."""
+        config, found, ws = self.config, self.pipeline, self.ws
+        assert config is not None and found is not None and ws is not None
+        enabled = self.run_tests and self.result.passed
+        key = None
+        if enabled and found.model_version is not None:
+            package = ws.models.get_version(found.model_name, found.model_version).package_hash
+            key = cache.code_key("model tests", self.git, {"pytest": "model", "package": package})
+        env = {"SHIPYARD_CI": "1", PHASE_VARIABLE: MODEL_PHASE,
+               "SHIPYARD_MODEL": self.result.candidate or "", "SHIPYARD_DATASET": eval_set,
+               # the tests read the store this CI run writes to, wherever it is
+               "SHIPYARD_STORE_URL": ws.settings.resolved_store_url,
+               "SHIPYARD_ARTIFACTS_URL": ws.settings.resolved_artifacts_url}  # fmt: skip
+        self._cached_stage("model tests", key,
+                           lambda: checks.run_tests(config.base_dir, env), enabled)  # fmt: skip
 
     def _tag(self) -> tuple[str, dict[str, Any]]:
         from shipyard.registry import mark_version
@@ -248,9 +269,19 @@ class _CI:
         self, name: str, body: Callable[[], tuple[str, dict[str, Any]]], enabled: bool, what: Any
     ) -> None:
         """A stage over the project's code: from cache when this tree passed it before."""
+        key = cache.code_key(name, self.git, what) if enabled else None
+        self._cached_stage(name, key, body, enabled)
+
+    def _cached_stage(
+        self,
+        name: str,
+        key: str | None,
+        body: Callable[[], tuple[str, dict[str, Any]]],
+        enabled: bool,
+    ) -> None:
+        """Run a stage, or take it from an earlier pass with the same cache ``key``."""
         ws = self.ws
         assert ws is not None and self.run_record is not None
-        key = cache.code_key(name, self.git, what) if enabled else None
         hit = cache.cached(ws, name, key) if key is not None else None
         if hit is not None:
             run_id, outputs = hit
@@ -261,6 +292,19 @@ class _CI:
         if key is not None and hit is None and stage.status == "passed":
             cache.remember(ws, name, key, self.run_record,
                            {"message": stage.message, "details": stage.details})  # fmt: skip
+
+    def _package_stage(
+        self, body: Callable[[], tuple[str, dict[str, Any]]], what: dict[str, Any]
+    ) -> None:
+        """The package checks: from cache when this very package (by content hash) passed
+        them before under the same trust and size limit; they depend on nothing else."""
+        found, ws = self.pipeline, self.ws
+        assert found is not None and ws is not None
+        key = None
+        if self.result.passed and found.model_version is not None:
+            record = ws.models.get_version(found.model_name, found.model_version)
+            key = cache.package_key(record.package_hash, what)
+        self._cached_stage("package", key, body, self.result.passed)
 
     def _add(self, stage: StageResult) -> None:
         self.result.stages.append(stage)

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConfigurationError, ShipyardError
@@ -215,13 +214,12 @@ def smoke_test(
     """Run the smoke cases against ``target`` (``NAME/VERSION`` or ``NAME@ALIAS``): on an
     ephemeral server of its own, or on the server at ``url``. The model's input example is
     always the first case."""
-    from shipyard.registry import load_model, resolve  # the ML stack loads only when needed
+    from shipyard.registry.registry import input_example
+    from shipyard.registry.versions import resolve
 
     ws = workspace or workspace_for()
-    record = resolve(target, workspace=ws)
-    expected = record.ref
-    model = load_model(expected, warm=False, workspace=ws)
-    example = _input_example(model)
+    expected = resolve(target, workspace=ws).ref
+    example = input_example(expected, workspace=ws)
     chosen = [
         SmokeCase("input example", tuple(example)),
         *(
@@ -237,15 +235,6 @@ def smoke_test(
 
     with ephemeral_server(expected, workspace=ws) as local:
         return _run(target, local, chosen, expected, token, ready_timeout_s)
-
-
-def _input_example(model: Any) -> list[dict[str, Any]]:
-    directory = getattr(model, "directory", None)
-    if directory is None:
-        return []
-    path = directory / model.manifest.input_example
-    rows = orjson.loads(path.read_bytes())
-    return [dict(row) for row in rows] if isinstance(rows, list) else []
 
 
 def _run(

@@ -41,6 +41,12 @@ class LoadedModel:
         self.directory = directory
         self.registered_as = None
 
+    def as_version(self) -> LoadedModel:
+        """A second handle on this model (the same deserialised object) with a registry record
+        of its own: two versions can share one package."""
+        return LoadedModel(self.raw, flavor=self.flavor, manifest=self.manifest,
+                           signature=self.signature, directory=self.directory)  # fmt: skip
+
     def prepare(self, data: Any, *, extra: ExtraPolicy = "reject") -> pd.DataFrame:
         """Validate ``data`` against the signature; see :meth:`Signature.prepare`."""
         return self.signature.prepare(data, extra=extra)

@@ -20,11 +20,12 @@ import orjson
 
 from shipyard.core.errors import ArtifactMissingError, ModelError, ShipyardError, UsageError
 from shipyard.core.ids import new_id
+from shipyard.models import in_use
 from shipyard.models.flavors import Flavor, flavor_for, get_flavor
 from shipyard.models.flavors.base import Trust
 from shipyard.models.integrity import hash_files, verify_files
 from shipyard.models.loaded import LoadedModel
-from shipyard.models.manifest import Manifest, ModelVersionWarning
+from shipyard.models.manifest import MANIFEST_NAME, Manifest, ModelVersionWarning
 from shipyard.models.onnx_conversion import DEFAULT_TOLERANCE, convert_checked
 from shipyard.models.plain import to_plain
 from shipyard.models.signature import Signature, infer_inputs, infer_output
@@ -174,15 +175,23 @@ def load_package(
     root = Path(directory)
     if not root.is_dir():
         raise ArtifactMissingError(f"There is no model package at {root}.")
-    manifest = Manifest.read(root)
-    verify_files(root, manifest)
-    flavor = get_flavor(manifest.flavor)
-    signature = Signature.from_dict(manifest.signature)
-    _warn_on_framework_change(manifest, flavor.framework_versions())
-    raw = flavor.load(root, manifest, trusted=trusted)
-    loaded = LoadedModel(raw, flavor=flavor, manifest=manifest, signature=signature, directory=root)
-    if warm and manifest.input_example:
-        _warm_up(loaded, root / manifest.input_example)
+    manifest_path = root / MANIFEST_NAME
+    key = in_use.key_for(root, manifest_path.read_bytes() if manifest_path.is_file() else b"",
+                         trusted)  # fmt: skip
+    loaded = in_use.find(key)
+    if loaded is None:  # not in memory in this process: verify every file, then deserialise
+        manifest = Manifest.read(root)
+        verify_files(root, manifest)
+        flavor = get_flavor(manifest.flavor)
+        signature = Signature.from_dict(manifest.signature)
+        _warn_on_framework_change(manifest, flavor.framework_versions())
+        raw = flavor.load(root, manifest, trusted=trusted)
+        loaded = LoadedModel(raw, flavor=flavor, manifest=manifest, signature=signature,
+                             directory=root)  # fmt: skip
+        loaded = in_use.keep(key, loaded)
+    if warm and loaded.manifest.input_example and not in_use.is_warm(loaded):
+        _warm_up(loaded, root / loaded.manifest.input_example)
+        in_use.mark_warm(loaded)
     return loaded
 
 

@@ -180,6 +180,26 @@ class PromotionRule(_Model):
         return ["*"] if self.gates == "all" else list(self.gates)
 
 
+class CISpec(_Model):
+    """``ci:``, read by ``shipyard ci``: the static checks to run, the package size limit and
+    how many evaluation rows the integration stage scores over HTTP and in batch."""
+
+    checks: list[str | list[str]] = Field(default_factory=list)
+    max_package_mb: float = Field(default=1024.0, gt=0)
+    parity_rows: int | Literal["all"] = Field(
+        default=10_000,
+        description="Evaluation rows scored three ways for training/serving parity: a "
+        "covering sample of this many (every category value, extremes, missing values), or all.",
+    )
+
+    @field_validator("parity_rows")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("parity_rows is a positive number of rows, or `all`")
+        return value
+
+
 class PipelineConfig(_Model):
     project: str | None = None
     settings: dict[str, Any] | None = None
@@ -190,7 +210,7 @@ class PipelineConfig(_Model):
     model: ModelSpec
     promotion: dict[str, PromotionRule] = Field(default_factory=dict)
     monitoring: dict[str, Any] | None = None
-    ci: dict[str, Any] | None = None  # read by shipyard.ci
+    ci: CISpec = Field(default_factory=CISpec)
     smoke: list[dict[str, Any]] | None = None  # read by shipyard.delivery.smoke
 
     _path: Path | None = PrivateAttr(default=None)

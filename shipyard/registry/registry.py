@@ -11,6 +11,8 @@ import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from shipyard._store.aliases import move_alias
 from shipyard._store.models import READY
 from shipyard._store.records import AliasMove, AuditRecord, ModelVersionRecord
@@ -76,8 +78,27 @@ def load_model(
         shutil.rmtree(directory, ignore_errors=True)
         directory = fetch_package(version.package_hash, ws.artifacts, cache)
         loaded = load_package(directory, trusted=trusted, warm=warm)
+    if loaded.registered_as is not None and loaded.registered_as != version:
+        loaded = loaded.as_version()  # another version with the very same package is in use
     loaded.registered_as = version
     return loaded
+
+
+def input_example(
+    ref: str | ModelRef, *, workspace: Workspace | None = None
+) -> list[dict[str, Any]]:
+    """The input example stored with a registered version (its rows; none when it has no
+    example), read from the verified package without loading the model."""
+    from shipyard.models.manifest import Manifest
+
+    ws = workspace or workspace_for()
+    version = resolve(ref, workspace=ws)
+    directory = fetch_package(version.package_hash, ws.artifacts, ws.cache_dir / "packages")
+    manifest = Manifest.read(directory)
+    if not manifest.input_example:
+        return []
+    rows = orjson.loads((directory / manifest.input_example).read_bytes())
+    return [dict(row) for row in rows] if isinstance(rows, list) else []
 
 
 def promote(

@@ -7,6 +7,11 @@ Fixtures:
 - ``dataset``: a dataset version as a DataFrame — ``--shipyard-dataset REF`` or
   ``SHIPYARD_DATASET``, else the evaluation part of ``shipyard.yaml``'s data.
 A test needing a model or dataset that is not registered yet is skipped, saying so.
+
+Under ``shipyard ci`` the tests run twice (``SHIPYARD_CI_PHASE``): the code tests first, before
+any training, without the tests that use ``model`` or ``dataset``; then, once the candidate is
+trained and its package checked, just those tests, with ``model`` loading the candidate and
+``dataset`` its evaluation set.
 """
 
 from __future__ import annotations
@@ -19,12 +24,28 @@ from typing import Any
 import pytest
 
 from shipyard.core.errors import ShipyardError
+from shipyard.testing.phases import CODE_PHASE, MODEL_FIXTURES, MODEL_PHASE, PHASE_VARIABLE
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("shipyard")
     group.addoption("--shipyard-model", default=None, help="The model the `model` fixture loads.")
     group.addoption("--shipyard-dataset", default=None, help="The dataset `dataset` loads.")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``shipyard ci``, keep the tests of the phase that runs (see the module's doc)."""
+    phase = os.environ.get(PHASE_VARIABLE)
+    if phase not in (CODE_PHASE, MODEL_PHASE):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        uses_model = bool(MODEL_FIXTURES & set(getattr(item, "fixturenames", ())))
+        (keep if uses_model == (phase == MODEL_PHASE) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

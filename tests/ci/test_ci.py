@@ -27,6 +27,11 @@ smoke:
     inputs: {rows}
     expect_type: integer
 """
+MODEL_TEST = """\
+def test_the_candidate_scores_its_evaluation_set(model, dataset):
+    assert model.registered_as.ref == "credit/1"
+    assert len(model.predict(dataset.drop(columns="default").head(50))) == 50
+"""
 POLICY = "  production: {gates: [auc, no-worse, parity], auto: true}"
 TESTED = "  production: {gates: [auc], require: [tested]}"
 
@@ -38,6 +43,7 @@ def _project(directory: Path) -> Path:
     config.write_text(config.read_text() + EXTRA.format(rows=rows))
     (directory / "tests").mkdir()
     (directory / "tests" / "test_train.py").write_text("def test_ok():\n    assert True\n")
+    (directory / "tests" / "test_model.py").write_text(MODEL_TEST)
     (directory / ".gitignore").write_text("home/\n")  # the test's store, as .shipyard/ is
     git = ["git", "-c", "user.email=ci@test", "-c", "user.name=ci"]
     subprocess.run(["git", "init", "-q"], cwd=directory, check=True)
@@ -54,7 +60,10 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     config = _project(tmp_path)
     result = ci(config, workspace=ws)
     assert result.passed, result.failures
-    assert [s.status for s in result.stages] == ["passed"] * 9
+    assert [s.status for s in result.stages] == ["passed"] * 10
+    # The code tests run before training; the test using `model` runs on the candidate.
+    assert result.stage("tests").details["summary"].startswith("1 passed, 1 deselected")
+    assert result.stage("model tests").details["summary"].startswith("1 passed, 1 deselected")
     assert result.candidate == "credit/1"
     assert result.stage("integration").details["rows"] > 0
     (mark,) = version_marks("credit", 1, workspace=ws)
@@ -68,15 +77,15 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     assert "applications/1" in markdown and ".html" in markdown
     suites = ET.fromstring(to_junit(result))
     cases = [case.get("name") for case in suites.iter("testcase")]
-    assert cases[:9] == [s.name for s in result.stages]
-    assert set(cases[9:]) == {"auc", "no-worse", "parity"}
+    assert cases[:10] == [s.name for s in result.stages]
+    assert set(cases[10:]) == {"auc", "no-worse", "parity"}
 
     # Unchanged commit, an address that cannot be bound: cached pipeline, integration fails.
     again = ci(config, host="192.0.2.1", workspace=ws)
     assert again.stage("integration").status == "failed"
     assert again.stage("integration").message.startswith("Cannot listen on 192.0.2.1")
     assert again.stage("tag").status == "skipped"
-    for name in ("checks", "tests"):  # the same tree passed them: taken from cache
+    for name in ("checks", "tests", "package", "model tests"):  # passed before: from cache
         assert again.stage(name).message.startswith("cached from run ")
     assert again.stage("data validation").status == "passed"
 
@@ -95,3 +104,22 @@ def test_ci_passes_marks_tested_and_the_policy_requires_it(
     version = int(str(failed.candidate).split("/")[1])
     with pytest.raises(PolicyViolationError, match="is not tested"):
         sy.promote("credit", version, "production", workspace=ws)
+
+
+def test_the_parity_sample_covers_categories_extremes_and_missing_values() -> None:
+    from shipyard.ci.candidate import parity_sample
+
+    rows = 5000
+    frame = pd.DataFrame({
+        "plan": ["basic"] * (rows - 2) + ["rare", "gold"],
+        "amount": [float(i % 97) for i in range(rows)],
+        "age": [30] * rows,
+    })  # fmt: skip
+    frame.loc[1234, "amount"] = None
+    frame.loc[4321, "age"], frame.loc[17, "age"] = 99, 1
+    sample = parity_sample(frame, 40)
+    assert len(sample) == 40 and sample.index.is_monotonic_increasing
+    assert {rows - 2, rows - 1, 1234, 4321, 17} <= set(sample.index)  # positions are kept
+    assert set(sample["plan"]) == {"basic", "rare", "gold"}
+    assert sample.index.equals(parity_sample(frame, 40).index)  # the same rows every time
+    assert len(parity_sample(frame, None)) == rows and len(parity_sample(frame, rows)) == rows

@@ -36,8 +36,8 @@ def test_a_failed_stage_exits_1_with_every_report(
     assert summary.read_text() == "earlier step\n" + report
     suites = ET.parse("out/ci.xml").getroot()
     stages = suites.find("testsuite")
-    assert stages is not None and stages.get("tests") == "9" and stages.get("failures") == "1"
-    assert stages.get("skipped") == "8"
+    assert stages is not None and stages.get("tests") == "10" and stages.get("failures") == "1"
+    assert stages.get("skipped") == "9"
 
 
 def test_the_table_output_names_the_failure(tmp_path: Path) -> None:

@@ -143,3 +143,26 @@ def test_a_flavor_that_cannot_handle_the_model_is_refused(tmp_path: Path) -> Non
             input_example=pd.DataFrame({"x": [1.0]}),
             flavor="sklearn",
         )
+
+
+def test_a_package_in_use_is_shared_and_one_no_longer_held_is_verified_again(
+    package: Path,
+) -> None:
+    import gc
+
+    first = load_package(package, trusted=TREES, warm=False)
+    again = load_package(package, trusted=TREES)  # the same model: not deserialised twice
+    assert again is first
+    assert load_package(package, trusted=True) is not first  # other trust, other load
+    first.raw.tampered_in_memory = True  # what a second handle sees is the very object
+    assert load_package(package, trusted=TREES).raw.tampered_in_memory
+    del first, again
+    gc.collect()
+    assert not hasattr(load_package(package, trusted=TREES).raw, "tampered_in_memory")
+    gc.collect()
+    model_file = package / "model.skops"
+    data = bytearray(model_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_file.write_bytes(bytes(data))
+    with pytest.raises(ArtifactIntegrityError):  # released, so loaded (and verified) anew
+        load_package(package, trusted=TREES)

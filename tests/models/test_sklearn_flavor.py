@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,23 @@ def test_manifest_records_versions(
     manifest = Manifest.read(tmp_path / "pkg")
     assert set(manifest.framework_versions) == {"scikit-learn", "skops", "numpy"}
     assert manifest.extra["estimator"].endswith("HistGradientBoostingRegressor")
+
+
+def test_loading_a_skops_package_does_not_import_pytorch(tmp_path: Path) -> None:
+    """skops walks every sklearn module, which would import PyTorch through sklearn's
+    array-API shim (seconds at every cold start); the shim is hidden for that import only."""
+    pytest.importorskip("torch")
+    script = f"""
+import importlib.util, sys
+from sklearn.linear_model import LogisticRegression
+from shipyard.models.package import load_package, save_package
+model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+save_package(model, {str(tmp_path / "pkg")!r}, input_example=[{{"x0": 1.0}}])
+load_package({str(tmp_path / "pkg")!r})
+assert "torch" not in sys.modules, "PyTorch was imported"
+assert importlib.util.find_spec("sklearn.externals.array_api_compat.torch") is not None
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import pickle
+import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +76,7 @@ class SklearnFlavor(Flavor):
             "estimator": f"{type(model).__module__}.{type(model).__qualname__}"
         }
         if chosen == "skops":
-            sio = importlib.import_module("skops.io")
+            sio = skops_io()
             try:
                 sio.dump(model, path)
             except Exception as exc:
@@ -114,8 +116,30 @@ class SklearnFlavor(Flavor):
         return predictions
 
 
+_TORCH_SHIM = "sklearn.externals.array_api_compat.torch"
+_SKOPS_IMPORT = threading.Lock()
+
+
+def skops_io() -> Any:
+    """``skops.io``, imported without importing PyTorch. To list scikit-learn's estimators,
+    skops walks every sklearn module, and the walk imports sklearn's array-API shim for
+    PyTorch, which imports PyTorch itself when it is installed: seconds, for nothing a model
+    file needs. The shim is hidden for that one import (the walk skips a module that does not
+    import) and is importable again right after; when PyTorch is loaded already, nothing is
+    hidden."""
+    with _SKOPS_IMPORT:
+        if "skops.io" in sys.modules or "torch" in sys.modules or _TORCH_SHIM in sys.modules:
+            return importlib.import_module("skops.io")
+        sys.modules[_TORCH_SHIM] = None  # type: ignore[assignment]
+        try:
+            return importlib.import_module("skops.io")
+        finally:
+            if sys.modules.get(_TORCH_SHIM, sys) is None:
+                del sys.modules[_TORCH_SHIM]
+
+
 def _load_skops(path: Path, *, trusted: Trust) -> Any:
-    sio = importlib.import_module("skops.io")
+    sio = skops_io()
     try:
         found: list[str] = sio.get_untrusted_types(file=path)
     except Exception as exc:
