@@ -24,6 +24,8 @@ WRITERS = "_writers"
 ROLES = ("serve", "shadow")
 
 REJECTS = "_rejects"
+PACKAGES_KEY = b"shipyard.packages"
+"""Key of a prediction file's metadata naming the framework versions its writer ran."""
 ROW_MAX = 2**31 - 1
 """The largest row position the log holds: its ``row`` column is a 32-bit integer."""
 

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -34,8 +34,10 @@ from shipyard.core.errors import ShipyardError
 from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
 from shipyard.core.storage_errors import storage_errors
+from shipyard.models.flavors import framework_versions
 from shipyard.serving.prediction_log._layout import (
     FEEDBACK,
+    PACKAGES_KEY,
     PREDICTIONS,
     REJECTS,
     WRITERS,
@@ -69,6 +71,7 @@ class PredictionLog:
         flush_interval: float = 2.0,
         max_pending_rows: int = 100_000,
         writer_id: str | None = None,
+        packages: Mapping[str, str] | None = None,
     ) -> None:
         if flush_interval <= 0 or max_pending_rows <= 0:
             raise ValueError("flush_interval and max_pending_rows must be positive")
@@ -78,6 +81,11 @@ class PredictionLog:
         self.flush_interval = flush_interval
         self.max_pending_rows = max_pending_rows
         self.writer_id = writer_id or new_id()
+        found = framework_versions() if packages is None else dict(packages)
+        self._metadata = {PACKAGES_KEY: orjson.dumps(found, option=orjson.OPT_SORT_KEYS)}
+        """Written into every prediction file: the versions of the model frameworks this
+        serving process runs (``packages`` overrides them), which the monitor compares with
+        the training run's lock."""
         self._local = isinstance(self.fs, LocalFileSystem)
         self._queue: list[Item] = []
         self._pending = 0
@@ -196,7 +204,9 @@ class PredictionLog:
         halves that can (bisection), each record that cannot alone being rejected."""
         try:
             table = (
-                predictions_table(cast(list[PredictionBatch], members))
+                predictions_table(cast(list[PredictionBatch], members)).replace_schema_metadata(
+                    self._metadata
+                )
                 if kind == PREDICTIONS
                 else feedback_table(cast(list[Feedback], members))
             )
