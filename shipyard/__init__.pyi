@@ -82,6 +82,7 @@ from shipyard.delivery.smoke import (
 from shipyard.evaluation.evaluate import evaluate as evaluate
 from shipyard.evaluation.result import EvaluationResult as EvaluationResult
 from shipyard.evaluation.spec import EvaluationSpec as EvaluationSpec
+from shipyard.evaluation.stored import feature_importance as feature_importance
 from shipyard.models.loaded import LoadedModel as LoadedModel
 from shipyard.models.signature import infer_signature as infer_signature
 from shipyard.monitoring.alert_api import (

@@ -19,6 +19,8 @@
         - kind: minimum_functionality
           cases:
             - {input: {income: 250000, debt: 0}, expect: 0}
+        - {kind: baseline, model: linear, metric: roc_auc, margin: 0.01}
+      feature_importance: {metric: roc_auc, repeats: 5}   # or `true`
 
 Each gate has a ``name`` that promotion policies refer to. Left out, it is derived from what
 the gate checks (``threshold:roc_auc``, ``fairness:sex:demographic_parity_ratio``) and made
@@ -247,6 +249,36 @@ class MinimumFunctionalityGate(_Gate):
         ]
 
 
+class BaselineGate(_Gate):
+    """The candidate must beat a simple model by ``margin`` on ``metric``: ``dummy`` (the prior
+    class, or the mean) or ``linear`` (a logistic or ridge regression over standardised numbers
+    and one-hot categories), trained on the same training data and scored on the same
+    evaluation data."""
+
+    kind: Literal["baseline"]
+    model: Literal["dummy", "linear"] = "linear"
+    metric: str
+    margin: float = Field(default=0.0, ge=0.0)
+
+    def derived_name(self) -> str:
+        return f"baseline:{self.model}:{self.metric}"
+
+    def metric_refs(self) -> list[tuple[str, str]]:
+        return [("metric", self.metric)]
+
+
+class FeatureImportanceSpec(_Model):
+    """Permutation importance on the evaluation data: how much ``metric`` (default: the first
+    declared metric) worsens when one feature's values are shuffled, averaged over ``repeats``
+    shuffles of at most ``max_rows`` rows. A feature whose importance is not above zero is
+    flagged: the model does not benefit from it."""
+
+    metric: str | None = None
+    repeats: int = Field(default=5, ge=1, le=50)
+    max_rows: int = Field(default=5000, ge=10)
+    seed: int = 0
+
+
 Gate = Annotated[
     ThresholdGate
     | NoRegressionGate
@@ -254,7 +286,8 @@ Gate = Annotated[
     | FairnessGate
     | InvarianceGate
     | DirectionalGate
-    | MinimumFunctionalityGate,
+    | MinimumFunctionalityGate
+    | BaselineGate,
     Field(discriminator="kind"),
 ]
 
@@ -270,6 +303,15 @@ class EvaluationSpec(_Model):
     metrics: list[str] = Field(default_factory=list)
     slices: list[str] = Field(default_factory=list)
     gates: list[Gate] = Field(default_factory=list)
+    feature_importance: FeatureImportanceSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _importance_switch(cls, raw: Any) -> Any:
+        """``feature_importance: true`` asks for the defaults, ``false`` for none."""
+        if isinstance(raw, Mapping) and isinstance(raw.get("feature_importance"), bool):
+            return {**raw, "feature_importance": {} if raw["feature_importance"] else None}
+        return raw
 
     @model_validator(mode="after")
     def _defaults_and_names(self) -> EvaluationSpec:
@@ -292,6 +334,13 @@ class EvaluationSpec(_Model):
         return self
 
     @property
+    def importance_metric(self) -> str | None:
+        """The metric permutation importance is measured with; None when not asked for."""
+        if self.feature_importance is None:
+            return None
+        return self.feature_importance.metric or self.metrics[0]
+
+    @property
     def gate_names(self) -> list[str]:
         """Every gate's name, in order."""
         return [str(gate.name) for gate in self.gates]
@@ -301,6 +350,8 @@ class EvaluationSpec(_Model):
         names = list(self.metrics)
         for gate in self.gates:
             names += [metric for _, metric in gate.metric_refs() if metric not in names]
+        if self.importance_metric is not None and self.importance_metric not in names:
+            names.append(self.importance_metric)
         return names
 
 
@@ -326,6 +377,9 @@ def check_spec(
     for i, column in enumerate(spec.slices):
         if column not in known:
             _fail((*root, "slices", i), f"unknown slice column {column!r}", columns)
+    if spec.feature_importance is not None and spec.feature_importance.metric is not None:
+        where = (*root, "feature_importance", "metric")
+        _check_metric(spec.feature_importance.metric, spec.task, where, " in feature_importance")
     for i, gate in enumerate(spec.gates):
         where = (*root, "gates", i)
         about = f" in gate {gate.name!r}"

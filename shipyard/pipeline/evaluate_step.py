@@ -9,8 +9,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from shipyard.core.errors import NotFoundError
 from shipyard.core.hashing import sha256_bytes
+from shipyard.evaluation.stored import IMPORTANCE
 from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.state import State, load_packaged_model
 from shipyard.tracking.liveness import staging_dir
@@ -50,7 +53,13 @@ def evaluate_key(state: State) -> dict[str, Any]:
         "eval": state.datasets["eval"]["content_hash"],
         "spec": state.config.evaluation.model_dump(mode="json"),
         "baselines": baseline_key(state),
+        **({"train": state.datasets["train"]["content_hash"]} if _fits_baselines(state) else {}),
     }
+
+
+def _fits_baselines(state: State) -> bool:
+    """Whether a ``baseline`` gate fits a simple model on the train data."""
+    return any(gate.kind == "baseline" for gate in state.config.evaluation.gates)
 
 
 def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
@@ -77,13 +86,17 @@ def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
         )
         for alias, found in baseline_versions(state).items()
     }
-    result = evaluate(model, frame, config.evaluation, baselines=baselines)
+    train = state.frame("train", context="train") if _fits_baselines(state) else None
+    result = evaluate(model, frame, config.evaluation, baselines=baselines, train=train)
     run.log_metrics(
         {k: float(v) for k, v in result.metrics.items() if v is not None and _finite(v)}
     )
     report_hashes: dict[str, str] = {}
     with staging_dir(run.id, "report") as temporary:
         written = write_report(result, Path(temporary))
+        if result.feature_importance is not None:
+            written[IMPORTANCE] = Path(temporary) / "feature_importance.json"
+            written[IMPORTANCE].write_bytes(orjson.dumps(result.to_dict()[IMPORTANCE]))
         for fmt, path in written.items():
             report_hashes[fmt] = run.log_artifact(path, f"report/{path.name}").hash
         predictions = Path(temporary) / "predictions.parquet"
