@@ -95,6 +95,14 @@ from shipyard.monitoring.job import (
     monitor_run as monitor_run,
     monitor_watch as monitor_watch,
 )
+from shipyard.monitoring.offline_online import (
+    OfflineOnline as OfflineOnline,
+    offline_online as offline_online,
+)
+from shipyard.monitoring.staleness import (
+    StalenessReport as StalenessReport,
+    staleness as staleness,
+)
 from shipyard.pipeline.lineage import (
     LineageGraph as LineageGraph,
     lineage as lineage,
