@@ -29,7 +29,8 @@ def permutation_importance(
 ) -> dict[str, Any]:
     """The ``feature_importance`` section of an evaluation: for each model input, the mean
     and standard deviation of the metric's loss over ``spec.repeats`` shuffles, largest
-    first, and the features flagged (importance <= 0)."""
+    first (``features``), the means alone (``importances``: feature -> mean), and the
+    features flagged (importance <= 0)."""
     rng = np.random.default_rng(spec.seed)
     if len(features) > spec.max_rows:
         keep = np.sort(rng.choice(len(features), spec.max_rows, replace=False))
@@ -58,5 +59,6 @@ def permutation_importance(
     return {
         "metric": metric, "direction": info.direction, "baseline_score": base,
         "repeats": spec.repeats, "rows": len(features), "seed": spec.seed, "features": rows,
+        "importances": {r["feature"]: r["importance"] for r in rows},
         "flagged": [r["feature"] for r in rows if r["flagged"]],
     }  # fmt: skip

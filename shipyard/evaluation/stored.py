@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.registry import latest_evaluation, resolve
-
-IMPORTANCE = "feature_importance"
-"""The key of the permutation-importance report among an evaluation's ``report_hashes``."""
 
 
 def feature_importance(model: str, *, workspace: Workspace | None = None) -> dict[str, Any] | None:
     """The ``feature_importance`` section of the newest evaluation of ``model`` (``name/3``,
     ``name@production`` or ``name`` for the latest version): the metric, each feature's
-    permutation importance, and the features ``flagged`` (importance <= 0); None when that
-    evaluation did not measure it (``evaluation.feature_importance`` in shipyard.yaml)."""
+    permutation importance (``features``; ``importances`` maps feature to mean), and the
+    features ``flagged`` (importance <= 0); None when that evaluation did not measure it
+    (``evaluation.feature_importance`` in shipyard.yaml)."""
     ws = workspace or workspace_for()
     version = resolve(model, workspace=ws)
     evaluation = latest_evaluation(version.model_name, version.version, workspace=ws)
-    if evaluation is None or IMPORTANCE not in evaluation.report_hashes:
+    if evaluation is None or evaluation.feature_importance is None:
         return None
-    data = ws.artifacts.get_bytes(evaluation.report_hashes[IMPORTANCE], name=IMPORTANCE)
-    found: dict[str, Any] = orjson.loads(data)
-    return {"model": version.ref, "evaluation_id": evaluation.id, **found}
+    return {"model": version.ref, "evaluation_id": evaluation.id, **evaluation.feature_importance}

@@ -9,11 +9,13 @@ the metric against the data's age and its trend per 30 days.
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConfigurationError, NotFoundError, UsageError
@@ -26,8 +28,11 @@ from shipyard.models.flavors import Trust
 from shipyard.monitoring.reference import training_dataset
 from shipyard.registry import load_model, parse_ref, resolve
 from shipyard.tracking.datasets import load_dataset
+from shipyard.tracking.fluent import start_run
 
 SECONDS_PER_DAY = 86400.0
+KIND = "staleness"
+"""The kind of the run a study is recorded as (and the context its datasets are read in)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class StalenessReport:
     direction: str
     trained_on: str | None
     points: list[StalenessPoint] = field(default_factory=list)
+    run_id: str | None = None
+    """The run (kind ``staleness``) that recorded this study: one metric point per dataset
+    version (step = its position), the datasets as inputs, and ``staleness.json``."""
 
     @property
     def decay_per_30_days(self) -> float | None:
@@ -114,15 +122,28 @@ def staleness(
         )
     loaded = load_model(version.ref, trusted=trusted, warm=False, workspace=ws)
     points = []
-    for record in newer:
-        frame = load_dataset(record.ref, workspace=ws)
-        value = evaluate(loaded, frame, spec).metrics.get(chosen)
-        age = (record.created_at - version.created_at).total_seconds() / SECONDS_PER_DAY
-        points.append(StalenessPoint(
-            record.ref, record.created_at.isoformat(), round(max(age, 0.0), 6), len(frame),
-            None if value is None or not math.isfinite(value) else float(value),
-        ))  # fmt: skip
-    return StalenessReport(version.ref, chosen, METRICS[chosen].direction, trained_on, points)
+    tags = {"shipyard.model": version.ref, "shipyard.staleness.metric": chosen}
+    params = {"model": version.ref, "dataset": name, "metric": chosen}
+    title = f"staleness {version.ref}"
+    with start_run(title, kind=KIND, tags=tags, params=params, workspace=ws) as run:
+        for step, record in enumerate(newer):
+            frame = load_dataset(record.ref, context=KIND, workspace=ws)
+            value = evaluate(loaded, frame, spec).metrics.get(chosen)
+            age = (record.created_at - version.created_at).total_seconds() / SECONDS_PER_DAY
+            found = None if value is None or not math.isfinite(value) else float(value)
+            points.append(StalenessPoint(record.ref, record.created_at.isoformat(),
+                                         round(max(age, 0.0), 6), len(frame), found))  # fmt: skip
+            if found is not None:
+                run.log_metric(chosen, found, step=step)
+        report = StalenessReport(version.ref, chosen, METRICS[chosen].direction, trained_on,
+                                 points, run.id)  # fmt: skip
+        if report.decay_per_30_days is not None:
+            run.log_metric("decay_per_30_days", report.decay_per_30_days)
+        with tempfile.TemporaryDirectory(prefix="shipyard-staleness-") as folder:
+            path = Path(folder) / "staleness.json"
+            path.write_bytes(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2))
+            run.log_artifact(path, "staleness.json")
+    return report
 
 
 def _spec(

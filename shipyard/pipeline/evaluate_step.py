@@ -9,11 +9,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from shipyard.core.errors import NotFoundError
 from shipyard.core.hashing import sha256_bytes
-from shipyard.evaluation.stored import IMPORTANCE
 from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.state import State, load_packaged_model
 from shipyard.tracking.liveness import staging_dir
@@ -94,9 +91,6 @@ def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     report_hashes: dict[str, str] = {}
     with staging_dir(run.id, "report") as temporary:
         written = write_report(result, Path(temporary))
-        if result.feature_importance is not None:
-            written[IMPORTANCE] = Path(temporary) / "feature_importance.json"
-            written[IMPORTANCE].write_bytes(orjson.dumps(result.to_dict()[IMPORTANCE]))
         for fmt, path in written.items():
             report_hashes[fmt] = run.log_artifact(path, f"report/{path.name}").hash
         predictions = Path(temporary) / "predictions.parquet"

@@ -107,3 +107,7 @@ def test_the_pipeline_fits_the_baseline_on_its_train_split_and_stores_importance
     assert stored is not None and stored["model"] == "credit/1"
     assert stored["metric"] == "roc_auc" and len(stored["features"]) >= 7
     assert "sex" in stored["flagged"]  # a column the training function never uses
+    record = sy.latest_evaluation("credit", 1, workspace=workspace)
+    assert record is not None and record.feature_importance is not None
+    assert "feature_importance" not in record.metrics  # the metrics stay numbers
+    assert record.feature_importance["importances"]["sex"] <= 0

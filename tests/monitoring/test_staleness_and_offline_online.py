@@ -47,6 +47,9 @@ def test_staleness_shows_the_metric_decaying_on_newer_data(monitored: Monitored)
     assert values == sorted(values, reverse=True)  # then worse with every version
     assert report.change is not None and report.change < -0.1
     assert report.decay_per_30_days is not None and report.decay_per_30_days < 0
+    study = ws.runs.get(str(report.run_id))
+    assert study.kind == "staleness" and study.status == "finished"
+    assert [p.value for p in ws.runs.metric_history(study.id, "accuracy")] == values
     shown = _cli(monitored, "staleness", "churn", "--metric", "accuracy", "--label", "churned",
                  "--task", "classification", "--json")  # fmt: skip
     assert shown.exit_code == 0, shown.output
