@@ -16,7 +16,7 @@ from shipyard.core.errors import ConfigurationKeyError, UsageError
 from shipyard.evaluation.evaluate import evaluate
 from shipyard.evaluation.report import render_markdown
 from shipyard.evaluation.result import EvaluationResult
-from shipyard.evaluation.spec import check_spec
+from shipyard.evaluation.spec_check import check_spec
 from shipyard.pipeline.runner import run_pipeline
 from tests.evaluation.conftest import make_spec
 from tests.pipeline.project import CONFIG, make_project
