@@ -153,3 +153,18 @@ def test_a_model_older_than_its_maximum_age_alerts(monitored: Monitored, tmp_pat
     )
     with pytest.raises(ConfigurationError, match=r"shipyard.yaml:3 monitoring.rules\[0\]"):
         load_config(tmp_path / "shipyard.yaml")
+
+
+def test_a_batch_job_records_its_framework_versions_for_the_monitor(
+    locked: Monitored, tmp_path: Path
+) -> None:
+    make_frame(300, seed=7).to_parquet(tmp_path / "input.parquet")
+    sy.batch_score("churn/1", str(tmp_path / "input.parquet"), str(tmp_path / "scored"),
+                   workers=1, name="churn-nightly", workspace=locked.workspace)  # fmt: skip
+    now = utcnow()
+    result = monitor_run("churn-nightly", since=now - timedelta(hours=1),
+                         until=now + timedelta(minutes=1), config=parse_config({}),
+                         workspace=locked.workspace)  # fmt: skip
+    assert result.rows == 300
+    found = result.service_health["dependencies"]
+    assert found["count"] == 0 and {"python", "scikit-learn", "numpy"} <= set(found["checked"])

@@ -34,10 +34,8 @@ from shipyard.core.errors import ShipyardError
 from shipyard.core.ids import new_id
 from shipyard.core.logging import get_logger
 from shipyard.core.storage_errors import storage_errors
-from shipyard.models.flavors import framework_versions
 from shipyard.serving.prediction_log._layout import (
     FEEDBACK,
-    PACKAGES_KEY,
     PREDICTIONS,
     REJECTS,
     WRITERS,
@@ -81,11 +79,9 @@ class PredictionLog:
         self.flush_interval = flush_interval
         self.max_pending_rows = max_pending_rows
         self.writer_id = writer_id or new_id()
-        found = framework_versions() if packages is None else dict(packages)
-        self._metadata = {PACKAGES_KEY: orjson.dumps(found, option=orjson.OPT_SORT_KEYS)}
-        """Written into every prediction file: the versions of the model frameworks this
-        serving process runs (``packages`` overrides them), which the monitor compares with
-        the training run's lock."""
+        self.packages = dict(packages) if packages is not None else None
+        """The framework versions written into every prediction file (default: this
+        process's), which the monitor compares with the training run's lock."""
         self._local = isinstance(self.fs, LocalFileSystem)
         self._queue: list[Item] = []
         self._pending = 0
@@ -204,9 +200,7 @@ class PredictionLog:
         halves that can (bisection), each record that cannot alone being rejected."""
         try:
             table = (
-                predictions_table(cast(list[PredictionBatch], members)).replace_schema_metadata(
-                    self._metadata
-                )
+                predictions_table(cast(list[PredictionBatch], members), packages=self.packages)
                 if kind == PREDICTIONS
                 else feedback_table(cast(list[Feedback], members))
             )
