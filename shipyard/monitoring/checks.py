@@ -158,3 +158,35 @@ def _previous_window(
             seconds = (result.window_end - result.window_start).total_seconds()
             return max(older), versions[str(max(older))], f"result {result.id}", seconds
     return None
+
+
+def describe_checks(health: Mapping[str, Any], summary: Mapping[str, Any]) -> list[str]:
+    """One sentence per check of a stored window, for reports."""
+    lines = []
+    age = summary.get("model_age_days")
+    if age is not None:
+        lines.append(f"Model v{summary.get('model_version')} is {age:.1f} days old.")
+    deps = health.get("dependencies")
+    if deps is None:
+        lines.append("Dependencies: unknown (no training lock, or no logged package versions).")
+    elif deps["mismatches"]:
+        shown = "; ".join(f"{m['package']} trained {m['training']}, served "
+                          f"{', '.join(m['serving'])}" for m in deps["mismatches"])  # fmt: skip
+        lines.append(f"Dependencies differ at the {deps['level']} version: {shown}.")
+    else:
+        lines.append(f"Dependencies match training ({', '.join(deps['checked'])}).")
+    numerical = health.get("numerical") or {}
+    if numerical.get("nonfinite") is not None:
+        outside = numerical.get("out_of_range")
+        lines.append(f"{numerical['nonfinite']} non-finite prediction(s)"
+                     + ("" if outside is None else f", {outside} outside {numerical['range']}")
+                     + ".")  # fmt: skip
+    comparison = health.get("comparison")
+    if comparison and comparison.get("latency_regression") is not None:
+        lines.append(
+            f"p99 latency {comparison['latency_p99']:.3g} ms vs "
+            f"{comparison['previous_latency_p99']:.3g} ms for v{comparison['previous']} "
+            f"(x{comparison['latency_regression']:.2f}); throughput "
+            f"x{comparison['throughput_ratio'] or 0:.2f}."
+        )
+    return lines

@@ -16,6 +16,7 @@ from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConfigurationError
 from shipyard.models.flavors import framework_versions
 from shipyard.monitoring import load_config, monitor_run, parse_config
+from shipyard.monitoring.report import write_report
 from shipyard.serving.prediction_log import PredictionLog
 from tests.monitoring.conftest import (
     DEPLOYMENT,
@@ -60,6 +61,10 @@ def test_a_scikit_learn_minor_version_mismatch_raises_an_alert(locked: Monitored
         "scikit-learn"], "serving": [f"{major}.{int(minor) + 1}.0"]}]  # fmt: skip
     alert = _open(locked)["deps"]
     assert alert.severity == "critical" and "dependency_mismatch 1 > 0" in alert.message
+    written = write_report(locked.workspace, DEPLOYMENT, locked.tmp / "report")
+    shown = written["markdown"].read_text()
+    assert "- Dependencies differ at the minor version: scikit-learn trained" in shown
+    assert "Dependencies differ" in written["html"].read_text()
 
 
 def test_a_patch_release_is_not_a_mismatch_unless_asked(locked: Monitored) -> None:
