@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from shipyard._store.records import ModelVersionRecord
 from shipyard._store.workspace import Workspace
-from shipyard.core.errors import ArtifactError
+from shipyard.core.errors import ArtifactError, NotFoundError
 from shipyard.models.flavors import flavor_packages
 from shipyard.monitoring.logscan import LogWindow
 from shipyard.monitoring.window import Window
@@ -37,7 +37,10 @@ def training_packages(ws: Workspace, version: ModelVersionRecord) -> dict[str, s
     Python), or None when that run recorded no lock."""
     if version.source_run_id is None:
         return None
-    run = ws.runs.get(version.source_run_id)
+    try:
+        run = ws.runs.get(version.source_run_id)
+    except NotFoundError:
+        return None
     if run.environment_lock_hash is None:
         return None
     try:
@@ -99,13 +102,15 @@ def numerical_check(
     source: LogWindow, label_column: Mapping[str, Any] | None, has_probability: bool
 ) -> dict[str, Any]:
     """Non-finite and out-of-range predictions of the window, with the range they were held
-    to (the training label's, or [0, 1] for probabilities)."""
+    to: the training label's (``label_column``, a numeric column's profile), else, for a
+    classifier (``has_probability``), [0, 1] for the ``probability`` its predictions hold."""
     low = high = None
+    probability = False
     if label_column and label_column.get("kind") == "numeric" and "min" in label_column:
         low, high = float(label_column["min"]), float(label_column["max"])
     elif has_probability:
-        low, high = 0.0, 1.0
-    counts = source.prediction_checks(low, high)
+        low, high, probability = 0.0, 1.0, True
+    counts = source.prediction_checks(low, high, probability=probability)
     rows = counts["rows"]
     nonfinite = counts["nonfinite"] if rows else None  # no traffic: unknown, not zero
     outside = counts["out_of_range"] if rows and low is not None else None

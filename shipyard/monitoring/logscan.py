@@ -160,16 +160,17 @@ class LogWindow:
                 per.setdefault(str(package), set()).add(str(version))
         return {v: {p: sorted(s) for p, s in per.items()} for v, per in found.items()}
 
-    def prediction_checks(self, low: float | None, high: float | None) -> dict[str, int]:
+    def prediction_checks(
+        self, low: float | None, high: float | None, *, probability: bool = False
+    ) -> dict[str, int]:
         """Counts of served predictions that are not finite (the log stores JSON, where NaN
         and infinity become ``null``: a null prediction, or a null member of one) and of
-        numeric predictions (or ``probability`` members) outside [low, high]."""
+        numeric predictions (with ``probability``: their ``probability`` members) outside
+        [low, high]."""
         if self._predictions is None:
             return {"rows": 0, "nonfinite": 0, "out_of_range": 0}
-        value = (
-            "COALESCE(TRY_CAST(json_extract_string(prediction, '$') AS DOUBLE), "
-            "TRY_CAST(json_extract_string(prediction, '$.probability') AS DOUBLE))"
-        )
+        member = "$.probability" if probability else "$"
+        value = f"TRY_CAST(json_extract_string(prediction, '{member}') AS DOUBLE)"
         outside = "false"
         bounds: list[Any] = []
         if low is not None and high is not None:

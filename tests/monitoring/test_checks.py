@@ -107,6 +107,11 @@ def test_nan_and_out_of_range_predictions_are_counted_and_alert(monitored: Monit
     assert (numerical["nonfinite"], numerical["out_of_range"]) == (4, 10)
     assert set(_open(monitored)) == {"nan", "range"}
 
+    scored = [{"label": 1, "probability": 0.8}] * 20 + [{"label": 1, "probability": 1.7}] * 3
+    window = monitored.window(2, frame.head(23), predictions=scored)
+    found = _run(monitored, window, *rules).service_health["numerical"]  # no label: [0, 1]
+    assert (found["out_of_range"], found["range"]) == (3, [0.0, 1.0])
+
 
 def test_a_p99_latency_regression_against_the_previous_version_alerts(
     monitored: Monitored,
