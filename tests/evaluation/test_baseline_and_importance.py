@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
+from typer.testing import CliRunner
 
 import shipyard as sy
 from shipyard._store.workspace import Workspace
+from shipyard.cli.app import app
 from shipyard.core.errors import ConfigurationKeyError, UsageError
 from shipyard.evaluation.evaluate import evaluate
 from shipyard.evaluation.report import render_markdown
@@ -111,3 +113,9 @@ def test_the_pipeline_fits_the_baseline_on_its_train_split_and_stores_importance
     assert record is not None and record.feature_importance is not None
     assert "feature_importance" not in record.metrics  # the metrics stay numbers
     assert record.feature_importance["importances"]["sex"] <= 0
+    settings = workspace.settings
+    shown = CliRunner().invoke(app, ["--store", settings.resolved_store_url, "--artifacts",
+                                     settings.resolved_artifacts_url, "models", "importance",
+                                     "credit/1"], env={"COLUMNS": "200"})  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert "no benefit" in shown.stdout and "sex" in shown.stdout
