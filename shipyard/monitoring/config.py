@@ -22,6 +22,9 @@
           retrain: true
         - {name: auc-floor, metric: roc_auc, below: 0.75, severity: critical, sinks: [oncall]}
         - {name: nulls, metric: null_rate, features: [income], above: 0.05}
+        - {name: deps, metric: dependency_mismatch, above: 0}    # see monitoring.checks
+        - {name: stale, metric: model_age, above: 30d}         # days, or a duration
+        - {name: slower, metric: latency_regression, above: 1.5}
 
 A rule naming an unknown metric, feature or sink is refused when the rules are checked, with
 the key path (``monitoring.rules[1].features[0]``), before any window is computed.

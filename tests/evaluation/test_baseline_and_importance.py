@@ -95,8 +95,9 @@ def test_the_new_sections_are_checked_with_their_key_paths() -> None:
 
 
 def test_the_pipeline_fits_the_baseline_on_its_train_split_and_stores_importance(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, sqlite_workspace: Workspace
 ) -> None:
+    workspace = sqlite_workspace  # the store's side is tested on both backends elsewhere
     config = CONFIG.replace(
         "  gates:\n",
         "  feature_importance: {repeats: 2}\n  gates:\n"
