@@ -69,7 +69,7 @@ TABLES = {
         "NoRegressionGate": "shipyard.evaluation.spec",
         "SliceGate": "shipyard.evaluation.spec",
         "ThresholdGate": "shipyard.evaluation.spec",
-        "check_spec": "shipyard.evaluation.spec",
+        "check_spec": "shipyard.evaluation.spec_check",
         "evaluate": "shipyard.evaluation.evaluate",
         "metric_names": "shipyard.evaluation.catalog",
         "render_html": "shipyard.evaluation.report",

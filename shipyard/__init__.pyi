@@ -86,6 +86,7 @@ from shipyard.delivery.smoke import (
 from shipyard.evaluation.evaluate import evaluate as evaluate
 from shipyard.evaluation.result import EvaluationResult as EvaluationResult
 from shipyard.evaluation.spec import EvaluationSpec as EvaluationSpec
+from shipyard.evaluation.stored import feature_importance as feature_importance
 from shipyard.models.loaded import LoadedModel as LoadedModel
 from shipyard.models.signature import infer_signature as infer_signature
 from shipyard.monitoring.alert_api import (
@@ -97,6 +98,14 @@ from shipyard.monitoring.alert_api import (
 from shipyard.monitoring.job import (
     monitor_run as monitor_run,
     monitor_watch as monitor_watch,
+)
+from shipyard.monitoring.offline_online import (
+    OfflineOnline as OfflineOnline,
+    offline_online as offline_online,
+)
+from shipyard.monitoring.staleness import (
+    StalenessReport as StalenessReport,
+    staleness as staleness,
 )
 from shipyard.pipeline.lineage import (
     LineageGraph as LineageGraph,

@@ -90,8 +90,10 @@ class PromotionRepository:
         report_hashes: Mapping[str, str],
         run_id: str | None,
         actor: str,
+        feature_importance: Mapping[str, Any] | None = None,
     ) -> EvaluationRecord:
-        """Store an evaluation of ``name/version``; the newest one is what policies read."""
+        """Store an evaluation of ``name/version``; the newest one is what policies read.
+        ``feature_importance`` (a mapping) is kept beside the metrics."""
         outcomes = [_check_gate(gate, index) for index, gate in enumerate(gates)]
         hashes = _check_report_hashes(report_hashes)
         with self._db.write() as session:
@@ -101,7 +103,8 @@ class PromotionRepository:
                 _check_run(session, run_id)
             row = Evaluation(
                 id=new_id(), version_id=target.id, run_id=run_id, passed=bool(passed),
-                gates=outcomes, metrics=dict(metrics), report_hashes=hashes, created_at=utcnow(),
+                gates=outcomes, metrics=_with_importance(metrics, feature_importance),
+                report_hashes=hashes, created_at=utcnow(),
             )  # fmt: skip
             session.add(row)
             failed = [gate["name"] for gate in outcomes if not gate["passed"]]
@@ -374,11 +377,25 @@ def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
     )  # fmt: skip
 
 
+IMPORTANCE = "feature_importance"
+"""The evaluation's permutation importance, stored in the metrics column under this key (a
+mapping, where every metric is a number) and read back as its own field."""
+
+
+def _with_importance(
+    metrics: Mapping[str, Any], importance: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    found = {k: v for k, v in metrics.items() if not (k == IMPORTANCE and isinstance(v, dict))}
+    return found if importance is None else {**found, IMPORTANCE: dict(importance)}
+
+
 def _evaluation_record(name: str, version: int, row: Evaluation) -> EvaluationRecord:
+    metrics = dict(row.metrics)
+    importance = metrics.pop(IMPORTANCE) if isinstance(metrics.get(IMPORTANCE), dict) else None
     return EvaluationRecord(
         id=row.id, model_name=name, version=version, run_id=row.run_id, passed=row.passed,
-        gates=tuple(row.gates), metrics=row.metrics, report_hashes=row.report_hashes,
-        created_at=row.created_at,
+        gates=tuple(row.gates), metrics=metrics, report_hashes=row.report_hashes,
+        created_at=row.created_at, feature_importance=importance,
     )  # fmt: skip
 
 

@@ -231,6 +231,9 @@ class EvaluationRecord(Record):
     metrics: dict[str, Any]
     report_hashes: dict[str, str]
     created_at: datetime
+    feature_importance: dict[str, Any] | None = None
+    """Permutation importance, when the evaluation measured it: ``metric``, ``importances``
+    (feature -> mean loss of the metric when shuffled), ``features`` and ``flagged``."""
 
     @property
     def ref(self) -> str:

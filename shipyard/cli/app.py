@@ -51,11 +51,16 @@ SUBCOMMANDS: dict[str, str] = {
     "monitor": "monitor:monitor_app",
     "alerts": "monitor:alerts_app",
     "scorecard": "scorecard:app",
+    "staleness": "checks:staleness_command",
 }
 
 #: Commands defined in one module and mounted in another's group: (group module:attribute,
 #: command name, "module:attribute" of its function).
-MOUNTED = [("models:app", "policy", "registry:policy")]
+MOUNTED = [
+    ("models:app", "policy", "registry:policy"),
+    ("models:app", "offline-online", "checks:offline_online_command"),
+    ("models:app", "importance", "checks:importance_command"),
+]
 
 
 def _resolve(target: str) -> Any:

@@ -19,9 +19,17 @@ import pandas as pd
 from shipyard.core.errors import DataError, ShipyardError, UsageError
 from shipyard.evaluation import behaviour, fairness, gates
 from shipyard.evaluation.curves import classification_curves, regression_curves
+from shipyard.evaluation.importance import permutation_importance
 from shipyard.evaluation.metrics import METRICS, Outputs, compute_many
 from shipyard.evaluation.result import Baseline, EvaluationResult, GateOutcome
-from shipyard.evaluation.spec import BEHAVIOURAL_KINDS, EvaluationSpec, FairnessGate, SliceGate
+from shipyard.evaluation.simple import SimpleKind, describe, fit_simple
+from shipyard.evaluation.spec import (
+    BEHAVIOURAL_KINDS,
+    BaselineGate,
+    EvaluationSpec,
+    FairnessGate,
+    SliceGate,
+)
 from shipyard.evaluation.subject import Subject, resolve_classes
 from shipyard.models.plain import to_plain_scalar
 
@@ -30,6 +38,8 @@ MAX_SLICES = 50
 MAX_BEHAVIOUR_ROWS = 20_000
 """Behavioural tests probe at most this many rows (a seeded sample)."""
 _NO_BASELINES: Mapping[str, Baseline] = {}
+SIMPLE = "baseline:"
+"""Key prefix of a simple model's entry in ``EvaluationResult.baselines``."""
 
 
 def evaluate(
@@ -38,13 +48,15 @@ def evaluate(
     spec: EvaluationSpec,
     *,
     baselines: Mapping[str, Baseline] = _NO_BASELINES,
+    train: pd.DataFrame | None = None,
 ) -> EvaluationResult:
     """Measure ``model`` on ``data`` (features and the label column) and apply every gate.
 
     ``model`` is a fitted estimator (``predict``, optionally ``predict_proba``) or a
     :class:`~shipyard.models.LoadedModel`. ``baselines`` maps an alias to the version behind it;
-    a ``no_regression`` gate whose alias is absent passes with the note "no baseline". Failing
-    gates do not raise: the result says which failed and by how much.
+    a ``no_regression`` gate whose alias is absent passes with the note "no baseline". ``train``
+    (the training data, features and label) is what ``baseline`` gates fit their simple model
+    on. Failing gates do not raise: the result says which failed and by how much.
     """
     started = time.perf_counter()
     if not isinstance(spec, EvaluationSpec):
@@ -105,6 +117,20 @@ def evaluate(
         alias: _baseline_metrics(baseline, data, spec, y_true, positive, needed)
         for alias, baseline in baselines.items()
     }
+    labelled = features.assign(**{spec.label: y_true})
+    for kind in sorted({g.model for g in spec.gates if isinstance(g, BaselineGate)}):
+        baseline_metrics[f"{SIMPLE}{kind}"] = _simple_metrics(
+            kind, subject, train, labelled, spec, y_true, positive, needed
+        )
+    importance = None
+    if spec.feature_importance is not None and spec.importance_metric is not None:
+        importance = permutation_importance(
+            subject, features, y_true, spec.feature_importance, spec.importance_metric,
+            task=spec.task, classes=classes, positive=positive,
+        )  # fmt: skip
+        if importance["flagged"]:
+            notes.append("Features that do not improve " + importance["metric"] + " (permutation "
+                         "importance <= 0): " + ", ".join(importance["flagged"]) + ".")  # fmt: skip
 
     probe = _probe(subject, features, outputs, spec.task)
     outcomes: list[GateOutcome] = []
@@ -144,6 +170,7 @@ def evaluate(
         baselines=baseline_metrics,
         curves=curves,
         directions={name: METRICS[name].direction for name in needed},
+        feature_importance=importance,
         notes=notes,
         seconds=time.perf_counter() - started,
     )
@@ -174,6 +201,7 @@ CHECKS: dict[str, GateCheck] = {
     "minimum_functionality": lambda gate, c: behaviour.minimum_functionality(
         gate, c.probe, c.data, c.position
     ),
+    "baseline": lambda gate, c: gates.baseline_outcome(gate, c.metrics, c.baselines),
 }
 """The check of each gate kind: one function from the gate and the context to its outcome."""
 
@@ -233,6 +261,37 @@ def _baseline_metrics(
         for name, value in compute_many(names, y_true, outputs).items()
     }
     return entry
+
+
+def _simple_metrics(
+    kind: SimpleKind,
+    subject: Subject,
+    train: pd.DataFrame | None,
+    labelled: pd.DataFrame,
+    spec: EvaluationSpec,
+    y_true: np.ndarray,
+    positive: Any,
+    names: list[str],
+) -> dict[str, Any]:
+    """The simple ``kind`` model fitted on ``train`` (the candidate's input columns) and
+    measured on the evaluation rows the candidate was (``labelled``: its features and label)."""
+    if train is None:
+        raise UsageError(
+            f"A baseline gate fits a {kind} model on the training data, and none was given.",
+            hint="Pass train=TRAINING_FRAME to evaluate (the pipeline passes its train data).",
+        )
+    if spec.label not in train.columns:
+        raise DataError(f"The training data has no label column {spec.label!r}.",
+                        hint="Pass the training features and label as one DataFrame.")  # fmt: skip
+    rows = train[train[spec.label].notna()]
+    try:
+        model = fit_simple(kind, spec.task, subject.features(rows), rows[spec.label])
+    except ShipyardError as exc:
+        return {"version": kind, "simple": True, "metrics": {}, "error": exc.message}
+    except ValueError as exc:  # scikit-learn refusing the data
+        return {"version": kind, "simple": True, "metrics": {}, "error": str(exc)}
+    entry = _baseline_metrics(Baseline(model, kind), labelled, spec, y_true, positive, names)
+    return {**entry, "simple": True, "model": describe(model), "train_rows": len(rows)}
 
 
 def _probe(

@@ -12,7 +12,7 @@ from typing import Any
 
 from shipyard.evaluation.catalog import METRICS
 from shipyard.evaluation.result import GateOutcome
-from shipyard.evaluation.spec import NoRegressionGate, SliceGate, ThresholdGate
+from shipyard.evaluation.spec import BaselineGate, NoRegressionGate, SliceGate, ThresholdGate
 
 EPSILON = 1e-12
 """Rounding slack: a value equal to its bound passes."""
@@ -153,6 +153,33 @@ def no_regression_outcome(
         note=None if math.isfinite(observed) else _undefined(gate.metric),
         explain=explain,
     )
+
+
+def baseline_outcome(
+    gate: BaselineGate, metrics: Mapping[str, float], baselines: Mapping[str, Mapping[str, Any]]
+) -> GateOutcome:
+    """The candidate against the simple model of its kind: better by at least ``margin``."""
+    name, info = str(gate.name), METRICS[gate.metric]
+    observed = metrics.get(gate.metric, math.nan)
+    entry = baselines.get(f"baseline:{gate.model}") or {}
+    reference = (entry.get("metrics") or {}).get(gate.metric)
+    if entry.get("error") or reference is None or not math.isfinite(reference):
+        why = entry.get("error") or f"{gate.metric} is undefined for it"
+        return GateOutcome(name, gate.kind, False, _finite_or_none(observed), None, None,
+                           f"the {gate.model} baseline could not be measured: {why}",
+                           note="no baseline value")  # fmt: skip
+    details = {"model": gate.model, "estimator": entry.get("model"), "baseline": reference,
+               "margin": gate.margin, "train_rows": entry.get("train_rows")}  # fmt: skip
+    if info.higher_is_better:
+        low, high, sign = reference + gate.margin, None, "+"
+    else:
+        low, high, sign = None, reference - gate.margin, "-"
+    explain = f"{gate.model} baseline {fmt(reference)}"
+    if gate.margin:
+        explain += f" {sign} margin {fmt(gate.margin)}"
+    return bounded(name=name, kind=gate.kind, what=gate.metric, observed=observed, low=low,
+                   high=high, details=details, explain=explain,
+                   note=None if math.isfinite(observed) else _undefined(gate.metric))  # fmt: skip
 
 
 def slice_outcome(gate: SliceGate, table: list[dict[str, Any]]) -> GateOutcome:

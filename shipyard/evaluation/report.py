@@ -69,8 +69,23 @@ def _view(result: EvaluationResult, *, figures: bool) -> dict[str, Any]:
         "slices": _slices(result, figures),
         "fairness": _fairness(result, figures),
         "behaviour": _behaviour(result),
+        "importance": _importance(result),
         "notes": result.notes,
     }
+
+
+def _importance(result: EvaluationResult) -> dict[str, Any] | None:
+    """The permutation importance table, flagged features marked."""
+    found = result.feature_importance
+    if not found:
+        return None
+    rows = [
+        [row["feature"], fmt(row["importance"]), fmt(row["std"]),
+         "flagged: no benefit" if row["flagged"] else ""]
+        for row in found["features"]
+    ]  # fmt: skip
+    return {"metric": found["metric"], "repeats": found["repeats"], "rows": rows,
+            "headers": ["feature", f"{found['metric']} loss", "std", ""]}  # fmt: skip
 
 
 def _gate_row(gate: GateOutcome) -> dict[str, Any]:
@@ -89,7 +104,10 @@ def _gate_row(gate: GateOutcome) -> dict[str, Any]:
 
 def _comparison(result: EvaluationResult) -> dict[str, Any]:
     """Metric rows: the candidate's value, then each baseline's and the difference."""
-    headers = [f"{alias} v{entry['version']}" for alias, entry in result.baselines.items()]
+    headers = [
+        f"{entry['version']} baseline" if entry.get("simple") else f"{alias} v{entry['version']}"
+        for alias, entry in result.baselines.items()
+    ]
     rows = []
     for name, value in result.metrics.items():
         direction = result.directions.get(name, "higher")

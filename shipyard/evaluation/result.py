@@ -75,7 +75,9 @@ class EvaluationResult:
     one entry per value (``value``, ``rows``, ``metrics``); ``fairness`` maps a sensitive
     column to its groups and fairlearn's parity numbers; ``behaviour`` maps a behavioural gate's
     name to what it tried; ``baselines`` maps an alias to ``{"version", "metrics"}``; ``curves``
-    holds the points the report plots (ROC, PR, calibration, confusion matrix, residuals).
+    holds the points the report plots (ROC, PR, calibration, confusion matrix, residuals);
+    ``feature_importance`` is each feature's permutation importance when the spec asks for it
+    (see :func:`shipyard.evaluation.importance.permutation_importance`).
     """
 
     task: str
@@ -92,6 +94,7 @@ class EvaluationResult:
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     curves: dict[str, Any] = field(default_factory=dict)
     directions: dict[str, str] = field(default_factory=dict)
+    feature_importance: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -138,6 +141,7 @@ class EvaluationResult:
             "baselines": to_plain(self.baselines),
             "curves": to_plain(self.curves),
             "directions": dict(self.directions),
+            "feature_importance": to_plain(self.feature_importance),
             "notes": list(self.notes),
             "seconds": self.seconds,
         }
@@ -160,6 +164,7 @@ class EvaluationResult:
             baselines=dict(data.get("baselines") or {}),
             curves=dict(data.get("curves") or {}),
             directions=dict(data.get("directions") or {}),
+            feature_importance=data.get("feature_importance"),
             notes=list(data.get("notes") or []),
             seconds=float(data.get("seconds") or 0.0),
         )

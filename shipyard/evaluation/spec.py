@@ -19,24 +19,24 @@
         - kind: minimum_functionality
           cases:
             - {input: {income: 250000, debt: 0}, expect: 0}
+        - {kind: baseline, model: linear, metric: roc_auc, margin: 0.01}
+      feature_importance: {metric: roc_auc, repeats: 5}   # or `true`
 
 Each gate has a ``name`` that promotion policies refer to. Left out, it is derived from what
 the gate checks (``threshold:roc_auc``, ``fairness:sex:demographic_parity_ratio``) and made
-unique with ``#2``, ``#3`` … when two gates would share one.
+unique with ``#2``, ``#3`` … when two gates would share one. :func:`~shipyard.evaluation.
+spec_check.check_spec` checks a spec against the evaluation data's columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from shipyard.core.declared import Declared
-from shipyard.core.errors import ConfigurationKeyError
-from shipyard.evaluation.catalog import DEFAULT_METRICS, METRICS, Task, metric_names
-
-NUMERIC_DTYPES = frozenset({"integer", "float", "decimal", "number", "boolean"})
+from shipyard.evaluation.catalog import DEFAULT_METRICS, Task
 
 KeyPath = tuple[str | int, ...]
 
@@ -247,6 +247,36 @@ class MinimumFunctionalityGate(_Gate):
         ]
 
 
+class BaselineGate(_Gate):
+    """The candidate must beat a simple model by ``margin`` on ``metric``: ``dummy`` (the prior
+    class, or the mean) or ``linear`` (a logistic or ridge regression over standardised numbers
+    and one-hot categories), trained on the same training data and scored on the same
+    evaluation data."""
+
+    kind: Literal["baseline"]
+    model: Literal["dummy", "linear"] = "linear"
+    metric: str
+    margin: float = Field(default=0.0, ge=0.0)
+
+    def derived_name(self) -> str:
+        return f"baseline:{self.model}:{self.metric}"
+
+    def metric_refs(self) -> list[tuple[str, str]]:
+        return [("metric", self.metric)]
+
+
+class FeatureImportanceSpec(_Model):
+    """Permutation importance on the evaluation data: how much ``metric`` (default: the first
+    declared metric) worsens when one feature's values are shuffled, averaged over ``repeats``
+    shuffles of at most ``max_rows`` rows. A feature whose importance is not above zero is
+    flagged: the model does not benefit from it."""
+
+    metric: str | None = None
+    repeats: int = Field(default=5, ge=1, le=50)
+    max_rows: int = Field(default=5000, ge=10)
+    seed: int = 0
+
+
 Gate = Annotated[
     ThresholdGate
     | NoRegressionGate
@@ -254,7 +284,8 @@ Gate = Annotated[
     | FairnessGate
     | InvarianceGate
     | DirectionalGate
-    | MinimumFunctionalityGate,
+    | MinimumFunctionalityGate
+    | BaselineGate,
     Field(discriminator="kind"),
 ]
 
@@ -270,6 +301,15 @@ class EvaluationSpec(_Model):
     metrics: list[str] = Field(default_factory=list)
     slices: list[str] = Field(default_factory=list)
     gates: list[Gate] = Field(default_factory=list)
+    feature_importance: FeatureImportanceSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _importance_switch(cls, raw: Any) -> Any:
+        """``feature_importance: true`` asks for the defaults, ``false`` for none."""
+        if isinstance(raw, Mapping) and isinstance(raw.get("feature_importance"), bool):
+            return {**raw, "feature_importance": {} if raw["feature_importance"] else None}
+        return raw
 
     @model_validator(mode="after")
     def _defaults_and_names(self) -> EvaluationSpec:
@@ -292,6 +332,13 @@ class EvaluationSpec(_Model):
         return self
 
     @property
+    def importance_metric(self) -> str | None:
+        """The metric permutation importance is measured with; None when not asked for."""
+        if self.feature_importance is None:
+            return None
+        return self.feature_importance.metric or self.metrics[0]
+
+    @property
     def gate_names(self) -> list[str]:
         """Every gate's name, in order."""
         return [str(gate.name) for gate in self.gates]
@@ -301,92 +348,6 @@ class EvaluationSpec(_Model):
         names = list(self.metrics)
         for gate in self.gates:
             names += [metric for _, metric in gate.metric_refs() if metric not in names]
+        if self.importance_metric is not None and self.importance_metric not in names:
+            names.append(self.importance_metric)
         return names
-
-
-def check_spec(
-    spec: EvaluationSpec,
-    columns: Mapping[str, str],
-    *,
-    prefix: Sequence[str | int] = ("evaluation",),
-) -> None:
-    """Check ``spec`` against the evaluation data's ``columns`` (name -> logical dtype).
-
-    Raises ConfigurationKeyError (a ConfigurationError) at the first unknown metric, metric
-    that does not fit the task, unknown column, or gate that cannot apply to the task or to
-    the column's type; its ``key_path`` is the YAML position (``evaluation.gates[2].metric``)
-    and its message names the gate.
-    """
-    root = tuple(prefix)
-    known = set(columns)
-    if spec.label not in known:
-        _fail((*root, "label"), f"the label column {spec.label!r} is not in the data", columns)
-    for i, metric in enumerate(spec.metrics):
-        _check_metric(metric, spec.task, (*root, "metrics", i), "")
-    for i, column in enumerate(spec.slices):
-        if column not in known:
-            _fail((*root, "slices", i), f"unknown slice column {column!r}", columns)
-    for i, gate in enumerate(spec.gates):
-        where = (*root, "gates", i)
-        about = f" in gate {gate.name!r}"
-        for key, metric in gate.metric_refs():
-            _check_metric(metric, spec.task, (*where, key), about)
-        for key_path, column in gate.column_refs():
-            if column not in known:
-                _fail(where + key_path, f"unknown column {column!r}{about}", columns)
-            if column == spec.label:
-                raise ConfigurationKeyError(
-                    f"gate {gate.name!r} uses the label column {spec.label!r} as an input.",
-                    key_path=where + key_path,
-                    hint="Perturb, slice or fix only feature columns.",
-                )
-        _check_gate_fits(gate, spec.task, columns, where)
-
-
-def _check_metric(metric: str, task: Task, key_path: KeyPath, about: str) -> None:
-    info = METRICS.get(metric)
-    if info is None:
-        raise ConfigurationKeyError(
-            f"unknown metric {metric!r}{about} (known for {task}: "
-            f"{', '.join(metric_names(task))}).",
-            key_path=key_path,
-            hint="Use one of the known metric names.",
-        )
-    if info.task != task:
-        raise ConfigurationKeyError(
-            f"metric {metric!r}{about} is a {info.task} metric but the task is {task} "
-            f"(known for {task}: {', '.join(metric_names(task))}).",
-            key_path=key_path,
-            hint="Pick a metric for the task, or correct `evaluation.task`.",
-        )
-
-
-def _check_gate_fits(gate: Any, task: Task, columns: Mapping[str, str], where: KeyPath) -> None:
-    if isinstance(gate, FairnessGate) and task != "classification":
-        raise ConfigurationKeyError(
-            f"fairness gate {gate.name!r} needs a classification task "
-            "(demographic parity and equalized odds compare predicted labels).",
-            key_path=(*where, "kind"),
-            hint="Use a slice gate to bound a regression metric per group.",
-        )
-    numeric_only: list[tuple[KeyPath, str]] = []
-    if isinstance(gate, DirectionalGate):
-        numeric_only = [(("column",), gate.column)]
-    elif isinstance(gate, InvarianceGate) and gate.perturb == "noise":
-        numeric_only = gate.column_refs()
-    for key_path, column in numeric_only:
-        dtype = columns.get(column)
-        if dtype not in NUMERIC_DTYPES - {"boolean"}:
-            raise ConfigurationKeyError(
-                f"gate {gate.name!r} changes {column!r} arithmetically, but it is a "
-                f"{dtype} column.",
-                key_path=where + key_path,
-                hint="Use a numeric column, or `perturb: resample` for other columns.",
-            )
-
-
-def _fail(key_path: KeyPath, message: str, columns: Mapping[str, str]) -> None:
-    shown = ", ".join(sorted(columns)[:30])
-    raise ConfigurationKeyError(
-        f"{message} (columns: {shown}).", key_path=key_path, hint="Check the column's spelling."
-    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard._store.monitoring import AlertRecord, MonitoringRepository, MonitorResultRecord
-from shipyard.monitoring.config import MonitoringConfig, Rule
+from shipyard.monitoring.config import CHECK_METRICS, MonitoringConfig, Rule
 from shipyard.monitoring.sinks import Delivery, Dispatcher
 
 AUTO_RESOLVER = "shipyard-monitor"
@@ -62,7 +62,11 @@ def _window_value(metric: str, result: MonitorResultRecord) -> Any:
         return result.feature_drift.get("drift_share") if result.rows else None
     if metric in ("error_rate", "load_failures"):
         return health.get(metric)
-    if metric.startswith("latency_"):
+    if metric in CHECK_METRICS:
+        section, key = CHECK_METRICS[metric]
+        found = result.summary if section == "summary" else health.get(section)
+        return (found or {}).get(key)
+    if metric.startswith("latency_p"):
         return (health.get("latency_ms") or {}).get(metric.removeprefix("latency_"))
     return ((result.performance or {}).get("metrics") or {}).get(metric)
 

@@ -22,6 +22,9 @@
           retrain: true
         - {name: auc-floor, metric: roc_auc, below: 0.75, severity: critical, sinks: [oncall]}
         - {name: nulls, metric: null_rate, features: [income], above: 0.05}
+        - {name: deps, metric: dependency_mismatch, above: 0}    # see monitoring.checks
+        - {name: stale, metric: model_age, above: 30d}         # days, or a duration
+        - {name: slower, metric: latency_regression, above: 1.5}
 
 A rule naming an unknown metric, feature or sink is refused when the rules are checked, with
 the key path (``monitoring.rules[1].features[0]``), before any window is computed.
@@ -40,14 +43,27 @@ from shipyard.core.settings import find_config_file
 from shipyard.core.yamlfile import Locate, dotted, load_yaml, where
 from shipyard.data.drift import CATEGORICAL_STATISTICS, NUMERIC_STATISTICS
 from shipyard.evaluation.catalog import METRICS
+from shipyard.monitoring.window import DURATION, UNITS
 
 SECTION = "monitoring"
 FEATURE_METRICS = ("drift", *sorted({*NUMERIC_STATISTICS, *CATEGORICAL_STATISTICS}),
                    "null_rate", "out_of_range_rate", "unseen_rate")  # fmt: skip
 """Metrics read per feature: ``drift`` is the score of the feature's own method."""
+CHECK_METRICS = {
+    "dependency_mismatch": ("dependencies", "count"),
+    "model_age": ("summary", "model_age_days"),
+    "nonfinite_predictions": ("numerical", "nonfinite"),
+    "nonfinite_rate": ("numerical", "nonfinite_rate"),
+    "out_of_range_predictions": ("numerical", "out_of_range"),
+    "out_of_range_prediction_rate": ("numerical", "out_of_range_rate"),
+    "latency_regression": ("comparison", "latency_regression"),
+    "throughput_ratio": ("comparison", "throughput_ratio"),
+}
+"""Where the window checks of ``shipyard.monitoring.checks`` store each rule metric: a
+section of the result's service health (or its summary) and a key."""
 WINDOW_METRICS = (
     "prediction_drift", "schema_violations", "rows", "error_rate", "load_failures",
-    "latency_p50", "latency_p95", "latency_p99", "drift_share", *METRICS,
+    "latency_p50", "latency_p95", "latency_p99", "drift_share", *CHECK_METRICS, *METRICS,
 )  # fmt: skip
 KNOWN_METRICS = (*FEATURE_METRICS, *WINDOW_METRICS)
 Severity = Literal["info", "warning", "critical"]
@@ -98,6 +114,18 @@ class Rule(_Strict):
     retrain: bool = False
     description: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _age_as_duration(cls, raw: Any) -> Any:
+        """``model_age`` is in days; its bound may be written as a duration (``30d``)."""
+        if not isinstance(raw, dict) or raw.get("metric") != "model_age":
+            return raw
+        found = dict(raw)
+        for key in ("above", "below"):
+            if isinstance(found.get(key), str):
+                found[key] = _days(found[key])
+        return found
+
     @model_validator(mode="after")
     def _one_bound(self) -> Rule:
         if (self.above is None) == (self.below is None):
@@ -116,6 +144,13 @@ class Rule(_Strict):
         return f"> {self.above:g}" if self.above is not None else f"< {self.below:g}"
 
 
+def _days(text: str) -> float:
+    match = DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (write a number and a unit: 12h, 30d, 8w)")
+    return float(match[1]) * UNITS[match[2]] / 86400
+
+
 class DriftSettings(_Strict):
     numeric_method: str = "psi"
     categorical_method: str = "jensen_shannon"
@@ -131,6 +166,7 @@ class MonitoringConfig(_Strict):
     sinks: dict[str, SinkSpec] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     delivery_wait: float = Field(default=10.0, ge=0)
+    dependency_level: Literal["major", "minor", "exact"] = "minor"
     _at: Callable[..., str] = PrivateAttr(default_factory=lambda: _key)
     _path: Path | None = PrivateAttr(default=None)
 

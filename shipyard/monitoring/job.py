@@ -30,6 +30,12 @@ from shipyard.monitoring.analysis import (
     prediction_drift,
     profile_window,
 )
+from shipyard.monitoring.checks import (
+    dependency_check,
+    model_age,
+    numerical_check,
+    performance_change,
+)
 from shipyard.monitoring.config import MonitoringConfig, check_features, load_config
 from shipyard.monitoring.logscan import LogWindow
 from shipyard.monitoring.performance import live_performance, task_of
@@ -102,12 +108,17 @@ def compute_window(
         positive=settings.positive_label,
     )  # fmt: skip
     health = {**source.health(), "load_failures": load_failures(ws, deployment)}
+    numeric_label = label_column if numeric_prediction else None
+    health["numerical"] = numerical_check(source, numeric_label, task == "classification")
+    health["dependencies"] = dependency_check(ws, source, ref.model, settings.dependency_level)
+    health["comparison"] = performance_change(ws, deployment, span, health, ref.model.version)
     summary = {
         "verdict": drift.verdict if found.rows else "no-data",
         "drifted": drift.drifted,
         "model_version": ref.model.version,
         "task": task,
         "labelled_rows": 0 if performance is None else performance["labelled_rows"],
+        "model_age_days": model_age(ref.model, span.end),
     }
     shapes = distributions(found.profile, ref.features)
     return NewResult(

@@ -20,7 +20,7 @@ from fsspec.implementations.local import LocalFileSystem
 from shipyard._store.artifacts import ArtifactStore
 from shipyard.core.names import check_model_name
 from shipyard.monitoring.window import Window
-from shipyard.serving.prediction_log import FEEDBACK, PREDICTIONS
+from shipyard.serving.prediction_log import FEEDBACK, PACKAGES_KEY, PREDICTIONS
 
 PREDICTION = "__prediction"
 BATCH_ROWS = 128 * 1024
@@ -132,6 +132,60 @@ class LogWindow:
             "versions": {k: {**v, "share": v["rows"] / rows} for k, v in versions.items()},
             "shadow_rows": shadow,
         }
+
+    def packages(self) -> dict[str, dict[str, list[str]]]:
+        """Per model version, the framework versions the serving processes that wrote the
+        window's files recorded (``shipyard.packages`` in each file's metadata): package ->
+        every version seen, sorted."""
+        if self._predictions is None:
+            return {}
+        files = (
+            "SELECT DISTINCT filename, model_version FROM "  # noqa: S608 (constants)
+            f"{_SOURCE.replace('true,', 'true, filename = true,', 1)} WHERE {_WHERE}"
+        )
+        query = (
+            f"SELECT f.model_version, m.value FROM ({files}) f "  # noqa: S608 (constants)
+            "JOIN parquet_kv_metadata(?) m "
+            "ON m.file_name = f.filename WHERE m.key = ?"
+        )
+        with self._connect() as connection:
+            rows = connection.execute(
+                query, [*self._params(), self._predictions, PACKAGES_KEY.decode()]
+            ).fetchall()
+        found: dict[str, dict[str, set[str]]] = {}
+        for version, value in rows:
+            recorded = orjson.loads(bytes(value))
+            per = found.setdefault(str(version), {})
+            for package, version in recorded.items():
+                per.setdefault(str(package), set()).add(str(version))
+        return {v: {p: sorted(s) for p, s in per.items()} for v, per in found.items()}
+
+    def prediction_checks(
+        self, low: float | None, high: float | None, *, probability: bool = False
+    ) -> dict[str, int]:
+        """Counts of served predictions that are not finite (the log stores JSON, where NaN
+        and infinity become ``null``: a null prediction, or a null member of one) and of
+        numeric predictions (with ``probability``: their ``probability`` members) outside
+        [low, high]."""
+        if self._predictions is None:
+            return {"rows": 0, "nonfinite": 0, "out_of_range": 0}
+        member = "$.probability" if probability else "$"
+        value = f"TRY_CAST(json_extract_string(prediction, '{member}') AS DOUBLE)"
+        outside = "false"
+        bounds: list[Any] = []
+        if low is not None and high is not None:
+            outside = f"({value} < ? OR {value} > ?)"
+            bounds = [low, high]
+        query = (
+            "SELECT count(*), count(*) FILTER (WHERE prediction IS NULL OR "  # noqa: S608
+            "prediction = 'null' OR regexp_matches(prediction, '[:\\[,]\\s*null\\b') OR "
+            "prediction IN ('\"NaN\"', '\"Infinity\"', '\"-Infinity\"')), "
+            f"count(*) FILTER (WHERE {outside}) FROM {_SOURCE} WHERE {_WHERE}"
+        )
+        with self._connect() as connection:
+            found = connection.execute(query, [*bounds, *self._params()]).fetchone()
+        rows, nonfinite, out_of_range = found or (0, 0, 0)
+        return {"rows": int(rows), "nonfinite": int(nonfinite), "out_of_range": int(out_of_range)}
 
     def labelled(self) -> list[tuple[Any, Any]]:
         """(prediction, label) of every prediction in the window whose label has arrived

@@ -13,6 +13,7 @@ from shipyard.core.clock import utcnow
 from shipyard.core.errors import NotFoundError
 from shipyard.data.versions import resolve as resolve_dataset
 from shipyard.monitoring import plots
+from shipyard.monitoring.checks import describe_checks
 from shipyard.reports import template, write_files
 
 REPORT_FILES = {"html": "monitoring-report.html", "markdown": "monitoring-report.md"}
@@ -44,6 +45,7 @@ def report_view(
         "features": [_feature_row(f) for f in latest.feature_drift.get("features", [])],
         "performance": (latest.performance or {}).get("metrics") or {},
         "health": latest.service_health,
+        "checks": describe_checks(latest.service_health, latest.summary),
         "quality": latest.data_quality,
         "alerts": [_alert_row(a) for a in alerts],
         "active_alerts": sum(1 for a in alerts if a.active),

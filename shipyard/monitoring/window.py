@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import UsageError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_duration(text: str | timedelta) -> timedelta:
@@ -18,12 +18,12 @@ def parse_duration(text: str | timedelta) -> timedelta:
     if isinstance(text, timedelta):
         duration = text
     else:
-        match = _DURATION.match(str(text))
+        match = DURATION.match(str(text))
         if match is None:
             raise UsageError(
                 f"{text!r} is not a duration.", hint="Write a number and a unit: 30s, 5m, 1h, 1d."
             )
-        duration = timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        duration = timedelta(seconds=float(match[1]) * UNITS[match[2]])
     if duration <= timedelta(0):
         raise UsageError(f"The duration {text!r} must be positive.")
     return duration

@@ -57,7 +57,8 @@ from shipyard.core.yamlfile import (
     where,
 )
 from shipyard.data.expectations import Expectations
-from shipyard.evaluation.spec import EvaluationSpec, check_spec
+from shipyard.evaluation.spec import EvaluationSpec
+from shipyard.evaluation.spec_check import check_spec
 
 _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _OVERRIDDEN = "--set"

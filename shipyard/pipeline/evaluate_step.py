@@ -50,7 +50,13 @@ def evaluate_key(state: State) -> dict[str, Any]:
         "eval": state.datasets["eval"]["content_hash"],
         "spec": state.config.evaluation.model_dump(mode="json"),
         "baselines": baseline_key(state),
+        **({"train": state.datasets["train"]["content_hash"]} if _fits_baselines(state) else {}),
     }
+
+
+def _fits_baselines(state: State) -> bool:
+    """Whether a ``baseline`` gate fits a simple model on the train data."""
+    return any(gate.kind == "baseline" for gate in state.config.evaluation.gates)
 
 
 def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
@@ -77,7 +83,8 @@ def evaluate_compute(state: State, run: ActiveRun) -> dict[str, Any]:
         )
         for alias, found in baseline_versions(state).items()
     }
-    result = evaluate(model, frame, config.evaluation, baselines=baselines)
+    train = state.frame("train", context="train") if _fits_baselines(state) else None
+    result = evaluate(model, frame, config.evaluation, baselines=baselines, train=train)
     run.log_metrics(
         {k: float(v) for k, v in result.metrics.items() if v is not None and _finite(v)}
     )

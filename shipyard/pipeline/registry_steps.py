@@ -48,7 +48,7 @@ def register_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     record_evaluation(
         name, version.version, passed=result.passed, gates=result.gates, metrics=result.metrics,
         report_hashes=state.evaluation_outputs["report_hashes"],
-        run_id=state.evaluation_run_id, workspace=ws,
+        run_id=state.evaluation_run_id, workspace=ws, feature_importance=result.feature_importance,
     )  # fmt: skip
     run.set_tags({"shipyard.model": version.ref, "shipyard.model_status": version.status})
     return {"version": version.version, "status": version.status}

@@ -129,7 +129,7 @@ def _rerun(
         frames, data_facts = _frames(state, data)
         seed_everything(config.train.seed)
         model = fit_model(state, frames["train"], frames["eval"], run_id=run.id)
-        result = evaluate(model, frames["eval"], config.evaluation)
+        result = evaluate(model, frames["eval"], config.evaluation, train=frames["train"])
         with tempfile.TemporaryDirectory(prefix="shipyard-reproduce-") as temporary:
             new_path, old_path = Path(temporary) / "new.parquet", Path(temporary) / "old.parquet"
             write_predictions(model, frames["eval"], config.evaluation.label, new_path)

@@ -65,16 +65,19 @@ def record_evaluation(
     run_id: str | None,
     actor: str | None = None,
     workspace: Workspace | None = None,
+    feature_importance: Mapping[str, Any] | None = None,
 ) -> EvaluationRecord:
     """Store the evaluation of ``name/version``: each gate's outcome (a mapping, or an object
     with ``to_dict()``, with at least ``name`` and ``passed``), the metrics, the report blobs
-    (``{"markdown": hash, "html": hash}``) and the run that evaluated it."""
+    (``{"markdown": hash, "html": hash}``), the run that evaluated it, and the evaluation's
+    ``feature_importance`` section when it measured one."""
     name, number = version_ref(name, version)
     ws = workspace or workspace_for()
     return ws.promotion.record_evaluation(
         name, number, passed=passed, gates=[_gate_dict(gate) for gate in gates],
         metrics=to_plain(dict(metrics)), report_hashes=report_hashes, run_id=run_id,
         actor=actor or ws.actor,
+        feature_importance=None if feature_importance is None else to_plain(feature_importance),
     )  # fmt: skip
 
 

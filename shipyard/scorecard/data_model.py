@@ -213,7 +213,11 @@ CHECKS: dict[str, Callable[[Evidence], Item]] = {
     "MODEL-3": model_3,
     "MODEL-4": model_4,
     "MODEL-5": lambda ev: gate_item(
-        ev, "MODEL-5", ("baseline",), "a simple-baseline gate", "{kind: baseline, baseline: simple}"
+        ev,
+        "MODEL-5",
+        ("baseline",),
+        "a simple-baseline gate",
+        "{kind: baseline, model: linear, metric: roc_auc, margin: 0.01}",
     ),
     "MODEL-6": lambda ev: gate_item(
         ev,

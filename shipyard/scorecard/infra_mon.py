@@ -173,7 +173,7 @@ CHECKS: dict[str, Callable[[Evidence], Item]] = {
         "MON-6",
         ("latency_regression",),
         "latency against the previous version",
-        "{name: slower, metric: latency_regression, above: 0.2}",
+        "{name: slower, metric: latency_regression, above: 1.2}",
     ),
     "MON-7": lambda ev: rule_item(
         ev, "MON-7", QUALITY, "live prediction quality", "{name: auc, metric: roc_auc, below: 0.75}"

@@ -15,7 +15,8 @@ from shipyard.core.errors import DataError
 from shipyard.evaluation.evaluate import evaluate
 from shipyard.evaluation.report import write_report
 from shipyard.evaluation.result import Baseline
-from shipyard.evaluation.spec import EvaluationSpec, check_spec
+from shipyard.evaluation.spec import EvaluationSpec
+from shipyard.evaluation.spec_check import check_spec
 
 SPEC = """
 task: regression

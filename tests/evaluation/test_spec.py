@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from shipyard.core.errors import ConfigurationError, ConfigurationKeyError
 from shipyard.evaluation.catalog import DEFAULT_METRICS
-from shipyard.evaluation.spec import EvaluationSpec, FairnessGate, check_spec
+from shipyard.evaluation.spec import EvaluationSpec, FairnessGate
+from shipyard.evaluation.spec_check import check_spec
 
 COLUMNS = {
     "income": "float",

@@ -71,25 +71,29 @@ class Monitored:
         latency_ms: float = 3.0,
         hours: float = 1.0,
         predictions: list[Any] | None = None,
+        version: int = 1,
+        log: PredictionLog | None = None,
     ) -> tuple[datetime, datetime]:
-        """Log ``frame``'s predictions inside window ``index`` (``hours`` long from START),
-        with ground-truth ``labels`` sent as feedback; returns the window bounds."""
+        """Log ``frame``'s predictions by ``version`` inside window ``index`` (``hours`` long
+        from START), with ground-truth ``labels`` sent as feedback, through ``log`` (default:
+        this workspace's writer); returns the window bounds."""
         start = START + timedelta(hours=hours * index)
         moment = start + timedelta(minutes=1)
         ids = [f"w{index}-r{i}" for i in range(len(frame))]
         if predictions is None:
             predictions = self.model.predict(frame).tolist()
-        self.log.write(
+        writer = log or self.log
+        writer.write(
             PredictionBatch(
-                deployment=DEPLOYMENT, model="churn", version=1, inputs=frame,
+                deployment=DEPLOYMENT, model="churn", version=version, inputs=frame,
                 predictions=predictions, request_ids=ids, latency_ms=latency_ms, time=moment,
             )
         )  # fmt: skip
         if labels is not None:
             pairs = zip(ids, labels, strict=True)
             feedback = [Feedback(DEPLOYMENT, r, int(y), time=moment) for r, y in pairs]
-            self.log.write_feedback(feedback)
-        self.log.flush()
+            writer.write_feedback(feedback)
+        writer.flush()
         return start, start + timedelta(hours=hours)
 
 
@@ -97,15 +101,16 @@ class Monitored:
 def monitored(tmp_path: Path) -> Iterator[Monitored]:
     """churn/1 trained on 10,000 rows logged as ``churn-train/1`` (context "train") and
     deployed as ``churn-prod``."""
+    yield from build_monitored(tmp_path)
+
+
+def build_monitored(tmp_path: Path, *, capture_packages: bool = False) -> Iterator[Monitored]:
+    """The ``monitored`` fixture's setup; ``capture_packages`` records the training run's
+    package lock."""
     frame = make_frame(10_000, seed=0)
-    prepare = ColumnTransformer(
-        [("num", StandardScaler(), NUMERIC),
-         ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)]
-    )  # fmt: skip
-    model = Pipeline([("prepare", prepare), ("clf", LogisticRegression(max_iter=500))])
-    model.fit(frame, truth(frame))
+    model = train(frame)
     settings = sy.load_settings(home=tmp_path / ".shipyard", capture_git=False,
-                                capture_packages=False, actor="tester@test")  # fmt: skip
+                                capture_packages=capture_packages, actor="tester@test")  # fmt: skip
     workspace = Workspace(settings)
     with sy.start_run(workspace=workspace) as run:
         sy.log_dataset(frame.assign(churned=truth(frame)), "churn-train", context="train")
@@ -118,6 +123,17 @@ def monitored(tmp_path: Path) -> Iterator[Monitored]:
     finally:
         log.close()
         workspace.close()
+
+
+def train(frame: pd.DataFrame, c: float = 1.0) -> Pipeline:
+    """The churn model fitted on ``frame`` (``c``: inverse regularisation)."""
+    prepare = ColumnTransformer(
+        [("num", StandardScaler(), NUMERIC),
+         ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)]
+    )  # fmt: skip
+    model = Pipeline([("prepare", prepare), ("clf", LogisticRegression(C=c, max_iter=500))])
+    model.fit(frame, truth(frame))
+    return model
 
 
 def free_port() -> int:

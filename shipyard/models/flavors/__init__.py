@@ -8,9 +8,12 @@ flavor imports its own on first use, and names the extra to install when it is m
 
 from __future__ import annotations
 
+import platform
+from functools import lru_cache
 from typing import Any
 
 from shipyard.core.errors import ConflictError, ModelError, UnsupportedModelError
+from shipyard.models.flavors._support import installed_versions
 from shipyard.models.flavors.base import Flavor, Prediction, SavedFlavor, Trust
 from shipyard.models.flavors.lightgbm import LightGBMFlavor
 from shipyard.models.flavors.onnx import OnnxFlavor
@@ -32,6 +35,8 @@ __all__ = [
     "XGBoostFlavor",
     "available_flavors",
     "flavor_for",
+    "flavor_packages",
+    "framework_versions",
     "get_flavor",
     "register_flavor",
 ]
@@ -84,3 +89,27 @@ register_flavor(SklearnFlavor())
 register_flavor(OnnxFlavor())
 register_flavor(TorchFlavor())
 register_flavor(PythonFlavor())
+
+
+ALWAYS_CHECKED = ("python", "numpy", "pandas")
+"""What every model depends on, whatever its flavor."""
+
+
+def flavor_packages(name: str) -> list[str]:
+    """The distributions a model of flavor ``name`` depends on (its framework's, and
+    :data:`ALWAYS_CHECKED`): what a serving process must run in the versions it trained with."""
+    known = _REGISTRY.get(name)
+    own = list(known.framework_versions()) if known is not None else []
+    return list(dict.fromkeys([*ALWAYS_CHECKED, *own]))
+
+
+@lru_cache(maxsize=1)
+def framework_versions() -> dict[str, str]:
+    """The installed version of every registered flavor's frameworks, of Python, NumPy and
+    pandas (read once per process): what a serving process records in its prediction log."""
+    found: dict[str, str] = {"python": platform.python_version()}
+    for name in ("numpy", "pandas"):
+        found.update(installed_versions(name))
+    for flavor in _REGISTRY.values():
+        found.update({k: v for k, v in flavor.framework_versions().items() if v != "unknown"})
+    return dict(sorted(found.items()))

@@ -15,6 +15,7 @@ files with DuckDB and joins the feedback labels sent by request id.
 
 from shipyard.serving.prediction_log._layout import (
     FEEDBACK,
+    PACKAGES_KEY,
     PREDICTIONS,
     ROW_MAX,
     Feedback,
@@ -29,6 +30,7 @@ from shipyard.serving.prediction_log._writer import PredictionLog, PredictionLog
 
 __all__ = [
     "FEEDBACK",
+    "PACKAGES_KEY",
     "PREDICTIONS",
     "ROW_MAX",
     "Feedback",

@@ -3,7 +3,7 @@ one Arrow table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from shipyard.core.errors import FieldProblem, InputValidationError, UsageError
 from shipyard.core.names import check_model_name
+from shipyard.models.flavors import framework_versions
 
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
@@ -24,6 +25,8 @@ WRITERS = "_writers"
 ROLES = ("serve", "shadow")
 
 REJECTS = "_rejects"
+PACKAGES_KEY = b"shipyard.packages"
+"""Key of a prediction file's metadata naming the framework versions its writer ran."""
 ROW_MAX = 2**31 - 1
 """The largest row position the log holds: its ``row`` column is a 32-bit integer."""
 
@@ -185,13 +188,19 @@ def _columns(batch: PredictionBatch) -> dict[str, pa.Array]:
     }
 
 
-def predictions_table(batches: Sequence[PredictionBatch]) -> pa.Table:
-    """One table of every row of ``batches`` (same deployment and version), in order."""
+def predictions_table(
+    batches: Sequence[PredictionBatch], *, packages: Mapping[str, str] | None = None
+) -> pa.Table:
+    """One table of every row of ``batches`` (same deployment and version), in order. Its
+    schema's metadata names the framework versions of the process that made the predictions
+    (``packages``, default: this process's), which every file written from it keeps."""
     inputs = _inputs([b.inputs for b in batches])
     parts = [_columns(b) for b in batches]
     columns = {name: pa.concat_arrays([p[name] for p in parts]) for name in PREDICTION_COLUMNS}
     columns["inputs"] = pa.StructArray.from_arrays(inputs.columns, names=inputs.schema.names)
-    return pa.table(columns)
+    found = framework_versions() if packages is None else packages
+    metadata = {PACKAGES_KEY: orjson.dumps(dict(found), option=orjson.OPT_SORT_KEYS)}
+    return pa.table(columns).replace_schema_metadata(metadata)
 
 
 def _inputs(parts: list[pd.DataFrame | pa.RecordBatch]) -> pa.RecordBatch:

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -69,6 +69,7 @@ class PredictionLog:
         flush_interval: float = 2.0,
         max_pending_rows: int = 100_000,
         writer_id: str | None = None,
+        packages: Mapping[str, str] | None = None,
     ) -> None:
         if flush_interval <= 0 or max_pending_rows <= 0:
             raise ValueError("flush_interval and max_pending_rows must be positive")
@@ -78,6 +79,9 @@ class PredictionLog:
         self.flush_interval = flush_interval
         self.max_pending_rows = max_pending_rows
         self.writer_id = writer_id or new_id()
+        self.packages = dict(packages) if packages is not None else None
+        """The framework versions written into every prediction file (default: this
+        process's), which the monitor compares with the training run's lock."""
         self._local = isinstance(self.fs, LocalFileSystem)
         self._queue: list[Item] = []
         self._pending = 0
@@ -196,7 +200,7 @@ class PredictionLog:
         halves that can (bisection), each record that cannot alone being rejected."""
         try:
             table = (
-                predictions_table(cast(list[PredictionBatch], members))
+                predictions_table(cast(list[PredictionBatch], members), packages=self.packages)
                 if kind == PREDICTIONS
                 else feedback_table(cast(list[Feedback], members))
             )
