@@ -74,6 +74,15 @@ from shipyard.data.expectations import (
     Expectations as Expectations,
 )
 from shipyard.data.sql import SqlQuery as SqlQuery
+from shipyard._store.rollouts import RolloutRecord as RolloutRecord
+from shipyard.delivery.rollout import (
+    abort_rollout as abort_rollout,
+    get_rollout as get_rollout,
+    list_rollouts as list_rollouts,
+    pause_rollout as pause_rollout,
+    resume_rollout as resume_rollout,
+    rollout as rollout,
+)
 from shipyard.delivery.smoke import (
     SmokeCase as SmokeCase,
     SmokeReport as SmokeReport,
