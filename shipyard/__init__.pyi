@@ -24,6 +24,7 @@ from shipyard._store.records import (
     RunUsage as RunUsage,
     ValidationRecord as ValidationRecord,
 )
+from shipyard._store.rollouts import RolloutRecord as RolloutRecord
 from shipyard._store.schema import (
     StoreStatus as StoreStatus,
     store_status as store_status,
@@ -74,7 +75,6 @@ from shipyard.data.expectations import (
     Expectations as Expectations,
 )
 from shipyard.data.sql import SqlQuery as SqlQuery
-from shipyard._store.rollouts import RolloutRecord as RolloutRecord
 from shipyard.delivery.rollout import (
     abort_rollout as abort_rollout,
     get_rollout as get_rollout,

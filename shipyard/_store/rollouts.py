@@ -91,6 +91,15 @@ class Change:
     final_reason: str | None = None
 
 
+def busy(deployment: str, active: RolloutRecord | None) -> ConflictError:
+    """The refusal of a second rollout while ``active`` runs."""
+    which = f" ({active.id}, {active.status}, to {active.target})" if active else ""
+    return ConflictError(
+        f"Deployment {deployment!r} already has an active rollout{which}.",
+        hint=f"Wait for it, or end it: `shipyard rollout abort {deployment}`.",
+    )
+
+
 class RolloutRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -131,12 +140,7 @@ class RolloutRepository:
                 )  # fmt: skip
                 return _record(row)
         except IntegrityError:
-            active = self.active(deployment)
-            raise ConflictError(
-                f"Deployment {deployment!r} already has an active rollout"
-                + (f" ({active.id}, {active.status}, to {active.target})." if active else "."),
-                hint=f"Wait for it, or end it: `shipyard rollout abort {deployment}`.",
-            ) from None
+            raise busy(deployment, self.active(deployment)) from None
 
     def change(
         self, rollout_id: str, change: Change, *, actor: str, expect: Iterable[str] = ACTIVE
@@ -171,12 +175,14 @@ class RolloutRepository:
             details = {"rollout": row.id, "model": row.model,
                        "stable_version": row.stable_version,
                        "canary_version": row.canary_version, "status": row.status,
-                       "step": row.spec["steps"][row.step_index], **dict(change.details)}  # fmt: skip
+                       "step": row.spec["steps"][row.step_index],
+                       **dict(change.details)}  # fmt: skip
             record_event(session, actor=actor, action=change.action, target_type="deployment",
                          target=row.deployment, after=details, reason=change.reason)  # fmt: skip
             if change.status == "rolled_back":  # the version's own record says so, and why
                 record_event(session, actor=actor, action="version.rolled_back",
-                             target_type="model_version", target=row.model + f"/{row.canary_version}",
+                             target_type="model_version",
+                             target=f"{row.model}/{row.canary_version}",
                              after={"deployment": row.deployment, "rollout": row.id},
                              reason=change.final_reason)  # fmt: skip
             session.flush()

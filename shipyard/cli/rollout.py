@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -30,9 +29,7 @@ COMMANDS = ("start", "status", "list", "pause", "resume", "abort")
 class _StartByDefault(TyperGroup):
     """``shipyard rollout DEPLOYMENT --to ...`` means ``shipyard rollout start ...``."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["start", *args]
         return super().resolve_command(ctx, args)
@@ -59,9 +56,10 @@ def start(
     ] = None,
     option: Annotated[
         list[str] | None,
-        typer.Option("--set", help="A spec key over the file's: --set interval=30s "
-                     "--set steps=[10,50,100]."),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--set", help="A spec key over the file's: --set interval=30s --set steps=[10,50,100]."
+        ),
+    ] = None,
     detach: Annotated[
         bool, typer.Option(help="Record the start and return; drive it with `resume`.")
     ] = False,

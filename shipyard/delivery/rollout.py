@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shipyard._store.rollouts import ACTIVE, STATUSES, Change, RolloutRecord
+from shipyard._store.rollouts import ACTIVE, STATUSES, Change, RolloutRecord, busy
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, NotFoundError, UsageError
@@ -63,8 +63,10 @@ def rollout(
                          f"deployments take live traffic to roll out.")  # fmt: skip
     target = parse_ref(to)
     if target.name != record.model_name:
-        raise UsageError(f"Deployment {deployment!r} serves model {record.model_name!r}, "
-                         f"not {target.name!r}.", hint=f"Roll out {record.model_name}/N.")  # fmt: skip
+        raise UsageError(
+            f"Deployment {deployment!r} serves model {record.model_name!r}, not {target.name!r}.",
+            hint=f"Roll out {record.model_name}/N.",
+        )
     if target.version is None and target.alias is None:
         raise UsageError(f"{to!r} does not say which version.", hint=f"Write {target.name}/N.")
     canary = resolve(target, workspace=ws).version
@@ -74,9 +76,7 @@ def rollout(
         raise UsageError(f"{deployment!r} already serves {target.name}/{canary}.")
     active = ws.rollouts.active(deployment)
     if active is not None:
-        raise ConflictError(f"Deployment {deployment!r} already has an active rollout "
-                            f"({active.id}, {active.status}, to {active.target}).",
-                            hint=f"Wait for it, or `shipyard rollout abort {deployment}`.")  # fmt: skip
+        raise busy(deployment, active)  # before the smoke tests, not after
     note = authorize([check_policy(target.name, canary, alias, workspace=ws)], force=force,
                      reason=reason)  # fmt: skip
     file = Path(config) if config is not None else find_config_file()
@@ -124,8 +124,9 @@ def _smoke_before_traffic(ws: Workspace, record: RolloutRecord, spec: RolloutSpe
         return True
     reason = "smoke tests failed before any user traffic: " + "; ".join(report.failures[:5])
     details = {"action": "abort", "step": 0, "reason": reason, "smoke": report.to_dict()}
-    ws.rollouts.change(record.id, Change("rollout.abort", details, reason, status="failed",
-                                         entry=details, final_reason=reason), actor=ws.actor)  # fmt: skip
+    change = Change("rollout.abort", details, reason, status="failed", entry=details,
+                    final_reason=reason)  # fmt: skip
+    ws.rollouts.change(record.id, change, actor=ws.actor)
     return False
 
 
@@ -259,8 +260,10 @@ def _active(ws: Workspace, deployment: str) -> RolloutRecord:
     found = ws.rollouts.active(deployment)
     if found is None:
         deployments_of(ws).get(deployment)  # an unknown deployment is a NotFoundError
-        raise ConflictError(f"Deployment {deployment!r} has no active rollout.",
-                            hint=f"See `shipyard rollout list --deployment {deployment}`.")  # fmt: skip
+        raise ConflictError(
+            f"Deployment {deployment!r} has no active rollout.",
+            hint=f"See `shipyard rollout list --deployment {deployment}`.",
+        )
     return found
 
 

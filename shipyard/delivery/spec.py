@@ -42,7 +42,8 @@ _GUARDRAIL = {"error_rate": "max", "latency": "max_ms", "metric": "min", "diverg
 _CHECK_KEYS = frozenset({"name", "kind", "tolerance", "quantile", "metric", "higher_is_better",
                          "tau", "max", "max_ms", "min"})  # fmt: skip
 _KEYS = frozenset({"steps", "interval", "min_samples", "max_duration", "alpha", "on_failure",
-                   "approval", "labels", "smoke", "sinks", "checks", "servers", "config"})  # fmt: skip
+                   "approval", "labels", "smoke", "sinks", "checks", "servers",
+                   "config"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,10 @@ def _seconds(
             return parse_duration(value).total_seconds()
         except UsageError:
             pass
-    raise ConfigurationError(f"{place(key)}: {value!r} is not a duration.",
-                             hint="Write seconds, or a number and a unit: 30s, 5m, 1h.")  # fmt: skip
+    raise ConfigurationError(
+        f"{place(key)}: {value!r} is not a duration.",
+        hint="Write seconds, or a number and a unit: 30s, 5m, 1h.",
+    )
 
 
 def _int(data: Mapping[str, Any], key: str, default: int, place: Callable[..., str]) -> int:
