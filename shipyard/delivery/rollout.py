@@ -61,6 +61,9 @@ def rollout(
     if record.mode == "batch":
         raise UsageError(f"Deployment {deployment!r} is a batch job; only online and stream "
                          f"deployments take live traffic to roll out.")  # fmt: skip
+    active = ws.rollouts.active(deployment)
+    if active is not None:
+        raise busy(deployment, active)  # before the smoke tests, not after
     target = parse_ref(to)
     if target.name != record.model_name:
         raise UsageError(
@@ -74,9 +77,6 @@ def rollout(
     alias = alias or served_alias or DEFAULT_ALIAS
     if canary == stable:
         raise UsageError(f"{deployment!r} already serves {target.name}/{canary}.")
-    active = ws.rollouts.active(deployment)
-    if active is not None:
-        raise busy(deployment, active)  # before the smoke tests, not after
     note = authorize([check_policy(target.name, canary, alias, workspace=ws)], force=force,
                      reason=reason)  # fmt: skip
     file = Path(config) if config is not None else find_config_file()

@@ -1,4 +1,4 @@
-"""Live traffic for the rollout tests: a thread sending one-row predictions to a real server
+"""Live traffic for the rollout tests: threads sending one-row predictions to a real server
 (and, when asked, the true label of each as feedback), until stopped."""
 
 from __future__ import annotations
@@ -13,22 +13,26 @@ import numpy as np
 
 from tests.delivery.models import AGES
 
+THREADS = 2
+
 
 class Traffic:
     def __init__(self, url: str, *, feedback: bool = False, seed: int = 0) -> None:
         self.url = url
         self.feedback = feedback
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.answered: Counter[str] = Counter()
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.threads = [threading.Thread(target=self._run, args=(seed + i,), daemon=True)
+                        for i in range(THREADS)]  # fmt: skip
 
-    def _run(self) -> None:
+    def _run(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
         labels: list[dict[str, object]] = []
         with httpx.Client(base_url=self.url, timeout=10) as client:
             while not self.stop.is_set():
-                age = int(self.rng.integers(*AGES))
-                spend = round(float(self.rng.normal(50.0, 12.0)), 2)
+                age = int(rng.integers(*AGES))
+                spend = round(float(rng.normal(50.0, 12.0)), 2)
                 try:
                     response = client.post(
                         "/predict", json={"instances": [{"age": age, "spend": spend}]}
@@ -50,9 +54,11 @@ class Traffic:
 @contextlib.contextmanager
 def traffic(url: str, *, feedback: bool = False, seed: int = 0) -> Iterator[Traffic]:
     running = Traffic(url, feedback=feedback, seed=seed)
-    running.thread.start()
+    for thread in running.threads:
+        thread.start()
     try:
         yield running
     finally:
         running.stop.set()
-        running.thread.join(timeout=15)
+        for thread in running.threads:
+            thread.join(timeout=15)
