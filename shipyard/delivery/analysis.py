@@ -215,6 +215,7 @@ def _judge_one(
         alpha=alpha,
         tau=check.scale,
         variance_floor=_variance_floor(check, canary_summary, stable_summary),
+        null_variance=_null_variance(check, canary_summary, stable_summary),
     )
     base = {
         "check": check.name,
@@ -286,6 +287,17 @@ def _variance_floor(check: Check, canary: ArmSummary, stable: ArmSummary) -> flo
         pooled = (canary.variance * canary.n + stable.variance * stable.n) / (canary.n + stable.n)
         return 0.5 * pooled
     return 0.0
+
+
+def _null_variance(check: Check, canary: ArmSummary, stable: ArmSummary) -> float | None:
+    """For shares (failures, requests beyond a latency), the variance of the difference were
+    both arms the same: the pooled share's (smoothed as each arm's is). Testing "worse at all"
+    against it is the two-proportion score test, made sequential; metrics keep their own."""
+    if check.kind == "metric":
+        return None
+    hits = canary.mean * canary.n + stable.mean * stable.n
+    pooled = (hits + 1.0) / (canary.n + stable.n + 2.0)
+    return pooled * (1.0 - pooled) * (1.0 / canary.n + 1.0 / stable.n)
 
 
 def _guardrail_breach(check: Check, canary_figure: float) -> str:

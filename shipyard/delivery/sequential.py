@@ -125,6 +125,7 @@ def difference_bound(
     alpha: float,
     tau: float,
     variance_floor: float = 0.0,
+    null_variance: float | None = None,
 ) -> DifferenceBound:
     """The confidence-sequence interval for ``canary.mean - stable.mean``: each of its two
     ends is a one-sided sequence at level ``alpha`` (the lower end is crossed by the truth at
@@ -132,6 +133,12 @@ def difference_bound(
 
     ``variance_floor`` is the smallest per-request variance either arm is credited with. Both
     arms need at least one value; the caller decides how many are enough to judge at all.
+
+    ``null_variance``, when given, is the variance of the estimate if the two arms were the
+    same (for shares: the pooled share's, as the two-proportion score test uses). The lower
+    end then answers "is the canary worse at all?" as a test of that null hypothesis: it lies
+    above 0 with probability at most ``alpha`` at any look when the arms do not differ, and
+    it is not an interval end for other differences.
     """
     if canary.n <= 0 or stable.n <= 0:
         raise UsageError("Both arms need at least one value to be compared.")
@@ -141,9 +148,10 @@ def difference_bound(
     )
     estimate = canary.mean - stable.mean
     half = one_sided_radius(variance, alpha=alpha, tau=tau)
+    below = half if null_variance is None else one_sided_radius(null_variance, alpha=alpha, tau=tau)
     return DifferenceBound(
         estimate=estimate,
-        lower=estimate - half,
+        lower=estimate - below,
         upper=estimate + half,
         alpha=alpha,
         standard_error=math.sqrt(variance),
