@@ -38,7 +38,7 @@ from shipyard.monitoring.window import parse_duration
 SECTION = "rollout"
 HIGHER_IS_BETTER = frozenset({"accuracy", "auc", "roc_auc", "f1", "precision", "recall", "r2"})
 """Metrics where a lower canary figure is the worse one."""
-_GUARDRAIL = {"error_rate": "max", "latency": "max_ms", "metric": "min", "divergence": "max"}
+_GUARDRAIL = {"error_rate": "max", "latency": "max_ms", "divergence": "max"}
 _CHECK_KEYS = frozenset({"name", "kind", "tolerance", "quantile", "metric", "higher_is_better",
                          "tau", "max", "max_ms", "min"})  # fmt: skip
 _KEYS = frozenset({"steps", "interval", "min_samples", "max_duration", "alpha", "on_failure",
@@ -106,8 +106,11 @@ def parse_spec(
         )
     except ConfigurationError:
         raise
-    except ShipyardError as exc:
-        raise ConfigurationError(f"{place()}: {exc.message}", hint=exc.hint) from None
+    except ShipyardError as exc:  # the plan's own checks: name the key they are about
+        named = next((k for k in ("steps", "on_failure", "min_samples") if k in exc.message), None)
+        raise ConfigurationError(
+            f"{place(named) if named else place()}: {exc.message}", hint=exc.hint
+        ) from None
     return RolloutSpec(
         plan=plan,
         smoke=_bool(data, "smoke", True, place),
@@ -158,18 +161,20 @@ def _checks(value: Any, place: Callable[..., str]) -> tuple[Check, ...]:
                     f"{place('checks', index, key)}: unknown key.",
                     hint=f"A check may hold {', '.join(sorted(_CHECK_KEYS))}.")  # fmt: skip
         kind = item.get("kind", item.get("name"))
-        guard = _GUARDRAIL.get(str(kind))
+        metric = item.get("metric")
+        higher = bool(item.get("higher_is_better", metric in HIGHER_IS_BETTER))
+        guard = _guard_key(str(kind), higher)
         wrong = [k for k in ("max", "max_ms", "min") if k in item and k != guard]
         if wrong:
             raise ConfigurationError(
                 f"{place('checks', index, wrong[0])}: a {kind} check's guard-rail is "
                 f"{guard or 'not set this way'}.")  # fmt: skip
-        metric = item.get("metric")
         try:
             found.append(Check(
-                name=str(item.get("name") or kind), kind=kind, tolerance=item.get("tolerance"),
+                name=str(item.get("name") or metric or kind), kind=kind,
+                tolerance=item.get("tolerance"),
                 quantile=item.get("quantile"), metric=metric,
-                higher_is_better=bool(item.get("higher_is_better", metric in HIGHER_IS_BETTER)),
+                higher_is_better=higher,
                 limit=item.get(guard) if guard else None, tau=item.get("tau"),
             ))  # fmt: skip
         except ShipyardError as exc:
@@ -186,8 +191,15 @@ def _check_dict(check: Check) -> dict[str, Any]:
     if check.kind == "metric":
         data["higher_is_better"] = check.higher_is_better
     if check.limit is not None:
-        data[_GUARDRAIL[check.kind]] = check.limit
+        data[_guard_key(check.kind, check.higher_is_better) or "max"] = check.limit
     return data
+
+
+def _guard_key(kind: str, higher_is_better: bool) -> str | None:
+    """The key of a check's guard-rail: ``min`` for a metric where higher is better."""
+    if kind == "metric":
+        return "min" if higher_is_better else "max"
+    return _GUARDRAIL.get(kind)
 
 
 def _is_int(value: Any) -> bool:
