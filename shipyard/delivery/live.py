@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,30 @@ def look_at_servers(urls: Sequence[str], model: str, versions: Sequence[int]) ->
                 continue
             states.append(ServerState(base, True, errors=_model_errors(text, model, versions)))
     return states
+
+
+def wait_until_serving(urls: Sequence[str], version: int, *, timeout_s: float) -> list[str]:
+    """Wait until every server answers with ``version`` alone (as ``/health/ready`` lists what
+    it serves); the servers that did not within ``timeout_s``."""
+    pending = [url.rstrip("/") for url in urls]
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=TIMEOUT_S) as client:
+        while pending and time.monotonic() < deadline:
+            pending = [url for url in pending if not _serves_only(client, url, version)]
+            if pending:
+                time.sleep(0.1)
+    return pending
+
+
+def _serves_only(client: httpx.Client, url: str, version: int) -> bool:
+    try:
+        body = client.get(f"{url}/health/ready").json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    serving = body.get("serving") if isinstance(body, dict) else None
+    if not isinstance(serving, list):
+        return True  # a server that keeps its details to itself: the smoke test's header tells
+    return {item.get("version") for item in serving if isinstance(item, dict)} == {version}
 
 
 def _model_errors(text: str, model: str, versions: Sequence[int]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from shipyard._store.workspace import Workspace
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
+from shipyard.delivery.live import wait_until_serving
 from shipyard.delivery.routes import servers_of, set_routes
 from shipyard.delivery.smoke import load_smoke_cases, smoke_test
 from shipyard.delivery.spec import RolloutSpec
@@ -22,6 +23,8 @@ from shipyard.registry import promote, rollback
 
 log = get_logger(__name__)
 ALERT_WAIT_S = 10.0
+SWITCH_WAIT_S = 60.0
+"""How long the servers may take to follow the promotion before its smoke tests fail."""
 
 
 def pause(
@@ -102,7 +105,9 @@ def smoke_after_promotion(
     the alias back (``rollback``) and the routes with it."""
     urls = servers_of(workspace, record)
     cases = load_smoke_cases(spec.config) if spec.config else []
-    failures: list[str] = []
+    failures = [f"{url}: still serves another version after {SWITCH_WAIT_S:g} s"
+                for url in wait_until_serving(urls, record.canary_version,
+                                              timeout_s=SWITCH_WAIT_S)]  # fmt: skip
     for url in urls:
         report = smoke_test(record.target, cases, url=url, workspace=workspace,
                             ready_timeout_s=10.0)  # fmt: skip
