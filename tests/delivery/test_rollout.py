@@ -5,6 +5,7 @@ controller is resumed from its recorded step, and bad input gets a clear error."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConfigurationError, ConflictError, NotFoundError
 from shipyard.core.settings import load_settings
 from shipyard.serving.deploy import deploy_online
+from tests.cli.process import run_shipyard
 from tests.delivery.models import Threshold, example
 from tests.delivery.traffic import traffic
 from tests.services import free_port
@@ -90,7 +92,11 @@ def actions(shop: Shop, rollout: sy.RolloutRecord) -> list[str]:
 def test_an_identical_canary_is_promoted(shop: Shop) -> None:
     before, target = stable(shop), twin(shop)
     with traffic(shop.server.url) as live:
-        done = sy.rollout("shop", to=target, workspace=shop.workspace, **{**FAST, "smoke": True})
+        waiting = sy.rollout("shop", to=target, workspace=shop.workspace,
+                             **{**FAST, "smoke": True, "approval": True})  # fmt: skip
+        assert waiting.status == "paused" and waiting.canary_share == 50
+        assert "waiting for approval" in waiting.history[-1]["reason"]
+        done = sy.resume_rollout("shop", workspace=shop.workspace)  # a person approves
         time.sleep(0.6)  # one follow interval of the server, and then some
         live.answered.clear()
         time.sleep(0.5)
@@ -106,7 +112,9 @@ def test_an_identical_canary_is_promoted(shop: Shop) -> None:
     check = promoted["analysis"]["checks"][0]
     assert check["status"] == "not_worse" and check["canary_n"] >= 60
     assert check["test"].startswith("normal-mixture confidence sequence")
-    assert actions(shop, done)[0] == "rollout.start" and "rollout.promote" in actions(shop, done)
+    audited = actions(shop, done)
+    assert audited[0] == "rollout.start" and audited[-1] == "rollout.promote"
+    assert {"rollout.decision", "rollout.pause", "rollout.resume"} <= set(audited)
     moves = sy.get_audit(target="churn@production", workspace=shop.workspace)
     assert moves[0].action == "alias.set" and "rollout" in (moves[0].reason or "")
 
@@ -231,6 +239,12 @@ def test_bad_input_gets_a_clear_error_and_stable_keeps_serving(shop: Shop, tmp_p
     with pytest.raises(ConfigurationError, match=r"shipyard.yaml:4 rollout.checks\[0\]"):
         sy.rollout("shop", to=twin(shop), config=tmp_path / "shipyard.yaml", workspace=ws)
     assert sy.list_rollouts("shop", "aborted", workspace=ws)[0].id == forced.id
+    listed = run_shipyard("--home", str(shop.home), "rollout", "list", "--deployment", "shop",
+                          "--status", "aborted", "--json", cwd=tmp_path)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["id"] == forced.id
+    with pytest.raises(NotFoundError, match="no rollout of or called 'nowhere'"):
+        sy.get_rollout("nowhere", workspace=ws)
     response = httpx.post(f"{shop.server.url}/predict",
                           json={"instances": [{"age": 30, "spend": 60.0}]})  # fmt: skip
     assert response.status_code == 200
