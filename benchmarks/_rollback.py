@@ -75,7 +75,7 @@ def measure_rollback_seconds(root: Path) -> float:
                                 response.headers.get("x-shipyard-version", "")))  # fmt: skip
 
     try:
-        _wait_ready(url, process)
+        _wait_ready(url, process, root / "server.log")
         record = sy.rollout("clock", to="clock/2", steps=[50, 100], smoke=False, wait=False,
                             interval=3600, workspace=ws)  # fmt: skip
         sender = threading.Thread(target=send, daemon=True)
@@ -106,15 +106,15 @@ def measure_rollback_seconds(root: Path) -> float:
         ws.close()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the server exited")
+            raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("the server was not ready in 120 s")
+    raise RuntimeError(f"the server was not ready in 300 s:\n{log.read_text()[-3000:]}")
