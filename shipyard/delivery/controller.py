@@ -17,7 +17,12 @@ from typing import Any
 from shipyard._store.rollouts import Change, RolloutRecord
 from shipyard._store.workspace import Workspace
 from shipyard.core.clock import utcnow
-from shipyard.core.errors import ShipyardError, StoreError, StoreUnreachableError
+from shipyard.core.errors import (
+    ConflictError,
+    ShipyardError,
+    StoreError,
+    StoreUnreachableError,
+)
 from shipyard.core.logging import get_logger
 from shipyard.delivery.analysis import judge
 from shipyard.delivery.decide import Decision, decide
@@ -42,7 +47,12 @@ def drive(workspace: Workspace, rollout_id: str) -> RolloutRecord:
             record = rollouts.get(rollout_id)
             if record.status != "running":
                 break
-            record = look(workspace, record, spec)
+            try:
+                record = look(workspace, record, spec)
+            except ConflictError:  # paused or ended by another process meanwhile
+                record = rollouts.get(rollout_id)
+                if record.status == "running":
+                    raise
         return record
     except StoreError as exc:
         raise StoreUnreachableError(

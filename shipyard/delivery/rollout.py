@@ -89,19 +89,26 @@ def rollout(
     )  # fmt: skip
     if spec.smoke and not _smoke_before_traffic(ws, started, spec):
         return ws.rollouts.get(started.id)
+    began = _begin_traffic(ws, started, spec)
+    return drive(ws, began.id) if wait else began
+
+
+def _begin_traffic(ws: Workspace, record: RolloutRecord, spec: RolloutSpec) -> RolloutRecord:
+    """The servers' counters as they stand, then the first step's share to the canary."""
+    versions = [record.stable_version, record.canary_version]
     baseline = {s.url: dict(s.errors or {}) for s in look_at_servers(
-        servers_of(ws, started), target.name, [stable, canary]) if s.ready}  # fmt: skip
+        servers_of(ws, record), record.model, versions) if s.ready}  # fmt: skip
     share = int(spec.plan.steps[0])
-    set_routes(ws, started, share, why=f"step 1: canary at {share}%")
-    began = ws.rollouts.change(
-        started.id, Change("rollout.decision", {"action": "advance", "share": share},
-                           f"smoke tests passed; canary at {share}%", new_step=True,
-                           state={"traffic_since": utcnow().isoformat(), "baseline": baseline},
-                           entry={"action": "advance", "step": share,
-                                  "reason": f"traffic begins: canary at {share}%"}),
+    set_routes(ws, record, share, why=f"step 1: canary at {share}%")
+    why = f"{'smoke tests passed; ' if spec.smoke else ''}canary at {share}%"
+    return ws.rollouts.change(
+        record.id, Change("rollout.decision", {"action": "advance", "share": share}, why,
+                          step_index=0, new_step=True,
+                          state={"traffic_since": utcnow().isoformat(), "baseline": baseline},
+                          entry={"action": "advance", "step": share,
+                                 "reason": f"traffic begins: canary at {share}%"}),
         actor=ws.actor,
     )  # fmt: skip
-    return drive(ws, began.id) if wait else began
 
 
 def _stable(ws: Workspace, deployment: str, routes: list[dict[str, Any]]) -> tuple[int, str | None]:
@@ -218,6 +225,11 @@ def resume_rollout(
                                               "step": record.spec["steps"][record.step_index]}),
         actor=ws.actor,
     )  # fmt: skip
+    if "traffic_since" not in resumed.state:  # it died before traffic began: start afresh
+        spec = spec_of(resumed)
+        if spec.smoke and not _smoke_before_traffic(ws, resumed, spec):
+            return ws.rollouts.get(resumed.id)
+        resumed = _begin_traffic(ws, resumed, spec)
     share = int(record.spec["steps"][record.step_index])
     set_routes(ws, resumed, share, why=f"resumed at step {record.step_index + 1}: {share}%")
     return drive(ws, resumed.id) if wait else resumed
