@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from pathlib import Path
 
 import httpx
@@ -141,6 +141,13 @@ def _show(record: sy.RolloutRecord) -> None:
 
 
 def run(step: Step, first: int = 1) -> int:
+    folder = Path("rollout")
+    folder.mkdir(exist_ok=True)
+    with chdir(folder):  # a folder of its own: no other part's shipyard.yaml applies
+        return _run(step, first)
+
+
+def _run(step: Step, first: int) -> int:
     _register()
     _cli("deploy", "online", DEPLOYMENT, "--route", "upsell@production=100")
     with _server(_free_port()) as url, _traffic(url):
