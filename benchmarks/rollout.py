@@ -17,8 +17,9 @@ then 100 percent. Stable serves 1% errors, a log-normal latency (median 50 ms, p
 
 Shipyard: ``shipyard.delivery`` as a rollout runs it: the four checks (error rate, p50 and p99
 latency against stable's own, accuracy on labelled requests) on everything since the rollout
-began, alpha 0.05 shared between them (for the shares, "worse at all?" is the two-proportion
-score test made sequential: its variance is the pooled share's, as if the arms were equal),
+began, alpha 0.05 shared between them (for the shares — errors, slow requests, accuracy —
+"worse at all?" is the two-proportion score test made sequential: its variance is the pooled
+share's, as if the arms were equal),
 one interval per step at least, at least 100 values per arm, non-inferiority shown before
 full traffic, a maximum of ``--max-intervals`` intervals after which it rolls back.
 
