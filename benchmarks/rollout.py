@@ -17,9 +17,11 @@ then 100 percent. Stable serves 1% errors, a log-normal latency (median 50 ms, p
 
 Shipyard: ``shipyard.delivery`` as a rollout runs it: the four checks (error rate, p50 and p99
 latency against stable's own, accuracy on labelled requests) on everything since the rollout
-began, alpha 0.05 shared between them, one interval per step at least, at least 100 values per
-arm, non-inferiority shown before full traffic, a maximum of ``--max-intervals`` intervals after
-which it rolls back.
+began, alpha 0.05 shared between them (for the shares — errors, slow requests, accuracy —
+"worse at all?" is the two-proportion score test made sequential: its variance is the pooled
+share's, as if the arms were equal),
+one interval per step at least, at least 100 values per arm, non-inferiority shown before
+full traffic, a maximum of ``--max-intervals`` intervals after which it rolls back.
 
 Flagger-style rule, as Flagger documents its analysis: each interval, the canary's figures over
 that interval alone against fixed thresholds (request success rate >= 98.5%, p99 <= 176 ms,
@@ -27,6 +29,9 @@ accuracy >= 83% — stable's levels plus the same tolerances Shipyard is given);
 (or a metric with no data) adds one to a counter and holds the weight; rollback at
 ``threshold`` = 5 failed checks; otherwise the weight advances one step per interval, and the
 canary is promoted once it passes at the last weight (50%).
+
+``figures.rollback_seconds`` is the wall-clock time from a rollback decision to 100% of live
+traffic on the stable version, measured once against a real server (see ``_rollback.py``).
 
 Reported per scenario: the share rolled back and promoted, and the median number of requests
 (both arms) and of canary requests until a rollback. Ratios (issue: progressive delivery):
@@ -49,7 +54,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from _common import emit_result, environment_line, note, print_table, rounded
+from _common import emit_result, environment_line, fresh_dir, note, print_table, rounded
+from _rollback import measure_rollback_seconds
 
 from shipyard.delivery.analysis import ArmData, Check, judge
 from shipyard.delivery.decide import StepPlan, decide
@@ -372,6 +378,10 @@ def main() -> None:
     figures["threshold_rule_false_rollback_rate"] = quoted["a/a"]["threshold_rule"][
         "rollback_share"
     ]
+    with fresh_dir("rollback") as root:
+        figures["rollback_seconds"] = rounded(measure_rollback_seconds(root))
+    note(f"rollback to 100% stable took {figures['rollback_seconds']} s (server follow interval "
+         f"2 s)")  # fmt: skip
     emit_result(
         "rollout",
         figures,

@@ -1,7 +1,7 @@
 """The end-to-end demo behind `make demo`: data versions and validation, training, the
-registry, online, batch and stream serving, monitoring with alerts and retraining, and a
-`shipyard.yaml` pipeline with gates, promotion and reproduction, `shipyard ci` on it, and
-the scorecard of what was recorded.
+registry, online, batch and stream serving, monitoring with alerts and retraining, a
+`shipyard.yaml` pipeline with gates, promotion and reproduction, `shipyard ci` on it, the
+scorecard of what was recorded, and progressive rollouts judged on live traffic.
 
 Everything runs on the embedded default: a SQLite file and a local artifact folder under
 .demo/, created fresh each time. No network, no server.
@@ -23,6 +23,7 @@ from demo_ci import run as ci_steps
 from demo_data import run as data_steps
 from demo_monitoring import run as monitoring_steps
 from demo_pipeline import run as pipeline_steps
+from demo_rollout import run as rollout_steps
 from demo_scorecard import run as scorecard_steps
 from demo_serving import run as serving_steps
 from demo_streaming import run as streaming_steps
@@ -42,7 +43,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 26
+STEPS = 29
 
 
 def step(number: int, text: str) -> None:
@@ -178,9 +179,10 @@ def main() -> None:
     n = pipeline_steps(step, n)  # a shipyard.yaml project in .demo/credit
     n = ci_steps(step, n)  # `shipyard ci` passing, then failing a gate, in .demo/ci-credit
     n = scorecard_steps(step, n)  # the ci-credit project's scorecard and maturity grid
+    os.chdir(DEMO)
+    n = rollout_steps(step, n)  # a good canary promoted, a worse one rolled back by itself
 
     step(n, "Everything is recorded: any run can be traced and reproduced")
-    os.chdir(DEMO)
     cli("runs", "show", sy.resolve("churn/2").source_run_id or "")
     print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
 

@@ -24,6 +24,7 @@ from shipyard._store.records import (
     RunUsage as RunUsage,
     ValidationRecord as ValidationRecord,
 )
+from shipyard._store.rollouts import RolloutRecord as RolloutRecord
 from shipyard._store.schema import (
     StoreStatus as StoreStatus,
     store_status as store_status,
@@ -77,6 +78,14 @@ from shipyard.data.sql import SqlQuery as SqlQuery
 from shipyard.delivery.abtest import (
     ABReport as ABReport,
     ab_report as ab_report,
+)
+from shipyard.delivery.rollout import (
+    abort_rollout as abort_rollout,
+    get_rollout as get_rollout,
+    list_rollouts as list_rollouts,
+    pause_rollout as pause_rollout,
+    resume_rollout as resume_rollout,
+    rollout as rollout,
 )
 from shipyard.delivery.smoke import (
     SmokeCase as SmokeCase,

@@ -366,3 +366,37 @@ class Alert(Base):
     delivery_attempts: Mapped[int] = mapped_column(Integer)
     delivery_failures: Mapped[int] = mapped_column(Integer)
     deliveries: Mapped[dict[str, Any]] = mapped_column(JSONText())
+
+
+# -- Delivery: rollouts (revision 0007) ------------------------------------------------------
+
+
+class Rollout(Base):
+    """A progressive rollout of a deployment from its stable version to a canary: the plan,
+    the step it stands at, and every decision with its figures (``history``). While it is
+    running or paused, ``active_key`` holds the deployment's name (unique), so a deployment
+    has at most one active rollout."""
+
+    __tablename__ = "rollouts"
+    __table_args__ = (Index("ix_rollouts_deployment_started", "deployment", "started_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    deployment: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+    alias: Mapped[str] = mapped_column(String(100))
+    stable_version: Mapped[int] = mapped_column(Integer)
+    canary_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    active_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    step_index: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    state: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSONText())
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

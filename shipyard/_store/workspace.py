@@ -22,6 +22,7 @@ from shipyard._store.migrate import ensure_schema
 from shipyard._store.models import ModelRepository
 from shipyard._store.monitoring import MonitoringRepository
 from shipyard._store.promotion import PromotionRepository
+from shipyard._store.rollouts import RolloutRepository
 from shipyard._store.runs import RunRepository
 from shipyard.core.errors import UsageError
 from shipyard.core.settings import Settings, load_settings
@@ -51,6 +52,7 @@ class Workspace:
         self.deployments = DeploymentRepository(self.db)
         self.promotion = PromotionRepository(self.db)
         self.monitoring = MonitoringRepository(self.db)
+        self.rollouts = RolloutRepository(self.db)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

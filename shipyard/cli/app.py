@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, str] = {
     "reproduce": "pipeline:reproduce",
     "ci": "ci:ci",
     "smoke": "smoke:smoke",
+    "rollout": "rollout:app",
     "promote": "registry:promote",
     "rollback": "registry:rollback",
     "approve": "registry:approve",

@@ -18,6 +18,7 @@ Each comparison ends in one of four states:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,12 @@ import numpy as np
 
 from shipyard.core.errors import UsageError
 from shipyard.delivery.divergence import jensen_shannon_distance
-from shipyard.delivery.sequential import ArmSummary, DifferenceBound, difference_bound
+from shipyard.delivery.sequential import (
+    ArmSummary,
+    DifferenceBound,
+    difference_bound,
+    pooled_share_variance,
+)
 
 CheckKind = Literal["error_rate", "latency", "metric", "divergence"]
 Status = Literal["worse", "not_worse", "inconclusive", "too_little_data"]
@@ -215,6 +221,7 @@ def _judge_one(
         alpha=alpha,
         tau=check.scale,
         variance_floor=_variance_floor(check, canary_summary, stable_summary),
+        null_variance=pooled_share_variance(canary_summary, stable_summary),
     )
     base = {
         "check": check.name,
@@ -274,9 +281,11 @@ def _summaries(
 
 def _moments(values: np.ndarray[Any, Any]) -> ArmSummary:
     values = np.asarray(values, dtype=np.float64)
-    return ArmSummary.of_moments(
+    summary = ArmSummary.of_moments(
         int(values.size), float(values.sum()), float(np.dot(values, values))
     )
+    binary = bool(np.all((values == 0.0) | (values == 1.0)))
+    return dataclasses.replace(summary, binary=binary)
 
 
 def _variance_floor(check: Check, canary: ArmSummary, stable: ArmSummary) -> float:

@@ -41,15 +41,17 @@ class ArmSummary:
     n: int
     mean: float
     variance: float
+    binary: bool = False
+    """Whether every value is 0 or 1 (a share: failures, slow requests, correct answers)."""
 
     @classmethod
     def of_proportion(cls, hits: int, n: int) -> ArmSummary:
         """A share (``hits`` of ``n``). The variance is taken at ``(hits + 1) / (n + 2)``, so
         that no failure in a few requests does not read as a rate known to be exactly 0."""
         if n <= 0:
-            return cls(0, 0.0, 0.0)
+            return cls(0, 0.0, 0.0, binary=True)
         smoothed = (hits + 1) / (n + 2)
-        return cls(n, hits / n, smoothed * (1.0 - smoothed))
+        return cls(n, hits / n, smoothed * (1.0 - smoothed), binary=True)
 
     @classmethod
     def of_moments(cls, n: int, total: float, total_squares: float) -> ArmSummary:
@@ -74,6 +76,17 @@ class DifferenceBound:
     @property
     def half_width(self) -> float:
         return self.upper - self.estimate
+
+
+def pooled_share_variance(canary: ArmSummary, stable: ArmSummary) -> float | None:
+    """For two shares, the variance of their difference were both arms the same: the pooled
+    share's, smoothed as each arm's is (None unless both arms are shares). Testing "is the
+    canary worse at all?" against it is the two-proportion score test, made sequential."""
+    if not (canary.binary and stable.binary) or canary.n <= 0 or stable.n <= 0:
+        return None
+    hits = canary.mean * canary.n + stable.mean * stable.n
+    pooled = (hits + 1.0) / (canary.n + stable.n + 2.0)
+    return pooled * (1.0 - pooled) * (1.0 / canary.n + 1.0 / stable.n)
 
 
 def one_sided_radius(variance: float, *, alpha: float, tau: float) -> float:
@@ -125,6 +138,7 @@ def difference_bound(
     alpha: float,
     tau: float,
     variance_floor: float = 0.0,
+    null_variance: float | None = None,
 ) -> DifferenceBound:
     """The confidence-sequence interval for ``canary.mean - stable.mean``: each of its two
     ends is a one-sided sequence at level ``alpha`` (the lower end is crossed by the truth at
@@ -132,6 +146,12 @@ def difference_bound(
 
     ``variance_floor`` is the smallest per-request variance either arm is credited with. Both
     arms need at least one value; the caller decides how many are enough to judge at all.
+
+    ``null_variance``, when given, is the variance of the estimate if the two arms were the
+    same (for shares: the pooled share's, as the two-proportion score test uses). The lower
+    end then answers "is the canary worse at all?" as a test of that null hypothesis: it lies
+    above 0 with probability at most ``alpha`` at any look when the arms do not differ, and
+    it is not an interval end for other differences.
     """
     if canary.n <= 0 or stable.n <= 0:
         raise UsageError("Both arms need at least one value to be compared.")
@@ -141,9 +161,10 @@ def difference_bound(
     )
     estimate = canary.mean - stable.mean
     half = one_sided_radius(variance, alpha=alpha, tau=tau)
+    below = half if null_variance is None else one_sided_radius(null_variance, alpha=alpha, tau=tau)
     return DifferenceBound(
         estimate=estimate,
-        lower=estimate - half,
+        lower=estimate - below,
         upper=estimate + half,
         alpha=alpha,
         standard_error=math.sqrt(variance),

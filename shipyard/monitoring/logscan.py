@@ -203,6 +203,33 @@ class LogWindow:
             pairs = connection.execute(query, [*self._params(), self._feedback]).fetchall()
         return [(_json(p), _json(label)) for p, label in pairs]
 
+    def served_rows(self, versions: list[int]) -> list[tuple[int, float, Any, Any]]:
+        """(model version, latency in ms, prediction, label or None) of every row the given
+        versions served in the window, labels joined from feedback as :meth:`labelled` does;
+        a failed prediction is None."""
+        if self._predictions is None or not versions:
+            return []
+        wanted = ", ".join("?" for _ in versions)
+        served = (
+            f"SELECT request_id, row, model_version, latency_ms, prediction FROM {_SOURCE} "  # noqa: S608
+            f"WHERE {_WHERE} AND model_version IN ({wanted})"
+        )
+        params: list[Any] = [*self._params(), *versions]
+        if self._feedback is None:
+            query = f"SELECT model_version, latency_ms, prediction, NULL FROM ({served})"  # noqa: S608
+        else:
+            query = (
+                "SELECT p.model_version, p.latency_ms, p.prediction, f.label "  # noqa: S608
+                f"FROM ({served}) p LEFT JOIN (SELECT request_id, row, arg_max(label, time) "
+                "AS label FROM read_parquet(?, hive_partitioning = true, hive_types = "
+                "{'date': VARCHAR}) GROUP BY request_id, row) f "
+                "ON f.request_id = p.request_id AND f.row = p.row"
+            )
+            params.append(self._feedback)
+        with self._connect() as connection:
+            rows = connection.execute(query, params).fetchall()
+        return [(int(v), float(ms or 0.0), _json(p), _json(y)) for v, ms, p, y in rows]
+
 
 def _percentiles(values: Any) -> dict[str, float] | None:
     if not values or values[0] is None:

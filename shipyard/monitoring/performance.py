@@ -43,7 +43,7 @@ def live_performance(
         truth = np.array([_number(y) for _, y in kept], dtype=np.float64)
         metrics = compute_many(REPORTED[task], truth, Outputs(labels))
         return _result(metrics, len(kept), "labels")
-    predicted = [_label(p) for p, _ in kept]
+    predicted = [prediction_label(p) for p, _ in kept]
     truth_values = [y for _, y in kept]
     known = list(classes) if classes else sorted({*predicted, *truth_values}, key=str)
     positive = positive if positive is not None else (known[-1] if len(known) == 2 else None)
@@ -79,7 +79,7 @@ def _score(prediction: Any) -> float | None:
     return None
 
 
-def _label(prediction: Any) -> Any:
+def prediction_label(prediction: Any) -> Any:
     if isinstance(prediction, Mapping):
         return prediction.get("label", prediction.get("prediction"))
     if isinstance(prediction, list) and len(prediction) == 1:
@@ -88,5 +88,5 @@ def _label(prediction: Any) -> Any:
 
 
 def _number(value: Any) -> float:
-    value = _label(value)
+    value = prediction_label(value)
     return float(value) if isinstance(value, int | float) else math.nan

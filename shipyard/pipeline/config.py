@@ -21,6 +21,7 @@
       production: {gates: [threshold:roc_auc], approval: {distinct: true}, require: [tested]}
     ci: {checks: [ruff check .]}              # `shipyard ci` (see shipyard.ci)
     smoke: [...]                              # smoke cases (see shipyard.delivery.smoke)
+    rollout: {steps: [5, 25, 50, 100]}        # progressive rollouts (shipyard.delivery.spec)
 
 Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0].metric: ...``.
 """
@@ -213,6 +214,7 @@ class PipelineConfig(_Model):
     monitoring: dict[str, Any] | None = None
     ci: CISpec = Field(default_factory=CISpec)
     smoke: list[dict[str, Any]] | None = None  # read by shipyard.delivery.smoke
+    rollout: dict[str, Any] | None = None  # read by shipyard.delivery.spec
 
     _path: Path | None = PrivateAttr(default=None)
     _document: dict[str, Any] = PrivateAttr(default_factory=dict)

@@ -56,6 +56,8 @@ def serve(target: str, *, workspace: Workspace | None = None, **options: Any) ->
         repository = deployments_of(ws)
         repository.set_status(resolved.deployment, "serving", actor=ws.actor,
                               reason=f"serving on {resolved.host}:{resolved.port}")  # fmt: skip
+        host = "127.0.0.1" if resolved.host in ("0.0.0.0", "") else resolved.host  # noqa: S104
+        repository.update_stats(resolved.deployment, {"server": f"http://{host}:{resolved.port}"})
         try:
             run_server(resolved)
         finally:
