@@ -24,7 +24,8 @@ def test_records_of_the_agreed_names_earn_their_items(registered: Registered) ->
     sy.record_evaluation(
         "churn", 3, passed=True, run_id=None, report_hashes={},
         gates=[{"name": "baseline:simple", "kind": "baseline", "passed": True}],
-        metrics={"roc_auc": 0.81, "feature_importance": {"age": 0.12, "income": -0.01}},
+        metrics={"roc_auc": 0.81},
+        feature_importance={"metric": "roc_auc", "importances": {"age": 0.12, "income": -0.01}},
         workspace=ws,
     )  # fmt: skip
     for name, model in (("churn-online", "churn"), ("other-online", "churn-other")):
