@@ -60,3 +60,7 @@ def spark_cluster() -> Iterator[SparkCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+# the stream tests' real brokers and model home, for the consumer-group tests
+from tests.serving.stream.conftest import broker, home, kafka, redis_server  # noqa: E402, F401
