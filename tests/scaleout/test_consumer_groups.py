@@ -82,12 +82,12 @@ def _every_result(names: Names, timeout: float = 90.0) -> list[Message]:
 
 @pytest.mark.slow
 def test_a_group_of_three_loses_no_event_when_one_worker_is_killed(
-    broker: Broker, home: Path, tmp_path: Path
+    broker: Broker, models: Path, tmp_path: Path
 ) -> None:
     names = Names(broker).prepare(partitions=PARTITIONS)
     log = tmp_path / "workers.log"
     options = ("--max-batch", str(BATCH), "--batch-growth", "1")
-    workers = [start_process(home, "churn@production", names, log, *options)
+    workers = [start_process(models, "churn@production", names, log, *options)
                for _ in range(WORKERS)]  # fmt: skip
     try:
         wait_ready(log, WORKERS, timeout=240)  # three processes start on a busy machine

@@ -2,8 +2,9 @@
 
 At-least-once: automatic offset *storing* is off, so only offsets the worker stored are ever
 committed, and it stores (and commits, asynchronously) a batch's offsets only once every result
-of the batch is delivered; the background auto-commit is a safety net. On a rebalance the worker first waits for
-its results and commits what it stored, so the partition's next owner starts right after.
+of the batch is delivered; the background auto-commit is a safety net. On a rebalance the
+worker first waits for its results and commits what it stored, so the partition's next owner
+starts right after.
 The producer is idempotent: its own retries never duplicate or reorder a result.
 """
 
