@@ -107,9 +107,10 @@ def test_host_b_serves_and_scores_what_host_a_promoted_and_a_monitors_b(
 
     # host A's monitor reads what B's server and B's batch job logged on S3
     monkeypatch.chdir(tmp_path / "host-a")
-    window = {"since": started, "until": datetime.now(UTC) + timedelta(minutes=1),
-              "config": parse_config({}), "reference": "customers/1"}  # fmt: skip
-    online = monitor_run("churn-production", workspace=host_a, **window)
+    until = datetime.now(UTC) + timedelta(minutes=1)
+    online = monitor_run("churn-production", since=started, until=until,
+                         config=parse_config({}), reference="customers/1",
+                         workspace=host_a)  # fmt: skip
     assert online.rows >= 1 + 200 and version == "churn/2"  # every row B's server answered
     assert sy.PredictionLogReader(host_a.artifacts).count("churn-batch") == 300
     host_a.close()
