@@ -17,6 +17,11 @@ connections on uvloop, one per concurrent client); its CPU use is reported with 
 and its ceiling is measured against Shipyard's ``/health/live`` to show it is not the
 bottleneck.
 
+Two more references for Shipyard (``--no-limits`` skips them): its cold start, process start
+to ``/health/ready`` (median of 3 starts), and the physical limit, the model's own ``predict``
+rows/s in-process on batches of the mean size the server formed at 64 clients (read from its
+``/metrics``), in as many processes as the server has workers: ``rps_c64_vs_predict_limit``.
+
 Run with ``make bench NAME=serving``; ``--help`` lists the options.
 """
 
@@ -50,6 +55,7 @@ from _common import (
     ratio,
     rounded,
 )
+from _limits import batch_totals, predict_limit
 
 LEVELS = (1, 16, 64)
 WORKERS = 2
@@ -293,8 +299,13 @@ def measure(tool: str, model: str, root: Path, options: argparse.Namespace) -> d
     with launch(tool, model, root, options) as running:
         run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 16, options.warmup)
         for level in options.levels:
+            before = batch_totals(running.port) if tool == "shipyard" else None
             results[f"c{level}"] = run_loadgen(running.port, ENDPOINTS[tool], body_for(tool),
                                                level, options.seconds)  # fmt: skip
+            if before is not None:  # the mean batch the server formed at this level
+                after = batch_totals(running.port)
+                calls = max(after[1] - before[1], 1.0)
+                results[f"c{level}"]["batch"] = (after[0] - before[0]) / calls
         if tool == "shipyard" and model == "lr":
             results["ceiling"] = run_loadgen(running.port, "/health/live", "", 64, 4)
     note(f"  measured {tool} / {model}")
@@ -325,6 +336,25 @@ def c1_interleaved(model: str, root: Path, options: argparse.Namespace) -> dict[
                 rounds[name].append(result["p50_ms"])
     note(f"  measured p50 at c1 for {model}, interleaved")
     return {name: statistics.median(values) for name, values in rounds.items()}
+
+
+def limits(model: str, root: Path, results: dict[str, Any], options: argparse.Namespace,
+           runs: int = 3) -> dict[str, float]:  # fmt: skip
+    """Shipyard's cold start (median of ``runs`` starts to ``/health/ready``) and the physical
+    limit: in-process predict rows/s on batches of the size served at 64 clients."""
+    starts = []
+    for _ in range(runs):
+        started = time.monotonic()
+        with launch("shipyard", model, root, options):
+            starts.append(time.monotonic() - started)
+    batch = max(1, round(results["c64"].get("batch", 1.0)))
+    limit = predict_limit(root / f"model-{model}.pkl", ROW, batch, options.workers,
+                          seconds=min(options.seconds, 4.0))  # fmt: skip
+    note(f"  measured cold start and the predict limit for {model} (batch {batch})")
+    return {f"{model}_shipyard_cold_start_s": rounded(statistics.median(starts)),
+            f"{model}_served_batch_c64": rounded(results["c64"].get("batch", 1.0)),
+            f"{model}_predict_limit_rows_per_s": rounded(limit),
+            f"{model}_rps_c64_vs_predict_limit": ratio(results["c64"]["rps"], limit)}  # fmt: skip
 
 
 def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, float]],
@@ -369,6 +399,9 @@ def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, 
             )
         else:
             mine["p50_c1_vs_floor"] = ratio(s["c1"]["p50_ms"], f["c1"]["p50_ms"])
+        limit = extra.get(f"{model}_rps_c64_vs_predict_limit")
+        if limit is not None:
+            mine["rps_c64_vs_predict_limit"] = limit
         if model == "lr":
             ratios.update(mine)
         else:
@@ -378,8 +411,8 @@ def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, 
     for key, value in extra.items():
         note(f"{key}: {value}")
     note("Ratios (targets): rps_c64_vs_mlflow >= 3, rps_c64_vs_floor >= 1.5, "
-         "p50_c1_vs_floor <= 1.2 (LogisticRegression pipeline; HistGradientBoosting under "
-         "figures.hgb_ratios).")  # fmt: skip
+         "p50_c1_vs_floor <= 1.2, rps_c64_vs_predict_limit >= 0.5 (LogisticRegression "
+         "pipeline; HistGradientBoosting under figures.hgb_ratios).")  # fmt: skip
     emit_result("serving", figures, ratios)
 
 
@@ -393,6 +426,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--models", type=lambda s: s.split(","), default=["lr", "hgb"])
     parser.add_argument("--tools", type=lambda s: s.split(","), default=list(TOOLS))
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds at c1")
+    parser.add_argument("--no-limits", dest="limits", action="store_false",
+                        help="skip cold start and the in-process predict limit")  # fmt: skip
     return parser.parse_args()
 
 
@@ -420,6 +455,10 @@ def main() -> None:
             extra["loadgen_max_cpu"] = rounded(max(r[f"c{level}"]["loadgen_cpu"]
                                                    for r in results.values()
                                                    for level in options.levels))  # fmt: skip
+        for model in options.models:
+            served = results.get(f"shipyard/{model}")
+            if served is not None and "c64" in served and options.limits:
+                extra.update(limits(model, root, served, options))
         latency: dict[str, dict[str, float]] = {}
         if {"shipyard", "floor"} <= set(options.tools) and options.rounds > 0:
             for model in options.models:

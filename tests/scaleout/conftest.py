@@ -13,6 +13,8 @@ import shipyard as sy
 from shipyard._store.workspace import Workspace
 from tests.monitoring.conftest import make_frame, truth
 from tests.services import SeaweedServer, SparkCluster, start_spark_cluster
+from tests.serving.conftest import models_home
+from tests.serving.stream.conftest import broker, kafka, redis_server  # noqa: F401 (fixtures)
 
 
 @dataclass
@@ -60,3 +62,9 @@ def spark_cluster() -> Iterator[SparkCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Path:
+    """A Shipyard home with churn/1, churn/2 (churn@production -> 1) and spend/1."""
+    return models_home(tmp_path)

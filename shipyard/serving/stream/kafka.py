@@ -1,9 +1,10 @@
 """Kafka, through confluent-kafka (librdkafka): a consumer-group source and a producer sink.
 
-At-least-once: automatic offset *storing* is off and automatic *committing* is on, so the
-background commit only ever commits offsets the worker stored, and it stores a batch's offsets
-only once every result of the batch is delivered. On a rebalance the worker first waits for
-its results and commits what it stored, so the partition's next owner starts right after.
+At-least-once: automatic offset *storing* is off, so only offsets the worker stored are ever
+committed, and it stores (and commits, asynchronously) a batch's offsets only once every result
+of the batch is delivered; the background auto-commit is a safety net. On a rebalance the
+worker first waits for its results and commits what it stored, so the partition's next owner
+starts right after.
 The producer is idempotent: its own retries never duplicate or reorder a result.
 """
 
@@ -133,6 +134,9 @@ class KafkaSource:
                    for (topic, number), offset in batch.ack.items()]  # fmt: skip
         try:
             self._consumer.store_offsets(offsets=offsets)
+            # committed now, not at the next auto-commit tick: a worker killed outright
+            # leaves at most the batches still in flight to be read again, not a second's worth
+            self._consumer.commit(offsets=offsets, asynchronous=True)
         except self._kafka.KafkaException as exc:  # the partition moved away meanwhile
             log.info("offsets not stored (read again by the partition's owner): %s", exc)
 

@@ -1,0 +1,48 @@
+"""References of the serving benchmark beyond other servers: the physical limit (the model's own
+``predict`` throughput in-process, on batches of the size the server forms, on as many
+processes as the server has workers) and cold start (process start to ``/health/ready``)."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import time
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+BATCH_LINE = re.compile(r"^shipyard_batch_size_(sum|count)(?:\{[^}]*\})? ([0-9.e+]+)$", re.M)
+
+
+def batch_totals(port: int) -> tuple[float, float]:
+    """(requests, model calls) the server has batched so far, from its ``/metrics``."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    totals = {"sum": 0.0, "count": 0.0}
+    for kind, value in BATCH_LINE.findall(text):
+        totals[kind] += float(value)
+    return totals["sum"], totals["count"]
+
+
+def _rows_per_second(model_path: str, row: dict[str, Any], batch: int, seconds: float) -> float:
+    import pandas as pd
+
+    with Path(model_path).open("rb") as handle:  # written by this benchmark itself
+        model = pickle.load(handle)
+    frame = pd.DataFrame([row] * batch)
+    model.predict(frame)  # warm
+    rows, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        model.predict(frame)
+        rows += batch
+    return rows / elapsed
+
+
+def predict_limit(model_path: Path, row: dict[str, Any], batch: int, processes: int,
+                  seconds: float) -> float:  # fmt: skip
+    """Rows/s of ``model.predict`` on batches of ``batch`` rows, ``processes`` at once."""
+    with ProcessPoolExecutor(processes) as pool:
+        runs = [pool.submit(_rows_per_second, str(model_path), row, batch, seconds)
+                for _ in range(processes)]  # fmt: skip
+        return sum(run.result() for run in runs)
