@@ -63,6 +63,7 @@ from shipyard.data.api import (
     list_dataset_versions as list_dataset_versions,
     list_datasets as list_datasets,
     list_validations as list_validations,
+    run_datasets as run_datasets,
 )
 from shipyard.data.errors import (
     DataError as DataError,
@@ -172,6 +173,7 @@ from shipyard.tracking.search import (
     metric_series as metric_series,
     search_runs as search_runs,
 )
+from shipyard.ui.server import ui as ui
 
 __version__: str
 __all__: list[str]

@@ -40,6 +40,7 @@ SUBCOMMANDS: dict[str, str] = {
     "batch": "batch:batch",
     "serve": "serve:serve",
     "stream": "stream:stream",
+    "ui": "ui:ui",
     "runs": "runs:app",
     "models": "models:app",
     "data": "data:app",

@@ -1,0 +1,88 @@
+"""A small workspace with something on every page of the UI: runs (params, metrics with a
+history, an artifact, a dataset input, a child), a model whose versions stand in each state of
+its promotion policy, a deployment and an open alert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+import shipyard as sy
+from shipyard._store.workspace import Workspace
+from tests.packaged import register
+
+GATE_OK = {
+    "name": "auc",
+    "kind": "threshold",
+    "passed": True,
+    "observed": 0.91,
+    "threshold": 0.8,
+    "margin": 0.11,
+    "message": "auc 0.91 >= 0.8",
+}
+GATE_BAD = {
+    "name": "auc",
+    "kind": "threshold",
+    "passed": False,
+    "observed": 0.62,
+    "threshold": 0.8,
+    "margin": -0.18,
+    "message": "auc 0.62 is short of 0.8 by 0.18",
+}
+
+
+def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
+    """Fill ``ws``; returns the ids and names the tests look for."""
+    frame = pd.DataFrame({"x": [float(i % 7) for i in range(200)], "plan": ["a", "b"] * 100})
+    dataset = sy.log_dataset(frame, "customers", workspace=ws)
+    ids: dict[str, str] = {}
+    for index in range(runs):
+        with sy.start_run(
+            f"sweep-{index:02d}",
+            workspace=ws,
+            params={"C": str(index % 5), "depth": str(3 + index % 3)},
+        ) as run:
+            sy.log_metric("auc", 0.6 + index / 100)
+            sy.log_metric("loss", 1.0 / (index + 1))
+            if index == 0:
+                for step in range(500):
+                    sy.log_metric("curve", (step % 50) / 50 + (5.0 if step == 250 else 0.0), step)
+                note = tmp / "notes.txt"
+                note.write_text("hello from the run\n")
+                sy.log_artifact(note)
+                ws.datasets.record_usage(run.id, dataset.id)
+                with sy.start_run("child", workspace=ws, parent=run.id) as child:
+                    sy.log_metric("auc", 0.5)
+                ids["child"] = child.id
+                ids["main"] = run.id
+    with sy.start_run("broken", workspace=ws) as broken:
+        pass
+    ids["broken"] = broken.id
+    versions = register(ws, 3, "churn")
+    for version, gate in zip(versions, (GATE_OK, GATE_OK, GATE_BAD), strict=True):
+        sy.record_evaluation(
+            "churn",
+            version.version,
+            passed=bool(gate["passed"]),
+            gates=[gate],
+            metrics={"auc": gate["observed"]},
+            report_hashes={},
+            run_id=None,
+            workspace=ws,
+        )
+    sy.set_policy("churn", "production", gates=["*"], require_approval=True, workspace=ws)
+    sy.approve("churn", 1, "production", actor="reviewer", workspace=ws)
+    sy.promote("churn", 1, "production", actor="lead", reason="first release", workspace=ws)
+    ws.deployments.apply(
+        "churn-online", model="churn", routes=[{"alias": "production", "weight": 100}], actor="lead"
+    )
+    ws.monitoring.raise_alert(
+        rule="drift",
+        deployment="churn-online",
+        fingerprint="fp-drift",
+        severity="warning",
+        message="feature x drifted (PSI 0.31)",
+        details={"psi": 0.31},
+    )
+    return ids
