@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from shipyard import ui as serve_ui
 from shipyard.cli.output import say
 from shipyard.cli.state import state
-from shipyard.ui.server import DEFAULT_HOST, DEFAULT_PORT, ui as serve_ui
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5050
 
 
 def ui(
