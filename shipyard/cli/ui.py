@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard import ui as serve_ui
+import shipyard as sy
 from shipyard.cli.output import say
 from shipyard.cli.state import state
 
@@ -35,7 +35,7 @@ def ui(
     """Serve the web UI: runs, models, datasets, deployments, monitoring and the audit log."""
     settings = state(ctx).settings()
     say(f"Shipyard UI on http://{host}:{port} (Ctrl-C stops it)")
-    serve_ui(
+    sy.ui(
         host=host,
         port=port,
         token_file=token_file,
