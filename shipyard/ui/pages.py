@@ -107,14 +107,14 @@ def is_api(request: Request) -> bool:
 async def serve_page(request: Request, target: Page, state: UiState) -> Response:
     try:
         data = await run_in_threadpool(target.view, request, state)
+        if is_api(request):
+            return json_response(data)
+        return html(request, state, target.template, data)
     except ShipyardError as error:
         return error_response(request, state, error)
     except Exception:  # never a traceback to the browser; the server log keeps it
         log.exception("The UI failed on %s", request.url.path)
         return error_response(request, state, None)
-    if is_api(request):
-        return json_response(data)
-    return html(request, state, target.template, data)
 
 
 async def serve_action(request: Request, target: Action, state: UiState) -> Response:
