@@ -95,6 +95,7 @@ from shipyard.monitoring.job import (
     monitor_run as monitor_run,
     monitor_watch as monitor_watch,
 )
+from shipyard.monitoring.results_api import list_monitor_results as list_monitor_results
 from shipyard.pipeline.lineage import (
     LineageGraph as LineageGraph,
     lineage as lineage,

@@ -136,3 +136,50 @@ def heatmap(
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def bars(
+    labels: Sequence[str], counts: Sequence[float], *, title: str, xlabel: str, ylabel: str
+) -> str:
+    """A bar chart (a histogram's bins, or a category's counts) with labelled axes."""
+    if not labels or not any(counts):
+        return f'<p class="empty">{escape(title)}: no values to draw.</p>'
+    width, height, left, bottom, top = 360, 190, 46, 44, 22
+    inner_w, inner_h = width - left - 10, height - top - bottom
+    most = max(counts) or 1.0
+    slot = inner_w / len(labels)
+    parts = [
+        f'<svg class="figure" role="img" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        _text(left, 14, title, size=11),
+        f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" y2="{top + inner_h}" '
+        'stroke="#666"/>',
+        _text(left + inner_w / 2, height - 6, xlabel, size=10, anchor="middle"),
+        _text(
+            12,
+            top + inner_h / 2,
+            ylabel,
+            size=10,
+            anchor="middle",
+            extra=f' transform="rotate(-90 12 {top + inner_h / 2:.1f})"',
+        ),
+        _text(left - 4, top + 8, f"{most:.4g}", size=9, anchor="end"),
+        _text(left - 4, top + inner_h, "0", size=9, anchor="end"),
+    ]
+    for index, (label, count) in enumerate(zip(labels, counts, strict=True)):
+        bar_h = inner_h * (count / most)
+        x = left + index * slot
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{top + inner_h - bar_h:.1f}" width="{max(slot - 2, 1):.1f}" '
+            f'height="{bar_h:.1f}" fill="#1f5fa8"><title>{escape(f"{label}: {count:g}")}'
+            "</title></rect>"
+        )
+    if len(labels) <= 12:
+        for index, label in enumerate(labels):
+            x = left + (index + 0.5) * slot
+            parts.append(_text(x, top + inner_h + 12, label[:10], size=9, anchor="middle"))
+    else:
+        parts.append(_text(left, top + inner_h + 12, labels[0], size=9))
+        parts.append(_text(left + inner_w, top + inner_h + 12, labels[-1], size=9, anchor="end"))
+    parts.append("</svg>")
+    return "".join(parts)

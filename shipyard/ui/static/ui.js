@@ -57,7 +57,33 @@
     box.setAttribute("data-drawn", "empty");
   }
 
+  var PICKED = ["requests", "p50", "p99"];
+
+  function drawInline(box) {
+    var spec = JSON.parse(box.getAttribute("data-inline"));
+    var picks = Array.isArray(spec.pick) ? spec.pick : [spec.pick];
+    if (!spec.x.length) { message(box, "No predictions were logged, so there is nothing to chart."); return; }
+    var data = [spec.x.map(function (x) { return spec.time ? x / 1000 : x; })];
+    var series = [{}], i = 0;
+    Object.keys(spec.series).forEach(function (name) {
+      picks.forEach(function (p) {
+        data.push(spec.series[name][p]);
+        series.push({ label: name + " " + PICKED[p], stroke: COLORS[i++ % COLORS.length],
+                      width: 1.5, spanGaps: true });
+      });
+    });
+    box.innerHTML = "";
+    new uPlot({
+      width: Math.max(box.clientWidth || 600, 300), height: 240, series: series,
+      scales: { x: { time: !!spec.time } },
+      axes: [{ label: spec.time ? "time (UTC)" : "x", stroke: "#222" },
+             { label: spec.ylabel, stroke: "#222", size: 70 }]
+    }, data, box);
+    box.setAttribute("data-drawn", String(spec.x.length));
+  }
+
   function draw(box) {
+    if (box.hasAttribute("data-inline")) { drawInline(box); return; }
     var sources = JSON.parse(box.getAttribute("data-sources"));
     var label = box.getAttribute("data-label") || "value";
     var opts = controls();
