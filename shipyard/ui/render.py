@@ -65,7 +65,8 @@ _env = Environment(
 )
 _env.filters["when"] = when
 _env.filters["number"] = number
-_env.filters["short"] = lambda value: (value or "")[:8]
+# ids are time-ordered, so runs made together share a prefix: their tails tell them apart
+_env.filters["short"] = lambda value: "…" + (value or "")[-8:]
 
 
 def _default(value: Any) -> Any:

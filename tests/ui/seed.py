@@ -36,6 +36,7 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
     """Fill ``ws``; returns the ids and names the tests look for."""
     frame = pd.DataFrame({"x": [float(i % 7) for i in range(200)], "plan": ["a", "b"] * 100})
     dataset = sy.log_dataset(frame, "customers", workspace=ws)
+    sy.log_dataset(frame.assign(y=frame["x"] * 2), "customers", workspace=ws)
     ids: dict[str, str] = {}
     for index in range(runs):
         with sy.start_run(
@@ -56,9 +57,12 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
                     sy.log_metric("auc", 0.5)
                 ids["child"] = child.id
                 ids["main"] = run.id
-    with sy.start_run("broken", workspace=ws) as broken:
+    try:
+        with sy.start_run("broken", workspace=ws) as broken:
+            ids["broken"] = broken.id
+            raise RuntimeError("loss diverged")
+    except RuntimeError:
         pass
-    ids["broken"] = broken.id
     versions = register(ws, 3, "churn")
     for version, gate in zip(versions, (GATE_OK, GATE_OK, GATE_BAD), strict=True):
         sy.record_evaluation(

@@ -64,7 +64,7 @@
     var picks = Array.isArray(spec.pick) ? spec.pick : [spec.pick];
     if (!spec.x.length) { message(box, "No predictions were logged, so there is nothing to chart."); return; }
     var data = [spec.x.map(function (x) { return spec.time ? x / 1000 : x; })];
-    var series = [{}], i = 0;
+    var series = [{ label: "time (UTC)" }], i = 0;
     Object.keys(spec.series).forEach(function (name) {
       picks.forEach(function (p) {
         data.push(spec.series[name][p]);
@@ -79,7 +79,15 @@
       axes: [{ label: spec.time ? "time (UTC)" : "x", stroke: "#222" },
              { label: spec.ylabel, stroke: "#222", size: 70 }]
     }, data, box);
+    caption(box, "y: " + spec.ylabel + " · x: time (UTC)");
     box.setAttribute("data-drawn", String(spec.x.length));
+  }
+
+  function caption(box, text) {
+    var p = document.createElement("p");
+    p.className = "caption muted";
+    p.textContent = text;
+    box.appendChild(p);
   }
 
   function draw(box) {
@@ -117,6 +125,7 @@
         }
         box.innerHTML = "";
         var xLabel = opts.axis === "time" ? "wall time (UTC)" : "step";
+        series[0].label = xLabel;
         new uPlot({
           width: width, height: 260, series: series, bands: bands,
           scales: { x: { time: opts.axis === "time" }, y: { distr: opts.log ? 3 : 1 } },
@@ -124,6 +133,9 @@
                  { label: label + (opts.log ? " (log scale)" : ""), stroke: "#222", size: 70 }],
           legend: { live: true }
         }, data, box);
+        caption(box, "y: " + label + (opts.log ? " (log scale)" : "") + (opts.smoothing ?
+          ", smoothed" : "") + " · x: " + xLabel + " · " + total + " points" +
+          (all.length === 1 ? ", shaded band: min to max per bucket" : ""));
         box.setAttribute("data-drawn", String(total));
       })
       .catch(function (err) { message(box, "The series could not be loaded: " + err.message); });

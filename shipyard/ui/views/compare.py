@@ -84,7 +84,7 @@ def compare(request: Request, state: UiState) -> dict[str, Any]:
         }
         for run in runs
     ]
-    names = [f"{run.name} ({run.id[:8]})" for run in runs]
+    names = [f"{run.name} (…{run.id[-8:]})" for run in runs]
     return {
         "runs": [run.to_dict() for run in runs],
         "params": [
