@@ -28,6 +28,7 @@ from shipyard.ui.pages import (
     Action,
     Download,
     Page,
+    read_form,
     serve_action,
     serve_download,
     serve_page,
@@ -83,13 +84,12 @@ def create_app(
             Route("/api" + target.path, endpoint, methods=["GET"]),
         ]
     routes += [Route(d.path, _download_endpoint(d, state), methods=["GET"]) for d in DOWNLOADS]
-    if not read_only:
-        for act in ACTIONS:
-            endpoint = _action_endpoint(act, state)
-            routes += [
-                Route(act.path, endpoint, methods=["POST"]),
-                Route("/api" + act.path, endpoint, methods=["POST"]),
-            ]
+    for act in ACTIONS:
+        endpoint = _read_only(state) if read_only else _action_endpoint(act, state)
+        routes += [
+            Route(act.path, endpoint, methods=["POST"]),
+            Route("/api" + act.path, endpoint, methods=["POST"]),
+        ]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -181,6 +181,16 @@ def _action_endpoint(target: Action, state: UiState) -> Endpoint:
     return endpoint
 
 
+def _read_only(state: UiState) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        return problem(request, state, status=405,
+                       message="This UI is read-only: it takes no actions.",
+                       hint="Use the CLI or the Python API, or start `shipyard ui` without "
+                       "--read-only.")  # fmt: skip
+
+    return endpoint
+
+
 def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
@@ -197,10 +207,10 @@ def _login_page(state: UiState) -> Endpoint:
 
 def _login(state: UiState) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        form = await request.form()
-        token, name = str(form.get("token") or ""), str(form.get("name") or "").strip()
-        target = _safe_next(str(form.get("next") or "/"))
-        if not state.guard.csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        form = await read_form(request)
+        token, name = form.get("token") or "", (form.get("name") or "").strip()
+        target = _safe_next(form.get("next") or "/")
+        if not state.guard.csrf_ok(request, form.get(CSRF_FIELD) or ""):
             return problem(
                 request,
                 state,
@@ -222,8 +232,8 @@ def _login(state: UiState) -> Endpoint:
 
 def _logout(state: UiState) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        form = await request.form()
-        if not state.guard.csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        form = await read_form(request)
+        if not state.guard.csrf_ok(request, form.get(CSRF_FIELD) or ""):
             return problem(
                 request,
                 state,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -100,6 +100,17 @@ def action(path: str, summary: str, fields: tuple[str, ...] = ()) -> Callable[[A
     return register
 
 
+MAX_FORM_BYTES = 64 * 1024
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An HTML form's fields (``application/x-www-form-urlencoded``, the only kind the UI's
+    forms send); anything larger than a form needs is cut off."""
+    body = await request.body()
+    text = body[:MAX_FORM_BYTES].decode("utf-8", errors="replace")
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -134,7 +145,7 @@ async def serve_action(request: Request, target: Action, state: UiState) -> Resp
             )
         form = {str(k): "" if v is None else str(v) for k, v in body.items()}
     else:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = await read_form(request)
     submitted = form.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER)
     if not state.guard.csrf_ok(request, submitted):
         return problem(
