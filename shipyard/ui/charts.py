@@ -61,7 +61,9 @@ def parallel_coordinates(
             f'<p class="empty">{escape(title)}: needs at least two runs and two axes '
             "(params that differ, and a metric).</p>"
         )
-    width, height, top, bottom, left, right = 760, 300, 36, 40, 50, 50
+    legend_rows = (len(rows) + 2) // 3
+    width, height, top, bottom, left, right = 760, 300 + 18 * legend_rows, 36, 40, 50, 50
+    plot_bottom = 300 - bottom
     step = (width - left - right) / (len(axes) - 1)
     scales = [_axis_scale([row.get(axis) for row in rows]) for axis in axes]
     parts = [
@@ -71,18 +73,18 @@ def parallel_coordinates(
     for index, (axis, (_, labels)) in enumerate(zip(axes, scales, strict=True)):
         x = left + index * step
         parts.append(
-            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="#888"/>'
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{plot_bottom}" stroke="#888"/>'
         )
         parts.append(_text(x, top - 18, axis, anchor="middle"))
         if labels:
-            parts.append(_text(x + 3, height - bottom + 14, labels[0], size=10))
+            parts.append(_text(x + 3, plot_bottom + 14, labels[0], size=10))
             parts.append(_text(x + 3, top - 4, labels[-1], size=10))
     for row_index, row in enumerate(rows):
         points = []
         for index, (axis, (scale, _)) in enumerate(zip(axes, scales, strict=True)):
             place = scale(row.get(axis))
             if place is not None:
-                y = height - bottom - place * (height - top - bottom)
+                y = plot_bottom - place * (plot_bottom - top)
                 points.append(f"{left + index * step:.1f},{y:.1f}")
         color = COLORS[row_index % len(COLORS)]
         line = " ".join(points)
@@ -90,6 +92,12 @@ def parallel_coordinates(
             f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{line}">'
             f"<title>{escape(names[row_index])}</title></polyline>"
         )
+    for row_index, name in enumerate(names):
+        x = left + (row_index % 3) * 230
+        y = plot_bottom + 34 + 18 * (row_index // 3)
+        color = COLORS[row_index % len(COLORS)]
+        parts.append(f'<rect x="{x}" y="{y - 9}" width="14" height="4" fill="{color}"/>')
+        parts.append(_text(x + 20, y, name, size=11))
     parts.append("</svg>")
     return "".join(parts)
 

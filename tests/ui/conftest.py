@@ -88,8 +88,7 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/install-services.sh does it)")
     with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox"])  # fmt: skip
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         yield launched
         launched.close()
 
@@ -103,8 +102,10 @@ class Watched:
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("requestfailed", lambda r: self.errors.append(f"failed {r.url}"))
-        page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 else None)  # fmt: skip
+        page.on(
+            "response",
+            lambda r: self.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
 
     def goto(self, path: str) -> Any:
         return self.page.goto(self.base + path, wait_until="networkidle")
@@ -139,5 +140,8 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     # evaluated through the DevTools protocol: the page's CSP (script-src 'self') stays on
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; 0")
     found = page.evaluate("async () => (await window.axe.run(document)).violations")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in found if v["impact"] in ("serious", "critical")]  # fmt: skip
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]

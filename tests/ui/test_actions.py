@@ -35,8 +35,9 @@ def test_approve_then_promote_then_roll_back(page: Watched, server: Served) -> N
     page.page.fill("#promote-reason", "better auc")
     page.page.click("#promote-form button[type=submit]")
     page.page.wait_for_load_state("networkidle")
-    assert page.page.url.endswith("/models/churn?done=churn%40production%20now%20points%20at%20"
-                                  "version%202%20%28was%201%29.")  # fmt: skip
+    assert page.page.url.endswith(
+        "/models/churn?done=churn%40production%20now%20points%20at%20version%202%20%28was%201%29."
+    )
     with _workspace(server) as ws:
         assert sy.get_model("churn", workspace=ws).aliases["production"] == 2
         moved = sy.get_audit(model="churn", action="alias.set", limit=1, workspace=ws)[0]
@@ -84,21 +85,33 @@ def test_acknowledge_then_resolve_an_alert(page: Watched, server: Served) -> Non
 
 def test_a_post_without_the_csrf_token_is_refused(page: Watched, server: Served) -> None:
     page.goto("/models/churn/versions/2")  # the browser holds a session cookie now
-    answer = page.page.request.post(f"{server.url}/models/churn/versions/2/approve",
-                                    form={"alias": "staging"})  # fmt: skip
+    answer = page.page.request.post(
+        f"{server.url}/models/churn/versions/2/approve", form={"alias": "staging"}
+    )
     assert answer.status == 403
-    forged = page.page.request.post(f"{server.url}/models/churn/versions/2/approve",
-                                    form={"alias": "staging", "csrf_token": "0" * 64})  # fmt: skip
+    forged = page.page.request.post(
+        f"{server.url}/models/churn/versions/2/approve",
+        form={"alias": "staging", "csrf_token": "0" * 64},
+    )
     assert forged.status == 403
     with _workspace(server) as ws:
-        assert not [e for e in sy.get_audit(model="churn", action="version.approve",
-                                             workspace=ws) if e.after == {"alias": "staging"}]  # fmt: skip
+        assert not [
+            e
+            for e in sy.get_audit(model="churn", action="version.approve", workspace=ws)
+            if e.after == {"alias": "staging"}
+        ]
 
 
 def test_the_keyboard_reaches_every_action(page: Watched) -> None:
     page.goto("/models/churn/versions/2")
-    wanted = {"#approve-alias", "#approve-comment", "#approve-form button",
-              "#promote-alias", "#promote-reason", "#promote-form button"}  # fmt: skip
+    wanted = {
+        "#approve-alias",
+        "#approve-comment",
+        "#approve-form button",
+        "#promote-alias",
+        "#promote-reason",
+        "#promote-form button",
+    }
     handles = {sel: page.page.locator(sel).element_handle() for sel in wanted}
     reached: set[str] = set()
     for _ in range(80):
@@ -163,8 +176,9 @@ def test_the_token_guards_every_page_and_api(browser: Any, guarded: Served) -> N
     page.goto(f"{guarded.url}/models/churn/versions/2")
     assert page.locator("#promote-form").count() == 0
     assert page.locator("form[action*='rollback']").count() == 0
-    answer = page.request.post(f"{guarded.url}/models/churn/versions/2/promote",
-                               form={"alias": "production"})  # fmt: skip
+    answer = page.request.post(
+        f"{guarded.url}/models/churn/versions/2/promote", form={"alias": "production"}
+    )
     assert answer.status == 405
     context.close()
 

@@ -81,8 +81,10 @@ def test_an_empty_series_says_so(page: Watched, ids: dict[str, str]) -> None:
 def test_the_spike_survives_downsampling(server: Any, ids: dict[str, str]) -> None:
     import httpx
 
-    answer = httpx.get(f"{server.url}/api/runs/{ids['main']}/metrics/curve",
-                       params={"max_points": 10, "x_axis": "step"})  # fmt: skip
+    answer = httpx.get(
+        f"{server.url}/api/runs/{ids['main']}/metrics/curve",
+        params={"max_points": 10, "x_axis": "step"},
+    )
     series = answer.json()
     assert series["points"] == 500 and len(series["x"]) == 10
     assert max(series["high"]) == pytest.approx(5.0 + 0.0)  # the single spike at step 250

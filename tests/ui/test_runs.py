@@ -91,8 +91,9 @@ def test_api_runs_contract(server: Any) -> None:
     assert len(first["runs"]) == 5 and first["next_page_token"]
     aucs = [run["metrics"]["auc"] for run in first["runs"]]
     assert aucs == sorted(aucs, reverse=True)
-    second = httpx.get(f"{server.url}/api/runs",
-                       params={**query, "page_token": first["next_page_token"]}).json()  # fmt: skip
+    second = httpx.get(
+        f"{server.url}/api/runs", params={**query, "page_token": first["next_page_token"]}
+    ).json()
     assert len(second["runs"]) == 5 and second["next_page_token"] is None
     assert not {r["id"] for r in first["runs"]} & {r["id"] for r in second["runs"]}
     document = httpx.get(f"{server.url}/api/openapi.json").json()
