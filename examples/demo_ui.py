@@ -80,8 +80,10 @@ def run(step: Callable[[int, str], None], first: int) -> int:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
-    print("  stopped. Open it again with: shipyard --home .demo/.shipyard ui  (then "
-          "http://127.0.0.1:5050)")
+    print(
+        "  stopped. Open it again with: shipyard --home .demo/.shipyard ui  (then "
+        "http://127.0.0.1:5050)"
+    )
     return first + 1
 
 
