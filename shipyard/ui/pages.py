@@ -51,6 +51,8 @@ class Download:
     path: str
     fetch: Callable[[Request, UiState], tuple[bytes, str, str]]
     """Given the request: (content, file name, media type)."""
+    inline: bool = False
+    """Shown in the browser (a report) rather than saved."""
 
 
 PAGES: list[Page] = []
@@ -58,9 +60,11 @@ ACTIONS: list[Action] = []
 DOWNLOADS: list[Download] = []
 
 
-def download(path: str) -> Callable[[Callable[[Request, UiState], tuple[bytes, str, str]]], Any]:
+def download(
+    path: str, *, inline: bool = False
+) -> Callable[[Callable[[Request, UiState], tuple[bytes, str, str]]], Any]:
     def register(fetch: Callable[[Request, UiState], tuple[bytes, str, str]]) -> Any:
-        DOWNLOADS.append(Download(path, fetch))
+        DOWNLOADS.append(Download(path, fetch, inline))
         return fetch
 
     return register
@@ -75,6 +79,11 @@ async def serve_download(request: Request, target: Download, state: UiState) -> 
         log.exception("The UI failed on %s", request.url.path)
         return error_response(request, state, None)
     safe = quote(name.rsplit("/", 1)[-1])
+    if target.inline:  # a stored report: shown, with no script allowed to run in it
+        policy = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; "
+                  "frame-ancestors 'self'")  # fmt: skip
+        headers = {"content-security-policy": policy, "x-frame-options": "SAMEORIGIN"}
+        return Response(content, media_type=media, headers=headers)
     return Response(
         content,
         media_type=media,

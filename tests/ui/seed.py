@@ -31,6 +31,8 @@ GATE_BAD = {
     "message": "auc 0.62 is short of 0.8 by 0.18",
 }
 
+REPORT = "<!doctype html><html lang='en'><title>report</title><h1>Evaluation of churn</h1></html>"
+
 
 def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
     """Fill ``ws``; returns the ids and names the tests look for."""
@@ -64,6 +66,7 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
     except RuntimeError:
         pass
     versions = register(ws, 3, "churn")
+    report = ws.artifacts.put_bytes(REPORT.encode())
     for version, gate in zip(versions, (GATE_OK, GATE_OK, GATE_BAD), strict=True):
         sy.record_evaluation(
             "churn",
@@ -71,7 +74,7 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
             passed=bool(gate["passed"]),
             gates=[gate],
             metrics={"auc": gate["observed"]},
-            report_hashes={},
+            report_hashes={"html": report.hash},
             run_id=None,
             workspace=ws,
         )

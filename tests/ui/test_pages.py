@@ -88,3 +88,10 @@ def test_the_spike_survives_downsampling(server: Any, ids: dict[str, str]) -> No
     series = answer.json()
     assert series["points"] == 500 and len(series["x"]) == 10
     assert max(series["high"]) == pytest.approx(5.0 + 0.0)  # the single spike at step 250
+
+
+def test_the_evaluation_report_is_embedded(page: Watched) -> None:
+    page.goto("/models/churn/versions/1")
+    frame = page.page.frame_locator("#report")
+    assert frame.locator("h1").inner_text() == "Evaluation of churn"
+    page.clean()

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.requests import Request
 
 import shipyard as sy
-from shipyard.core.errors import ShipyardError, UsageError
-from shipyard.ui.pages import action, form_text, page
+from shipyard.core.errors import NotFoundError, ShipyardError, UsageError
+from shipyard.ui.pages import action, download, form_text, page
 from shipyard.ui.state import UiState
 
 USUAL_ALIASES = ("production", "staging", "champion")
@@ -167,3 +167,19 @@ def rollback(request: Request, state: UiState, form: dict[str, str]) -> tuple[st
     result = move.to_dict()
     result["message"] = f"{name}@{alias} rolled back from version {move.before} to {move.after}."
     return f"/models/{name}", result
+
+
+@download("/models/{name}/versions/{version}/report", inline=True)
+def report(request: Request, state: UiState) -> tuple[bytes, str, str]:
+    """The HTML evaluation report of a version's newest evaluation (plots and all), read from
+    the artifact store and checked against its hash."""
+    ws = state.workspace()
+    name, number = request.path_params["name"], _version(request)
+    evaluation = sy.latest_evaluation(name, number, workspace=ws)
+    digest = None if evaluation is None else evaluation.report_hashes.get("html")
+    if digest is None:
+        raise NotFoundError(
+            f"{name}/{number} has no HTML evaluation report.",
+            hint="Its evaluation, if any, is on the version's page.",
+        )
+    return ws.artifacts.get_bytes(digest, name="report.html"), "report.html", "text/html"
