@@ -4,12 +4,16 @@ its promotion policy, a deployment and an open alert."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 
 import shipyard as sy
+from shipyard._store.monitoring import NewResult
 from shipyard._store.workspace import Workspace
+from shipyard.core.clock import utcnow
+from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
 from tests.packaged import register
 
 GATE_OK = {
@@ -84,6 +88,20 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
     ws.deployments.apply(
         "churn-online", model="churn", routes=[{"alias": "production", "weight": 100}], actor="lead"
     )
+    log_traffic(ws)
+    for hours in (3, 2, 1):
+        end = utcnow() - timedelta(hours=hours - 1)
+        ws.monitoring.add_result(NewResult(
+            deployment="churn-online", window_start=end - timedelta(hours=1), window_end=end,
+            reference="customers/1", rows=100,
+            feature_drift={"features": [
+                {"column": "x", "kind": "numeric", "verdict": "ok", "score": 0.05 * hours},
+                {"column": "plan", "kind": "categorical", "verdict": "ok", "score": 0.02},
+            ]},
+            prediction_drift=None, data_quality={"nulls": {"x": 0}},
+            performance={"metrics": {"accuracy": 0.8 + hours / 100}},
+            service_health={"latency_p50_ms": 3.0}, summary={"verdict": "ok"},
+        ))  # fmt: skip
     ws.monitoring.raise_alert(
         rule="drift",
         deployment="churn-online",
@@ -93,3 +111,18 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
         details={"psi": 0.31},
     )
     return ids
+
+
+def log_traffic(ws: Workspace) -> None:
+    """Predictions of churn-online by versions 1 and 2 over the last hour."""
+    log = PredictionLog(ws.artifacts, flush_interval=60)
+    now = utcnow()
+    for minute in range(0, 60, 5):
+        for version in (1, 2):
+            rows = pd.DataFrame({"x": [float(minute)] * 4})
+            log.write(PredictionBatch(
+                deployment="churn-online", model="churn", version=version, inputs=rows,
+                predictions=[1] * 4, request_ids=[f"m{minute}-v{version}-{i}" for i in range(4)],
+                latency_ms=2.0 + version + minute / 30, time=now - timedelta(minutes=minute),
+            ))  # fmt: skip
+    log.close()

@@ -95,3 +95,21 @@ def test_the_evaluation_report_is_embedded(page: Watched) -> None:
     frame = page.page.frame_locator("#report")
     assert frame.locator("h1").inner_text() == "Evaluation of churn"
     page.clean()
+
+
+def test_deployment_traffic_and_monitoring_draw(page: Watched) -> None:
+    page.goto("/deployments/churn-online")
+    charts = page.page.locator(".metric-chart")
+    charts.nth(1).locator("canvas").wait_for()
+    assert int(charts.nth(0).get_attribute("data-drawn")) > 1
+    legend = charts.nth(1).locator(".u-legend").inner_text()
+    assert "v1 p50" in legend and "v2 p99" in legend
+    assert page.page.locator("#recent-predictions tbody tr").count() == 20
+    page.goto("/monitoring/churn-online")
+    cells = page.page.locator("#drift-heatmap svg rect")
+    assert cells.count() == 6  # two features x three windows
+    assert "x at" in cells.first.locator("title").text_content()
+    chart = page.page.locator(".metric-chart")
+    chart.locator("canvas").wait_for()
+    assert "accuracy" in chart.locator(".u-legend").inner_text()
+    page.clean()

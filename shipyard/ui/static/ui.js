@@ -62,10 +62,16 @@
   function drawInline(box) {
     var spec = JSON.parse(box.getAttribute("data-inline"));
     var picks = Array.isArray(spec.pick) ? spec.pick : [spec.pick];
-    if (!spec.x.length) { message(box, "No predictions were logged, so there is nothing to chart."); return; }
+    if (!spec.x.length) { message(box, spec.empty || "There is nothing to chart yet."); return; }
     var data = [spec.x.map(function (x) { return spec.time ? x / 1000 : x; })];
     var series = [{ label: "time (UTC)" }], i = 0;
     Object.keys(spec.series).forEach(function (name) {
+      if (spec.pick == null) {  // one list of values per series
+        data.push(spec.series[name]);
+        series.push({ label: name, stroke: COLORS[i++ % COLORS.length], width: 1.5,
+                      spanGaps: true });
+        return;
+      }
       picks.forEach(function (p) {
         data.push(spec.series[name][p]);
         series.push({ label: name + " " + PICKED[p], stroke: COLORS[i++ % COLORS.length],

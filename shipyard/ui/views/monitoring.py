@@ -73,7 +73,16 @@ def monitor(request: Request, state: UiState) -> dict[str, Any]:
     grid = drift_grid(results)
     highest = max((s for row in grid["scores"] for s in row if s is not None), default=0.0)
     latest = results[-1] if results else None
+    performance: dict[str, list[float | None]] = {}
+    for index, result in enumerate(results):
+        for key, value in ((result.performance or {}).get("metrics") or {}).items():
+            if isinstance(value, int | float):
+                performance.setdefault(key, [None] * len(results))[index] = float(value)
     return {
+        "performance": {
+            "x": [int(r.window_end.timestamp() * 1000) for r in results],
+            "series": performance if performance else {},
+        },
         "deployment": record.name,
         "windows": [r.to_dict() for r in results[::-1]],
         "drift": grid,
