@@ -145,3 +145,10 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         for v in found
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def submit(page: Watched, selector: str) -> None:
+    """Click ``selector`` and wait for the page it leads to."""
+    with page.page.expect_navigation():
+        page.page.click(selector)
+    page.page.wait_for_load_state("networkidle")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import shipyard as sy
-from tests.ui.conftest import TOKEN, Served, Watched, start_ui
+from tests.ui.conftest import TOKEN, Served, Watched, start_ui, submit
 
 
 def _workspace(server: Served) -> sy.Workspace:
@@ -21,20 +21,17 @@ def _workspace(server: Served) -> sy.Workspace:
 def _sign_in(page: Watched, name: str) -> None:
     page.goto("/login?next=/")
     page.page.fill("#name", name)
-    page.page.click("form[action='/login'] button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "form[action='/login'] button[type=submit]")
 
 
 def test_approve_then_promote_then_roll_back(page: Watched, server: Served) -> None:
     _sign_in(page, "Ada")
     page.goto("/models/churn/versions/2")
     page.page.fill("#approve-comment", "looks good")
-    page.page.click("#approve-form button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#approve-form button[type=submit]")
     assert "Approved churn/2 for 'production'" in page.page.locator(".notice").inner_text()
     page.page.fill("#promote-reason", "better auc")
-    page.page.click("#promote-form button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#promote-form button[type=submit]")
     assert page.page.url.endswith(
         "/models/churn?done=churn%40production%20now%20points%20at%20version%202%20%28was%201%29."
     )
@@ -47,8 +44,7 @@ def test_approve_then_promote_then_roll_back(page: Watched, server: Served) -> N
             {"version": 2},
         )
     page.page.fill("#rb-reason-production", "alarm")
-    page.page.click("form[action='/models/churn/aliases/production/rollback'] button")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "form[action='/models/churn/aliases/production/rollback'] button")
     with _workspace(server) as ws:
         assert sy.get_model("churn", workspace=ws).aliases["production"] == 1
         back = sy.get_audit(model="churn", action="alias.rollback", limit=1, workspace=ws)[0]
@@ -60,8 +56,7 @@ def test_approve_then_promote_then_roll_back(page: Watched, server: Served) -> N
 
 def test_a_refused_promote_shows_the_reasons(page: Watched, server: Served) -> None:
     page.goto("/models/churn/versions/3")
-    page.page.click("#promote-form button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#promote-form button[type=submit]")
     reasons = page.page.locator("#reasons li").all_inner_texts()
     assert "gate 'auc' failed: auc 0.62 is short of 0.8 by 0.18" in reasons
     assert "churn/3 has no approval for 'production'" in reasons
@@ -71,11 +66,9 @@ def test_a_refused_promote_shows_the_reasons(page: Watched, server: Served) -> N
 
 def test_acknowledge_then_resolve_an_alert(page: Watched, server: Served) -> None:
     page.goto("/monitoring/churn-online")
-    page.page.click("#alerts button:text('Acknowledge')")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#alerts button:text('Acknowledge')")
     assert "acknowledged" in page.page.locator(".notice").inner_text()
-    page.page.click("#alerts button:text('Resolve')")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#alerts button:text('Resolve')")
     with _workspace(server) as ws:
         alert = sy.list_alerts(deployment="churn-online", workspace=ws)[0]
         assert alert.state == "resolved" and alert.resolved_by is not None
@@ -123,8 +116,8 @@ def test_the_keyboard_reaches_every_action(page: Watched) -> None:
             break
     assert reached == wanted
     # Enter on the focused promote button submits the form
-    page.page.keyboard.press("Enter")
-    page.page.wait_for_load_state("networkidle")
+    with page.page.expect_navigation():
+        page.page.keyboard.press("Enter")
     assert "/models/churn" in page.page.url
 
 
@@ -166,11 +159,12 @@ def test_the_token_guards_every_page_and_api(browser: Any, guarded: Served) -> N
     page.goto(f"{guarded.url}/runs")
     assert "/login?next=/runs" in page.url
     page.fill("#token", "wrong-token-value")
-    page.click("form[action='/login'] button")
+    with page.expect_navigation():
+        page.click("form[action='/login'] button")
     assert "not valid" in page.locator(".error-box").inner_text()
     page.fill("#token", TOKEN)
-    page.click("form[action='/login'] button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("form[action='/login'] button")
     assert page.url.endswith("/runs") and page.locator("#runs tbody tr").count() > 0
     # read-only: no action forms, and the action URLs take no POST
     page.goto(f"{guarded.url}/models/churn/versions/2")

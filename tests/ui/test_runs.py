@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.ui.conftest import Watched
+from tests.ui.conftest import Watched, submit
 
 
 def _names(page: Any) -> list[str]:
@@ -17,13 +17,11 @@ def test_filter_sort_and_columns(page: Watched) -> None:
     page.goto("/runs")
     page.page.fill("#filter", "params.C = '1'")
     page.page.fill("#order_by", "metrics.auc DESC")
-    page.page.click("#run-filter button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#run-filter button[type=submit]")
     names = _names(page.page)
     assert names == ["sweep-26", "sweep-21", "sweep-16", "sweep-11", "sweep-06", "sweep-01"]
     # a header sorts by its column: ascending once it is already descending
-    page.page.click("#runs thead a:text-is('metrics.auc')")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#runs thead a:text-is('metrics.auc')")
     assert _names(page.page) == list(reversed(names))
     # choose the columns: only auc beside the run id
     page.page.click("summary:text('Columns')")
@@ -31,8 +29,7 @@ def test_filter_sort_and_columns(page: Watched) -> None:
     while checked.count():
         checked.first.uncheck()
     page.page.check("input[name=col][value='metrics.auc']")
-    page.page.click("#run-filter button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#run-filter button[type=submit]")
     headers = page.page.locator("#runs thead th").all_inner_texts()
     assert headers[2:] == ["metrics.auc"]
     page.clean()
@@ -49,8 +46,8 @@ def test_paging_never_overlaps(page: Watched) -> None:
         following = page.page.locator("#next-page")
         if not following.count():
             break
-        following.click()
-        page.page.wait_for_load_state("networkidle")
+        with page.page.expect_navigation():
+            following.click()
     assert len(seen) == 32  # 30 sweeps, a child and the failed run
     page.clean()
 
@@ -67,15 +64,13 @@ def test_compare_selected_runs(page: Watched) -> None:
     boxes = page.page.locator("#runs tbody input[name=runs]")
     boxes.nth(0).check()
     boxes.nth(1).check()
-    page.page.click("#compare-form button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#compare-form button[type=submit]")
     assert page.page.url.split("?")[0].endswith("/compare")
     params = page.page.locator("#compare-params tbody").inner_text()
     assert "C" in params and "depth" in params
     assert page.page.locator("#parallel svg polyline").count() == 2
     page.page.fill("#step", "0")
-    page.page.click("#compare-options button[type=submit]")
-    page.page.wait_for_load_state("networkidle")
+    submit(page, "#compare-options button[type=submit]")
     rows = page.page.locator("#compare-at-step tbody tr")
     assert rows.count() == 3  # auc, curve (sweep-00 only) and loss
     assert rows.nth(1).locator("td").all_inner_texts() == ["0", "—"]

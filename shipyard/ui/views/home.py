@@ -31,11 +31,21 @@ def home(request: Request, state: UiState) -> dict[str, Any]:
         for m in models
         for alias, version in sorted(m.aliases.items())
     ]
+    alerts = sy.list_alerts(active=True, limit=200, workspace=ws)
+    health = {}
+    for deployment in deployments:
+        latest = sy.list_monitor_results(deployment.name, limit=1, workspace=ws)
+        health[deployment.name] = {
+            "active_alerts": sum(1 for a in alerts if a.deployment == deployment.name),
+            "verdict": latest[-1].summary.get("verdict") if latest else None,
+            "last_window": latest[-1].window_end.isoformat() if latest else None,
+        }
     recent = sy.search_runs(max_results=RECENT, workspace=ws)
     failed = sy.search_runs("status = 'failed'", max_results=RECENT, workspace=ws)
     return {
         "live": live,
-        "alerts": [a.to_dict() for a in sy.list_alerts(active=True, limit=20, workspace=ws)],
+        "alerts": [a.to_dict() for a in alerts[:20]],
+        "health": health,
         "deployments": [d.to_dict() for d in deployments],
         "recent_runs": [r.to_dict() for r in recent.runs],
         "failed_runs": [r.to_dict() for r in failed.runs],
