@@ -3,13 +3,20 @@ use, and again after the store was unreachable), the guard and whether actions a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from shipyard.core.errors import ShipyardError
 from shipyard.core.settings import Settings
 from shipyard.ui.security import ACTOR_COOKIE, Guard
+
+#: The public functions whose modules the pages import (lazily, on first use).
+WARM = ("search_runs", "metric_series", "list_models", "check_policy", "lineage",
+        "list_deployments", "PredictionLogReader", "list_alerts", "list_monitor_results",
+        "get_audit", "list_datasets", "diff_datasets")  # fmt: skip
 
 if TYPE_CHECKING:
     from shipyard import Workspace
@@ -40,6 +47,16 @@ class UiState:
 
                 self._workspace = open_workspace(self.settings, create=False)
             return self._workspace
+
+    def warm(self) -> None:
+        """Import what the pages call and open the workspace before the first request, so
+        nobody waits for a cold start (an unusable store is reported when a page asks)."""
+        import shipyard as sy
+
+        for name in WARM:
+            getattr(sy, name)
+        with contextlib.suppress(ShipyardError):
+            self.workspace()
 
     def actor(self, request: Request) -> str:
         """Who acts, for the audit log: the name given at login, else the workspace's actor;
