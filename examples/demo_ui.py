@@ -32,7 +32,7 @@ def start(home: Path) -> tuple[subprocess.Popen[bytes], str]:
                "--port", "0", "--read-only", "--ready-file", str(ready)]  # fmt: skip
     print("$ shipyard --home .demo/.shipyard ui --port 0 --read-only", flush=True)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

@@ -53,7 +53,7 @@ def start_ui(home: Path, *args: str, store: str | None = None) -> Served:
     command += ["ui", "--port", "0", "--ready-file", str(ready), *args]
     env = {**os.environ, "SHIPYARD_TRUSTED_MODULES": '["tests"]'}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
