@@ -20,6 +20,11 @@ def _float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _svg_open(width: float, height: float) -> str:
+    return (f'<svg class="figure" role="img" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" ')  # fmt: skip
+
+
 def _text(
     x: float, y: float, text: str, *, size: int = 11, anchor: str = "start", extra: str = ""
 ) -> str:
@@ -67,8 +72,8 @@ def parallel_coordinates(
     step = (width - left - right) / (len(axes) - 1)
     scales = [_axis_scale([row.get(axis) for row in rows]) for axis in axes]
     parts = [
-        f'<svg class="figure" role="img" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        _svg_open(width, height)
+        + f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     for index, (axis, (_, labels)) in enumerate(zip(axes, scales, strict=True)):
         x = left + index * step
@@ -114,18 +119,18 @@ def heatmap(
     """A grid of ``rows`` x ``columns``, each cell shaded by its value (0 to ``scale_max``)."""
     if not rows or not columns:
         return f'<p class="empty">{escape(title)}: no windows were monitored yet.</p>'
-    cell_w, cell_h, left, top = max(24, min(80, 640 // len(columns))), 22, 150, 60
+    cell_w, cell_h, left, top = max(24, min(80, 640 // len(columns))), 22, 150, 100
     width, height = left + cell_w * len(columns) + 10, top + cell_h * len(rows) + 30
     parts = [
-        f'<svg class="figure" role="img" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        _svg_open(width, height)
+        + f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
         f'<text x="{left}" y="14" font-size="11" fill="#222">{escape(title)} ({escape(unit)}; '
         f"darker is more, blank is not measured)</text>",
     ]
     for j, column in enumerate(columns):
         x = left + j * cell_w + cell_w / 2
         turn = f' transform="rotate(-35 {x:.1f} {top - 6})"'
-        parts.append(_text(x, top - 6, column, size=9, anchor="end", extra=turn))
+        parts.append(_text(x, top - 6, column, size=9, anchor="start", extra=turn))
     for i, row in enumerate(rows):
         y = top + i * cell_h
         parts.append(_text(left - 6, y + 15, row, anchor="end"))
@@ -142,6 +147,7 @@ def heatmap(
                 f'<rect x="{x}" y="{y}" width="{cell_w - 1}" height="{cell_h - 1}" fill="{fill}" '
                 f'stroke="#ddd"><title>{escape(f"{row} at {columns[j]}: {label}")}</title></rect>'
             )
+    parts.append(_text(left, height - 8, "rows: features · columns: window end (UTC)", size=10))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -157,8 +163,8 @@ def bars(
     most = max(counts) or 1.0
     slot = inner_w / len(labels)
     parts = [
-        f'<svg class="figure" role="img" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        _svg_open(width, height)
+        + f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
         _text(left, 14, title, size=11),
         f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" y2="{top + inner_h}" '
         'stroke="#666"/>',
