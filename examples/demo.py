@@ -27,6 +27,7 @@ from demo_rollout import run as rollout_steps
 from demo_scorecard import run as scorecard_steps
 from demo_serving import run as serving_steps
 from demo_streaming import run as streaming_steps
+from demo_ui import run as ui_steps
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -43,7 +44,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 29
+STEPS = 30
 
 
 def step(number: int, text: str) -> None:
@@ -181,6 +182,7 @@ def main() -> None:
     n = scorecard_steps(step, n)  # the ci-credit project's scorecard and maturity grid
     os.chdir(DEMO)
     n = rollout_steps(step, n)  # a good canary promoted, a worse one rolled back by itself
+    n = ui_steps(step, n)  # the web UI on this workspace, three pages photographed
 
     step(n, "Everything is recorded: any run can be traced and reproduced")
     cli("runs", "show", sy.resolve("churn/2").source_run_id or "")

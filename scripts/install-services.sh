@@ -8,6 +8,7 @@ missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v promtool >/dev/null || missing+=(prometheus)  # promtool checks /metrics
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests (Playwright)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

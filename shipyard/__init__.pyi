@@ -64,6 +64,7 @@ from shipyard.data.api import (
     list_dataset_versions as list_dataset_versions,
     list_datasets as list_datasets,
     list_validations as list_validations,
+    run_datasets as run_datasets,
 )
 from shipyard.data.errors import (
     DataError as DataError,
@@ -112,6 +113,7 @@ from shipyard.monitoring.offline_online import (
     OfflineOnline as OfflineOnline,
     offline_online as offline_online,
 )
+from shipyard.monitoring.results_api import list_monitor_results as list_monitor_results
 from shipyard.monitoring.staleness import (
     StalenessReport as StalenessReport,
     staleness as staleness,
@@ -200,6 +202,7 @@ from shipyard.tracking.search import (
     metric_series as metric_series,
     search_runs as search_runs,
 )
+from shipyard.ui.server import ui as ui
 
 __version__: str
 __all__: list[str]

@@ -42,6 +42,7 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "serve:serve",
     "stream": "stream:stream",
     "ab": "ab:app",
+    "ui": "ui:ui",
     "runs": "runs:app",
     "models": "models:app",
     "data": "data:app",

@@ -52,6 +52,13 @@ def dataset_usage(
     return ws.datasets.usages(resolve(ws, ref).id)
 
 
+def run_datasets(
+    run_id: str, *, workspace: Workspace | None = None, settings: Settings | None = None
+) -> list[RunUsage]:
+    """The dataset versions run ``run_id`` read (``input``) or wrote (``output``)."""
+    return (workspace or workspace_for(settings)).datasets.run_datasets(run_id)
+
+
 def list_validations(
     ref: str, *, workspace: Workspace | None = None, settings: Settings | None = None
 ) -> list[ValidationRecord]:

@@ -1,0 +1,2 @@
+"""The pages, one module per area; each registers its pages and actions with
+``shipyard.ui.pages`` when imported."""
