@@ -163,6 +163,7 @@ from shipyard.tracking.fluent import (
     start_run as start_run,
 )
 from shipyard.tracking.liveness import reap_runs as reap_runs
+from shipyard.tracking.mlflow_import import import_mlflow_model as import_mlflow_model
 from shipyard.tracking.run import ActiveRun as ActiveRun
 from shipyard.tracking.search import (
     RunPage as RunPage,

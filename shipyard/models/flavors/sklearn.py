@@ -98,7 +98,7 @@ class SklearnFlavor(Flavor):
             )
         path = directory / FILES[manifest.serialization]
         if manifest.serialization == "skops":
-            return _load_skops(path, trusted=trusted)
+            return load_skops(path, trusted=trusted)
         if manifest.serialization == "joblib":
             return importlib.import_module("joblib").load(path)
         with path.open("rb") as handle:
@@ -114,7 +114,7 @@ class SklearnFlavor(Flavor):
         return predictions
 
 
-def _load_skops(path: Path, *, trusted: Trust) -> Any:
+def load_skops(path: Path, *, trusted: Trust) -> Any:
     sio = importlib.import_module("skops.io")
     try:
         found: list[str] = sio.get_untrusted_types(file=path)
