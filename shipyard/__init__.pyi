@@ -104,6 +104,10 @@ from shipyard.pipeline.runner import (
     retrain as retrain,
     run_pipeline as run_pipeline,
 )
+from shipyard.pipeline.tuning import (
+    TuneResult as TuneResult,
+    tune as tune,
+)
 from shipyard.registry.audit import (
     AuditVerdict as AuditVerdict,
     get_audit as get_audit,
