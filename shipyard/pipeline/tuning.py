@@ -322,7 +322,8 @@ def _record(run: ActiveRun, spec: TuneSpec, study: Any, result: TuneResult) -> N
         for file, content in documents.items():
             (folder / file).write_text(json.dumps(content, indent=2, default=str))
         (folder / "report.md").write_text(_report(result, history))
-        run.log_artifact(folder, "tuning")
+        for file in sorted(folder.iterdir()):
+            run.log_artifact(file, f"tuning/{file.name}")
 
 
 def _report(result: TuneResult, history: Sequence[Mapping[str, Any]]) -> str:
