@@ -82,6 +82,10 @@ from shipyard.delivery.smoke import (
 from shipyard.evaluation.evaluate import evaluate as evaluate
 from shipyard.evaluation.result import EvaluationResult as EvaluationResult
 from shipyard.evaluation.spec import EvaluationSpec as EvaluationSpec
+from shipyard.models.explain import (
+    Explanation as Explanation,
+    explain as explain,
+)
 from shipyard.models.loaded import LoadedModel as LoadedModel
 from shipyard.models.signature import infer_signature as infer_signature
 from shipyard.monitoring.alert_api import (

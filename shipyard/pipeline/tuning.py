@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard._store.workspace import Workspace, workspace_for
-from shipyard.core.errors import ConfigurationError, ModelError, PipelineStepError
+from shipyard.core.errors import ConfigurationError, ModelError, PipelineStepError, UsageError
 from shipyard.pipeline.config import PipelineConfig, load_pipeline_config
 from shipyard.pipeline.state import State
 from shipyard.pipeline.tune_config import CategoricalParam, FloatParam, TuneSpec
@@ -71,6 +71,11 @@ def tune(
 ) -> TuneResult:
     """Run (or resume) the study the ``tune:`` section of ``config`` describes; ``trials``
     and ``timeout`` replace its budget."""
+    if isinstance(config, str | Path) and (not str(config) or Path(config).is_dir()):
+        raise UsageError(
+            f"tune takes a shipyard.yaml file, not {str(config)!r}.",
+            hint="Pass the file's path, or None for ./shipyard.yaml.",
+        )
     loaded = load_pipeline_config(config, overrides=overrides)
     if loaded.tune is None:
         raise ConfigurationError(
@@ -322,8 +327,8 @@ def _record(run: ActiveRun, spec: TuneSpec, study: Any, result: TuneResult) -> N
         for file, content in documents.items():
             (folder / file).write_text(json.dumps(content, indent=2, default=str))
         (folder / "report.md").write_text(_report(result, history))
-        for file in sorted(folder.iterdir()):
-            run.log_artifact(file, f"tuning/{file.name}")
+        for written in sorted(folder.iterdir()):
+            run.log_artifact(written, f"tuning/{written.name}")
 
 
 def _report(result: TuneResult, history: Sequence[Mapping[str, Any]]) -> str:
