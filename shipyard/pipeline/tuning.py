@@ -71,9 +71,11 @@ def tune(
 ) -> TuneResult:
     """Run (or resume) the study the ``tune:`` section of ``config`` describes; ``trials``
     and ``timeout`` replace its budget."""
-    if isinstance(config, str | Path) and (not str(config) or Path(config).is_dir()):
+    if not isinstance(config, str | Path | PipelineConfig | None) or (
+        isinstance(config, str | Path) and (not str(config) or Path(config).is_dir())
+    ):
         raise UsageError(
-            f"tune takes a shipyard.yaml file, not {str(config)!r}.",
+            f"tune takes a shipyard.yaml file, not {str(config)[:80]!r}.",
             hint="Pass the file's path, or None for ./shipyard.yaml.",
         )
     loaded = load_pipeline_config(config, overrides=overrides)
