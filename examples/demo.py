@@ -24,6 +24,7 @@ from demo_monitoring import run as monitoring_steps
 from demo_pipeline import run as pipeline_steps
 from demo_serving import run as serving_steps
 from demo_streaming import run as streaming_steps
+from demo_tuning import run as tuning_steps
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -40,7 +41,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 25
+STEPS = 28
 
 
 def step(number: int, text: str) -> None:
@@ -175,6 +176,7 @@ def main() -> None:
     n = streaming_steps(step, n + 2)
     n = pipeline_steps(step, n)  # a shipyard.yaml project in .demo/credit
     n = ci_steps(step, n)  # `shipyard ci` passing, then failing a gate, in .demo/ci-credit
+    n = tuning_steps(step, n)  # `shipyard tune`, the tuned run, and an explanation
 
     step(n, "Everything is recorded: any run can be traced and reproduced")
     os.chdir(DEMO)

@@ -160,11 +160,12 @@ def _final_step(raw: Any, frame: pd.DataFrame) -> tuple[Any, Any, list[str]]:
     steps = getattr(raw, "steps", None)
     if is_instance_of(raw, "sklearn", ("Pipeline",)) and steps:
         head = raw[:-1]
-        produced = head.transform(frame)
+        used = getattr(raw, "feature_names_in_", None)  # a pipeline fitted on fewer columns
+        produced = head.transform(frame if used is None else frame[list(used)])
         if hasattr(produced, "toarray"):
             produced = produced.toarray()
         try:
-            names = [str(n) for n in head.get_feature_names_out(list(frame.columns))]
+            names = [str(n) for n in head.get_feature_names_out()]
         except Exception as exc:
             raise ExplanationUnavailableError(
                 f"The steps of this pipeline do not name the features they produce ({exc}), "
