@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -258,6 +259,15 @@ def _storage(optuna: Any, ws: Workspace) -> Any:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 60}
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs=kwargs, skip_compatibility_check=True
+            )
+        except Exception as exc:  # another process creating the same tables at this moment
+            if "already exists" not in str(exc) and "duplicate" not in str(exc).lower():
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, skip_compatibility_check=True)
 
 

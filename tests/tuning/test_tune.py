@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -155,3 +156,36 @@ def test_bad_search_spaces_and_metrics_are_refused(
         assert "does not compute 'r2'" in text
     else:
         assert "the range is empty" in text
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_processes_tune_one_study_on_postgresql(tmp_path: Path, postgres: Any) -> None:
+    from tests.conftest import new_postgres_database
+
+    url = new_postgres_database(postgres)
+    settings = sy.load_settings(home=tmp_path / "home", store_url=url,
+                                artifacts_url=(tmp_path / "artifacts").as_posix(),
+                                capture_git=False, capture_packages=False)  # fmt: skip
+    ws = Workspace(settings)
+    config = make_tuning_project(tmp_path / "project", trials=8, pause=0.2, rows=300)
+    stores = ["--store", url, "--artifacts", settings.resolved_artifacts_url]
+    command = [sys.executable, "-c", MAIN, *stores, "tune", "--config", str(config)]
+    env = {**os.environ, "SHIPYARD_CAPTURE_GIT": "false", "SHIPYARD_CAPTURE_PACKAGES": "false"}
+    processes = [subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for _ in range(2)]  # fmt: skip
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err.decode()[-2000:]
+    try:
+        study = optuna.load_study(study_name="credit-search", storage=optuna.storages.RDBStorage(
+            url, skip_compatibility_check=True))  # fmt: skip
+        trials = study.get_trials()
+        assert len(trials) >= 8
+        assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+        study_run_id = study.user_attrs["shipyard_run_id"]
+        runs = _trial_runs(ws, study_run_id)
+        assert len(runs) == len(trials)
+        assert len({run.parent_run_id for run in runs}) == 2  # both processes ran trials
+    finally:
+        ws.close()
