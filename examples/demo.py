@@ -27,6 +27,7 @@ from demo_rollout import run as rollout_steps
 from demo_scorecard import run as scorecard_steps
 from demo_serving import run as serving_steps
 from demo_streaming import run as streaming_steps
+from demo_tuning import run as tuning_steps
 from demo_ui import run as ui_steps
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -44,7 +45,7 @@ NUMBERS = ["tenure_months", "monthly_charges", "support_calls"]
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
 
-STEPS = 30
+STEPS = 33
 
 
 def step(number: int, text: str) -> None:
@@ -179,6 +180,7 @@ def main() -> None:
     n = streaming_steps(step, n + 2)
     n = pipeline_steps(step, n)  # a shipyard.yaml project in .demo/credit
     n = ci_steps(step, n)  # `shipyard ci` passing, then failing a gate, in .demo/ci-credit
+    n = tuning_steps(step, n)  # `shipyard tune`, the tuned run, and an explanation
     n = scorecard_steps(step, n)  # the ci-credit project's scorecard and maturity grid
     os.chdir(DEMO)
     n = rollout_steps(step, n)  # a good canary promoted, a worse one rolled back by itself

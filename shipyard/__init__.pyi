@@ -97,6 +97,10 @@ from shipyard.evaluation.evaluate import evaluate as evaluate
 from shipyard.evaluation.result import EvaluationResult as EvaluationResult
 from shipyard.evaluation.spec import EvaluationSpec as EvaluationSpec
 from shipyard.evaluation.stored import feature_importance as feature_importance
+from shipyard.models.explain import (
+    Explanation as Explanation,
+    explain as explain,
+)
 from shipyard.models.loaded import LoadedModel as LoadedModel
 from shipyard.models.signature import infer_signature as infer_signature
 from shipyard.monitoring.alert_api import (
@@ -127,6 +131,10 @@ from shipyard.pipeline.result import PipelineResult as PipelineResult
 from shipyard.pipeline.runner import (
     retrain as retrain,
     run_pipeline as run_pipeline,
+)
+from shipyard.pipeline.tuning import (
+    TuneResult as TuneResult,
+    tune as tune,
 )
 from shipyard.registry.audit import (
     AuditVerdict as AuditVerdict,
@@ -193,6 +201,7 @@ from shipyard.tracking.fluent import (
     start_run as start_run,
 )
 from shipyard.tracking.liveness import reap_runs as reap_runs
+from shipyard.tracking.mlflow_import import import_mlflow_model as import_mlflow_model
 from shipyard.tracking.run import ActiveRun as ActiveRun
 from shipyard.tracking.search import (
     RunPage as RunPage,

@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "init": "init:init",
     "run": "pipeline:run",
     "reproduce": "pipeline:reproduce",
+    "tune": "tune:tune",
     "ci": "ci:ci",
     "smoke": "smoke:smoke",
     "rollout": "rollout:app",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shipyard.cli.output import JsonOption, print_fields, print_json, print_table
+from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.registry import print_evaluation
 from shipyard.cli.state import state
 from shipyard.registry import (
@@ -16,6 +17,7 @@ from shipyard.registry import (
     list_models as registered_models,
     parse_ref,
 )
+from shipyard.tracking.mlflow_import import import_mlflow_model
 
 app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 
@@ -72,3 +74,47 @@ def show_model(
         ],
     )  # fmt: skip
     print_evaluation(evaluation)
+
+
+@app.command("import")
+def import_model(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="An MLflow model folder (holding MLmodel), runs:/RUN/PATH or models:/NAME/VERSION."
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", help="The Shipyard model to register it as.")],
+    trusted: Annotated[
+        bool, typer.Option("--trusted", help="Allow pickled content and custom python code.")
+    ] = False,
+    trust: Annotated[
+        list[str] | None, typer.Option(help="A skops type to trust (repeatable).")
+    ] = None,
+    example: Annotated[
+        Path | None,
+        typer.Option(
+            help="A JSON or CSV file of input rows, when the MLflow model has no input example."
+        ),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI for runs:/ and models:/ sources.")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="The version's description.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import an MLflow model as the next version of a registered model."""
+    rows = None
+    if example is not None:
+        import pandas as pd
+
+        rows = pd.read_csv(example) if example.suffix == ".csv" else pd.read_json(example)
+    version = import_mlflow_model(
+        source, name, trusted=True if trusted else tuple(trust or ()), input_example=rows,
+        tracking_uri=tracking_uri, description=description, workspace=state(ctx).workspace(),
+    )  # fmt: skip
+    if as_json:
+        print_json(version.to_dict())
+        return
+    say(f"Imported {source} as {version.ref} ({version.flavor}, run {version.source_run_id}).")

@@ -23,6 +23,7 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     ├── ModelError                      exit 1, HTTP 500   a model cannot be packaged or loaded
     │   ├── ModelPredictionError                           the model raised on valid input
     │   ├── OnnxConversionError                            an ONNX conversion changed predictions
+    │   ├── ExplanationUnavailableError        HTTP 422    the model has no fast explainer
     │   ├── UnsafeModelError                   HTTP 403    loading it would execute untrusted code
     │   └── UnsupportedModelError              HTTP 400    no flavor knows this kind of model
     ├── InputValidationError            exit 1, HTTP 422   data does not match a model's signature
@@ -38,6 +39,8 @@ code the CLI uses and the HTTP status the server answers with, so both map error
     ├── UnauthorizedError                       HTTP 401   no valid bearer token
     ├── PayloadTooLargeError                    HTTP 413   the request body is too large
     ├── MethodNotAllowedError                   HTTP 405   the path takes another method
+    ├── ExplainOffError                         HTTP 404   /explain is off for the deployment
+    ├── ExplainRateLimitedError                 HTTP 429   too many /explain requests
     └── NotReadyError                           HTTP 503   the server is starting or stopping
 
 Classes whose home is elsewhere (data/errors.py, serving/…) are drawn here too: this is the one

@@ -104,6 +104,8 @@ class ServeOptions:
         deployable=False)  # fmt: skip
     graceful_timeout: float = option(30.0, "Seconds to finish requests on shutdown.", ge=0,
                                      flag=None)  # fmt: skip
+    explain: bool = option(False, "Serve POST /explain: SHAP attributions per prediction.")
+    explain_rate: float = option(5.0, "Most /explain requests per second (each worker).", gt=0)
     threads: int | None = option(None, "Native (OpenMP, BLAS) threads per worker; 1.", ge=1)
     settings: dict[str, Any] = field(default_factory=dict)
 

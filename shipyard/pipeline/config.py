@@ -1,4 +1,4 @@
-"""The pipeline's sections of ``shipyard.yaml``: ``data``, ``datasets``, ``train``,
+"""The pipeline's sections of ``shipyard.yaml``: ``data``, ``datasets``, ``train``, ``tune``,
 ``evaluation``, ``model``, ``promotion`` (and ``monitoring``, kept for the monitoring package).
 
 ::
@@ -60,6 +60,7 @@ from shipyard.core.yamlfile import (
 from shipyard.data.expectations import Expectations
 from shipyard.evaluation.spec import EvaluationSpec
 from shipyard.evaluation.spec_check import check_spec
+from shipyard.pipeline.tune_config import TuneSpec
 
 _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _OVERRIDDEN = "--set"
@@ -208,6 +209,7 @@ class PipelineConfig(_Model):
     data: DataSpec
     datasets: dict[str, Expectations] = Field(default_factory=dict)
     train: TrainSpec
+    tune: TuneSpec | None = None  # `shipyard tune` (see shipyard.pipeline.tune_config)
     evaluation: EvaluationSpec
     model: ModelSpec
     promotion: dict[str, PromotionRule] = Field(default_factory=dict)
@@ -345,7 +347,19 @@ def _validate(
         ) from None
     config._path, config._document, config._locate = path, document, locate
     _check_promotion(config)
+    _check_tune(config)
     return config
+
+
+def _check_tune(config: PipelineConfig) -> None:
+    """The tuned metric must be one the evaluation computes."""
+    tune = config.tune
+    if tune is not None and tune.metric not in config.evaluation.metrics:
+        raise ConfigurationError(
+            f"{config.where(('tune', 'metric'))}: the evaluation does not compute "
+            f"{tune.metric!r} (it computes {', '.join(config.evaluation.metrics)}).",
+            hint="Tune a metric listed under evaluation.metrics, or add it there.",
+        )
 
 
 def _check_promotion(config: PipelineConfig) -> None:
@@ -391,7 +405,7 @@ def _is_tag(part: str) -> bool:
     """pydantic's names for union members (``function-after[...]``, ``str``, gate kinds)."""
     return "[" in part or part in {"str", "int", "float", "bool", "list", "dict"} or (
         part in {"threshold", "no_regression", "slice", "fairness", "invariance",
-                 "directional", "minimum_functionality", "SqlSource"}
+                 "directional", "minimum_functionality", "SqlSource", "categorical"}
     )  # fmt: skip
 
 

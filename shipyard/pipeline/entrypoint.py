@@ -20,7 +20,7 @@ from typing import Any
 
 from shipyard.core.errors import ConfigurationError
 
-ARGUMENTS = ("train", "eval", "params", "label", "seed")
+ARGUMENTS = ("train", "eval", "params", "label", "seed", "trial")
 
 
 def module_file(module_name: str, search_path: Path) -> Path:
@@ -122,6 +122,6 @@ def call_training(function: Callable[..., Any], available: Mapping[str, Any]) ->
         raise ConfigurationError(
             f"train.entrypoint: the training function asks for {', '.join(unknown)}, which "
             f"the pipeline does not provide (it gives: {', '.join(ARGUMENTS)}).",
-            hint="Name its parameters train, eval, params, label or seed.",
+            hint="Name its parameters train, eval, params, label, seed or trial (tuning).",
         )
     return function(**{name: available[name] for name in parameters if name in available})

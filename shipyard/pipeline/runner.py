@@ -119,6 +119,8 @@ class PipelineRun:
             )["datasets"]  # fmt: skip
             config.check_columns(state.datasets["eval"]["columns"])
             self._step("validate", data_steps.validate_compute, key=data_steps.validate_key(state))
+            if config.tune is not None:
+                state.tuned = self._step("tune", self._tune)
             state.package = self._step(
                 "train",
                 train_step.train_compute,
@@ -169,6 +171,21 @@ class PipelineRun:
         run.set_tags({"shipyard.code_hash": state.code_hash, "shipyard.entrypoint_file":
                       str(module)})  # fmt: skip
         return {"config_hash": blob.hash, "code_hash": state.code_hash}
+
+    def _tune(self, state: State, run: ActiveRun) -> dict[str, Any]:
+        """Run (or resume) the study; the best params feed ``train``."""
+        from shipyard.pipeline.tuning import run_study
+
+        found = run_study(self.config, state, parent=run)
+        if not found.best_params:
+            raise PipelineStepError(
+                f"Study {found.study} has no complete trial, so there are no params to train "
+                "with.", step="tune", run_id=run.id,
+                hint="See the failed trials' runs (shipyard runs list) for why.",
+            )  # fmt: skip
+        run.set_tag("shipyard.tuning.study", found.study_run_id)
+        return {"study": found.study, "study_run_id": found.study_run_id,
+                "best_params": found.best_params, "best_value": found.best_value}  # fmt: skip
 
     def _gate(self, state: State, run: ActiveRun) -> dict[str, Any]:
         result = state.evaluation
@@ -260,8 +277,11 @@ class PipelineRun:
         self, step: str, status: Any, seconds: float | None = None, detail: str | None = None
     ) -> None:
         if self.progress is not None:
-            index = STEPS.index(step) + 1
-            self.progress(StepEvent(step, index, len(STEPS), status, seconds, detail))
+            steps = list(STEPS)
+            if self.config.tune is not None:
+                steps.insert(steps.index("train"), "tune")
+            index = steps.index(step) + 1
+            self.progress(StepEvent(step, index, len(steps), status, seconds, detail))
 
 
 def _evaluation_result(data: Mapping[str, Any]) -> Any:

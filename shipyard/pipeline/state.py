@@ -31,6 +31,8 @@ class State:
     model: Any = None
     package: dict[str, Any] = field(default_factory=dict)
     evaluation: Any = None
+    tuned: dict[str, Any] = field(default_factory=dict)
+    """The study's outcome when a ``tune`` step ran: study, study_run_id, best_params."""
     evaluation_outputs: dict[str, Any] = field(default_factory=dict)
     evaluation_run_id: str | None = None
     version: int | None = None

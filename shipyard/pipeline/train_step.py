@@ -23,6 +23,7 @@ def train_key(state: State) -> dict[str, Any]:
     return {
         "code": state.code_hash, "entrypoint": config.train.entrypoint,
         "params": config.train.params, "seed": config.train.seed,
+        "tuned": state.tuned.get("best_params"),
         "label": config.evaluation.label, "trusted": config.model.trusted,
         "example_rows": config.model.example_rows,
         "data": {role: state.datasets[role]["content_hash"] for role in ("train", "eval")},
@@ -35,23 +36,41 @@ def train_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     config = state.config
     train = state.frame("train", context="train")
     evaluation = state.frame("eval", context="eval")
-    if config.train.params:
-        run.log_params({str(k): v for k, v in config.train.params.items()})
+    params = {**config.train.params, **state.tuned.get("best_params", {})}
+    if params:
+        run.log_params({str(k): v for k, v in params.items()})
+    if state.tuned:
+        run.set_tags({"shipyard.tuning.study": state.tuned["study_run_id"],
+                      "shipyard.tuning.study_name": state.tuned["study"]})  # fmt: skip
     seed_everything(config.train.seed)
     started = time.perf_counter()
-    model = fit_model(state, train, evaluation, run_id=run.id)
+    model = fit_model(state, train, evaluation, run_id=run.id, params=params)
     seconds = time.perf_counter() - started
     run.log_metric("train_seconds", seconds)
     example = train.drop(columns=[config.evaluation.label], errors="ignore")
     return {**package_model(state, model, example, run), "train_seconds": seconds}
 
 
-def fit_model(state: State, train: Any, evaluation: Any, *, run_id: str | None) -> Any:
+def fit_model(
+    state: State,
+    train: Any,
+    evaluation: Any,
+    *,
+    run_id: str | None,
+    params: dict[str, Any] | None = None,
+    trial: Any = None,
+) -> Any:
     """Import the entrypoint fresh and call it; an exception it raises becomes a
-    PipelineStepError naming the step and the run that keeps the traceback."""
+    PipelineStepError naming the step and the run that keeps the traceback.
+
+    ``params`` (a tuning trial's, or the best a study found) replace those of the same name
+    in ``train.params``; ``trial`` is what a tuning trial hands the function (None otherwise).
+    """
     config = state.config
-    available = {"train": train, "eval": evaluation, "params": dict(config.train.params),
-                 "label": config.evaluation.label, "seed": config.train.seed}  # fmt: skip
+    available = {"train": train, "eval": evaluation,
+                 "params": {**config.train.params, **(params or {})},
+                 "label": config.evaluation.label, "seed": config.train.seed,
+                 "trial": trial}  # fmt: skip
     with entrypoint_function(config.train.entrypoint, config.base_dir) as function:
         try:
             model = call_training(function, available)

@@ -154,8 +154,11 @@ class ActiveRun:
         as_onnx: bool = False,
         onnx_tolerance: float | None = None,
         evaluation_data: Any = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> ModelVersionRecord:
         """Package ``model``, store it, and register it as a new version of model ``name``.
+
+        ``extra`` is kept in the manifest (e.g. where an imported model came from).
 
         ``as_onnx=True`` registers a scikit-learn model's ONNX conversion, checked to predict
         as the model does on the input example and ``evaluation_data`` (see ``save_package``).
@@ -183,6 +186,7 @@ class ActiveRun:
                 source_run_id=self.id,
                 as_onnx=as_onnx,
                 evaluation_data=evaluation_data,
+                extra=extra,
                 **tolerance,
             )
             package_hash = store_package(directory, self.workspace.artifacts)

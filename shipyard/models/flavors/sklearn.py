@@ -100,7 +100,7 @@ class SklearnFlavor(Flavor):
             )
         path = directory / FILES[manifest.serialization]
         if manifest.serialization == "skops":
-            return _load_skops(path, trusted=trusted)
+            return load_skops(path, trusted=trusted)
         if manifest.serialization == "joblib":
             return importlib.import_module("joblib").load(path)
         with path.open("rb") as handle:
@@ -138,7 +138,7 @@ def skops_io() -> Any:
                 del sys.modules[_TORCH_SHIM]
 
 
-def _load_skops(path: Path, *, trusted: Trust) -> Any:
+def load_skops(path: Path, *, trusted: Trust) -> Any:
     sio = skops_io()
     try:
         found: list[str] = sio.get_untrusted_types(file=path)

@@ -12,7 +12,7 @@ import orjson
 
 from shipyard.core.errors import ConflictError, FieldProblem, InputValidationError, NotFoundError
 from shipyard.core.refs import parse_version
-from shipyard.serving.online import binary
+from shipyard.serving.online import binary, explain_route
 from shipyard.serving.online.batcher import Job
 from shipyard.serving.online.http import (
     Handler,
@@ -36,8 +36,8 @@ from shipyard.serving.prediction_log import Feedback
 if TYPE_CHECKING:
     from shipyard.serving.online.app import ServingApp
 
-_LABELS = frozenset({"/predict", "/invocations", "/feedback", "/metrics", "/health/live",
-                     "/health/ready", "/openapi.json", "/v2", "/v2/health/live",
+_LABELS = frozenset({"/predict", "/explain", "/invocations", "/feedback", "/metrics",
+                     "/health/live", "/health/ready", "/openapi.json", "/v2", "/v2/health/live",
                      "/v2/health/ready"})  # fmt: skip
 _PROMETHEUS = b"text/plain; version=0.0.4; charset=utf-8"
 
@@ -47,6 +47,7 @@ def routes(app: ServingApp) -> dict[tuple[str, str], Handler]:
     return {
         ("POST", "/predict"): bind(predict),
         ("POST", "/invocations"): bind(predict),
+        ("POST", "/explain"): bind(explain_route.explain),
         ("POST", "/feedback"): bind(feedback),
         ("GET", "/metrics"): bind(metrics),
         ("GET", "/health/live"): bind(live),
