@@ -131,7 +131,11 @@ from shipyard.registry.versions import (
     list_models as list_models,
     resolve as resolve,
 )
-from shipyard.serving.batch.api import batch_score as batch_score
+from shipyard.serving.batch.api import BatchResult as BatchResult, batch_score as batch_score
+from shipyard.serving.batch.job import (
+    RowPosition as RowPosition,
+    batch_row_position as batch_row_position,
+)
 from shipyard.serving.client import Client as Client
 from shipyard.serving.deployments import (
     get_deployment as get_deployment,

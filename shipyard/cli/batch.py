@@ -17,6 +17,7 @@ from rich.progress import (
 
 from shipyard.cli.output import JsonOption, print_json, say
 from shipyard.cli.state import state
+from shipyard.core.serve_options import OPTIONS, TRUST_HELP
 from shipyard.serving.batch import ENGINES, batch_score
 
 
@@ -28,7 +29,15 @@ def batch(
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="Folder (or URL) for results.")],
     engine: Annotated[str, typer.Option(help=f"One of: {', '.join(ENGINES)}.")] = "local",
-    workers: Annotated[int, typer.Option(min=0, help="Worker processes (local engine).")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Worker processes (local engine; default: one per core, and "
+            "none for a job of one part).",
+            show_default=False,
+        ),
+    ] = None,
     spark_master: Annotated[
         str | None, typer.Option(help="Spark master URL (default local[*]).")
     ] = None,
@@ -45,9 +54,23 @@ def batch(
     log_predictions: Annotated[
         bool, typer.Option(help="Also write inputs and predictions to the prediction log.")
     ] = True,
-    trusted: Annotated[
-        bool, typer.Option(help="Allow model formats that can run code (pickle, joblib).")
-    ] = False,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An input column to copy to the output and rejects (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(
+            help="Another version (NAME/VERSION) to score every row with too; each "
+            "output row's arm column says champion or challenger.",
+            show_default=False,
+        ),
+    ] = None,
+    trusted: Annotated[bool, typer.Option(help=OPTIONS["trusted"]["help"])] = False,
+    trust: Annotated[list[str] | None, typer.Option(help=TRUST_HELP, show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every row of the input; rows that fail validation go to OUTPUT/_rejects.
@@ -70,8 +93,9 @@ def batch(
         result = batch_score(
             model, input, output, engine=engine, workers=workers, batch_rows=batch_rows,
             rows_per_part=rows_per_part,
-            spark_master=spark_master, memory_budget_mb=memory_budget, trusted=trusted,
-            name=name, log_predictions=log_predictions,
+            spark_master=spark_master, memory_budget_mb=memory_budget,
+            trusted=True if trusted else list(trust or ()), keep=keep or (),
+            challenger=challenger, name=name, log_predictions=log_predictions,
             workspace=ws, progress=advance,
         )  # fmt: skip
     if as_json:
@@ -83,3 +107,9 @@ def batch(
         f"{result.output} in {result.seconds:.1f} s{resumed}; "
         f"{result.rows_rejected:,} rejected (see {result.output}/_rejects)."
     )
+    if result.challenger is not None:
+        say(
+            f"The challenger {result.challenger} scored "
+            f"{result.challenger_rows_scored:,} rows and rejected "
+            f"{result.challenger_rows_rejected:,} (rows with arm = 'challenger')."
+        )

@@ -14,7 +14,7 @@ from shipyard import DeploymentRecord, get_deployment, list_deployments as store
 from shipyard.cli.output import JsonOption, print_fields, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
-from shipyard.core.serve_options import ServeOptions
+from shipyard.core.serve_options import TRUST_HELP, ServeOptions
 from shipyard.core.yamlfile import parse_scalar
 from shipyard.serving.deploy import deploy_declared, deploy_online
 from shipyard.serving.kubernetes import KubernetesOptions, kubernetes_manifests
@@ -79,8 +79,7 @@ def _derive_signature() -> None:
             typer.Option(help=f"File of bearer tokens, one per line (or set {TOKENS_ENV}).")]),
         inspect.Parameter("trust", keyword, default=None, annotation=Annotated[
             list[str] | None,
-            typer.Option(help="A skops type to trust (repeatable), besides the trusted_types "
-                         "setting.")]),
+            typer.Option(help=TRUST_HELP)]),
     ]  # fmt: skip
     parameters = [*fixed, *_option_parameters()]
     serve.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

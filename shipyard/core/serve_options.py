@@ -144,6 +144,10 @@ OPTIONS: dict[str, Mapping[str, Any]] = {
 }
 """Each option's declaration (help, bounds, choices, setting, flag, deployable), by name."""
 
+TRUST_HELP = "A skops type to trust (repeatable), besides the trusted_types setting."
+"""Help of ``--trust TYPE``: how ``trusted_types`` is given on every command that loads a
+model (``serve``, ``stream``, ``batch``), beside ``--trusted`` for ``trusted``."""
+
 _DEFAULTS: dict[str, Any] = {
     f.name: f.default if f.default is not dataclasses.MISSING else () for f in
     dataclasses.fields(ServeOptions)

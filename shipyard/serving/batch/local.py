@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
 
 from shipyard.core.errors import ShipyardError
 from shipyard.serving.batch.job import JobFolder
@@ -19,6 +21,37 @@ from shipyard.serving.batch.worker import PartResult, PartTask, model_for, score
 
 Progress = Callable[[int, int], None]
 """Called with (input rows done so far, of which rejected) after each finished part."""
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """How a job is run: ``workers`` processes (0: in this process), each allowed
+    ``threads`` native threads (None: the libraries' own default)."""
+
+    workers: int
+    threads: int | None
+
+
+def plan_workers(
+    workers: int | None, parts: int, engine: str, package_dir: Path | None = None
+) -> WorkerPlan:
+    """The processes and native threads for ``parts`` parts.
+
+    A job of one part runs in this process: spawning workers costs more than it saves. Given
+    no ``workers``, one process per core (never more than the parts). Each worker may use
+    every core's native threads: a worker spends much of a part in single-threaded Python
+    (reading, validating, writing), and in that time another worker's native threads take
+    the idle cores. Limiting each worker to its share of the cores left them idle: measured
+    in ``benchmarks/batch.py`` (see docs/scale-out.md).
+    """
+    if engine != "local":
+        return WorkerPlan(0, None)
+    cores = os.cpu_count() or 1
+    wanted = cores if workers is None else workers
+    chosen = min(wanted, parts)
+    if chosen <= 1:
+        return WorkerPlan(0, None)
+    return WorkerPlan(chosen, None)
 
 
 def start_pool(
@@ -50,7 +83,7 @@ def run_local(
     results = _in_process(tasks) if pool is None else _in_pool(tasks, pool, workers)
     try:
         for result in results:
-            folder.record(result.part_id, {"rows": result.rows, "rejected": result.rejected})
+            folder.record(result.part_id, result.info())
             if progress is not None:
                 progress(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
     except BrokenProcessPool as exc:
