@@ -25,7 +25,7 @@ from shipyard.registry import resolve, trust_for
 from shipyard.serving.batch.errors import BatchInputError
 from shipyard.serving.batch.inputs import find_inputs, input_schema, plan_parts
 from shipyard.serving.batch.job import JobFolder, JobIdentity
-from shipyard.serving.batch.local import plan_workers, run_local, start_pool
+from shipyard.serving.batch.local import WorkerPlan, plan_workers, run_local, start_pool
 from shipyard.serving.batch.log import LogTarget
 from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import OUTPUT_COLUMNS, output_schema
@@ -45,6 +45,8 @@ class BatchResult:
     rows_scored: int
     rows_rejected: int
     seconds: float
+    workers: int = 0
+    """Worker processes the job ran on (0: in the calling process, or on Spark)."""
     challenger: str | None = None
     """The challenger (``name/version``), when the job scored one; its counts follow."""
     challenger_rows_scored: int = 0
@@ -146,6 +148,7 @@ def batch_score(
 
     report(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
     pool: ProcessPoolExecutor | None = None
+    plan = WorkerPlan(0, None)
     if pending:
         try:
             plan = plan_workers(workers, len(pending), engine, package_dir)
@@ -195,7 +198,7 @@ def batch_score(
         model=version.model_name, version=version.version, output=output, parts=len(parts),
         parts_skipped=len(parts) - len(pending), rows_scored=folder.rows_scored,
         rows_rejected=folder.rows_rejected, seconds=round(time.perf_counter() - started, 3),
-        challenger=None if other is None else other.ref,
+        workers=plan.workers, challenger=None if other is None else other.ref,
         challenger_rows_scored=folder.total("challenger_rows"),
         challenger_rows_rejected=folder.total("challenger_rejected"),
     )  # fmt: skip
