@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -11,6 +12,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import threadpoolctl
 
 from shipyard._store.records import ModelVersionRecord
 from shipyard._store.workspace import Workspace, workspace_for
@@ -29,7 +31,7 @@ from shipyard.serving.batch.local import WorkerPlan, plan_workers, run_local, st
 from shipyard.serving.batch.log import LogTarget
 from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import OUTPUT_COLUMNS, output_schema
-from shipyard.serving.batch.worker import Challenger, PartTask, seed_model
+from shipyard.serving.batch.worker import Challenger, PartTask, forget_models, seed_model
 
 ENGINES = ("local", "spark")
 
@@ -149,12 +151,17 @@ def batch_score(
     report(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
     pool: ProcessPoolExecutor | None = None
     plan = WorkerPlan(0, None)
+    limits = contextlib.ExitStack()
     if pending:
         try:
-            plan = plan_workers(workers, len(pending), engine, package_dir)
+            sizes = [p.rows for p in pending]
+            rows = None if None in sizes else sum(r or 0 for r in sizes)
+            plan = plan_workers(workers, len(pending), engine, rows)
             if engine == "local" and plan.workers > 1:
                 # Workers start loading the model now, while this process prepares the job.
                 pool = start_pool(plan.workers, str(package_dir), task_trust, plan.threads)
+            elif plan.threads is not None:  # scored here: limit this process's pools meanwhile
+                limits.enter_context(threadpoolctl.threadpool_limits(limits=plan.threads))
             loaded = load_package(package_dir, trusted=trusted)
             if memory_budget_mb is not None:
                 batch_rows = rows_within_budget(
@@ -171,7 +178,7 @@ def batch_score(
             tasks = [
                 PartTask(
                     part, folder.root, output, str(package_dir), task_trust, version.version,
-                    batch_rows, schema, plan.threads,
+                    batch_rows, schema, plan.threads if pool is not None else None,
                     _log_target(ws, job, version, log_predictions), keep,
                     None if other is None or other_dir is None else Challenger(
                         str(other_dir), other.version,
@@ -191,8 +198,11 @@ def batch_score(
             record.fail(folder, exc)
             raise
         finally:
+            limits.close()
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+            elif engine == "local":
+                forget_models()
     result = BatchResult(
         name=job,
         model=version.model_name, version=version.version, output=output, parts=len(parts),

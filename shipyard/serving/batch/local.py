@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 
 from shipyard.core.errors import ShipyardError
 from shipyard.serving.batch.job import JobFolder
@@ -32,25 +31,33 @@ class WorkerPlan:
     threads: int | None
 
 
-def plan_workers(
-    workers: int | None, parts: int, engine: str, package_dir: Path | None = None
-) -> WorkerPlan:
-    """The processes and native threads for ``parts`` parts.
+SMALL_JOB_ROWS = 100_000
+"""A job of at most this many rows, scored in this process, runs its model on one native
+thread: starting a team of OpenMP threads for each small call costs more than it saves."""
 
-    A job of one part runs in this process: spawning workers costs more than it saves. Given
-    no ``workers``, one process per core (never more than the parts). Each worker may use
-    every core's native threads: a worker spends much of a part in single-threaded Python
-    (reading, validating, writing), and in that time another worker's native threads take
-    the idle cores. Limiting each worker to its share of the cores left them idle: measured
-    in ``benchmarks/batch.py`` (see docs/scale-out.md).
+
+def plan_workers(
+    workers: int | None, parts: int, engine: str, rows: int | None = None
+) -> WorkerPlan:
+    """The processes and native threads for ``parts`` parts of ``rows`` rows (None: unknown).
+
+    A job of one part runs in this process: spawning workers (each importing the ML stack
+    and loading the model) costs seconds, more than a part of a million rows takes to
+    score. Given no ``workers``, one process per core, never more than the parts. Each
+    worker keeps its libraries' own thread pools (as many threads as cores), as Spark's
+    Python workers do: a worker spends much of a part in single-threaded work (reading,
+    validating, converting, writing), and while it does, another worker's native threads
+    use the idle cores. Capping each worker at its share of the cores (one thread each on
+    two cores) left those cores idle and made the local engine about 1.5 times slower than
+    the same part scorer under Spark (``benchmarks/batch.py``, docs/scale-out.md).
     """
     if engine != "local":
         return WorkerPlan(0, None)
     cores = os.cpu_count() or 1
-    wanted = cores if workers is None else workers
-    chosen = min(wanted, parts)
+    chosen = min(cores if workers is None else workers, parts)
     if chosen <= 1:
-        return WorkerPlan(0, None)
+        small = rows is not None and rows <= SMALL_JOB_ROWS
+        return WorkerPlan(0, 1 if small else None)
     return WorkerPlan(chosen, None)
 
 

@@ -126,6 +126,11 @@ def seed_model(package_dir: str, model: LoadedModel) -> None:
     _models[package_dir] = model
 
 
+def forget_models() -> None:
+    """Drop the models loaded for parts scored in this process (the job is over)."""
+    _models.clear()
+
+
 def score_part(task: PartTask) -> PartResult:
     """Score one part with the model (and the challenger, if any) into its output files."""
     arms = [_Arm(model_for(task.package_dir, task.trusted, task.threads), task.version,
