@@ -146,7 +146,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each job, alternating")
-    parser.add_argument("--only", choices=["hgb", "logistic"], default=None)
+    parser.add_argument(
+        "--only",
+        choices=["hgb", "logistic", "small"],
+        default=None,
+        help="one model's large jobs, or only the 1,000-row job",
+    )
     parser.add_argument("--no-spark", action="store_true", help="skip the two Spark jobs")
     args = parser.parse_args()
     peer_environment()
@@ -165,7 +170,7 @@ def main() -> None:
            "SHIPYARD_TRUSTED_TYPES": json.dumps(TRUSTED_TYPES)}  # fmt: skip
     with fresh_dir("batch") as root:
         data = root / "input.parquet"
-        write_input(data, args.rows)
+        write_input(data, SMALL_ROWS if args.only == "small" else args.rows)
         small = root / "small.parquet"
         write_input(small, SMALL_ROWS)
         note(f"input: {data.stat().st_size / 1e9:.2f} GB of Parquet")
@@ -173,11 +178,13 @@ def main() -> None:
         workspace = sy.Workspace(sy.load_settings(home=home, capture_git=False))
         example = make_chunk(5, seed=1)
         for name, model in train_models().items():
-            if args.only and name != args.only:
+            if args.only not in (None, "small", name) or (args.only == "small" and name != "hgb"):
                 continue
             with sy.start_run(workspace=workspace) as run:
                 run.log_model(model, name, input_example=example)
             joblib.dump(model, root / f"{name}.joblib")
+            if args.only == "small":
+                continue
             jobs = _jobs(name, root, home, data, bin_dir, spark=not args.no_spark)
             for label, (seconds, peak) in _alternate(jobs, args.rounds, root, env).items():
                 rate = [args.rows / s for s in seconds]
@@ -213,16 +220,16 @@ def main() -> None:
                 "peak = resident set of the job's process tree)",
                 ["model", "job", "seconds", "rows/s", "spread", "peak MB"], rows_out)  # fmt: skip
     models = [m for m in ("hgb", "logistic") if f"{m}_local_rows_per_s" in figures]
-    ratios = {
-        "local_vs_script": min(
+    ratios: dict[str, float] = {}
+    if models:
+        ratios["local_vs_script"] = min(
             ratio(figures[f"{m}_local_rows_per_s"], figures[f"{m}_script_rows_per_s"])
             for m in models
-        ),
-        "local_peak_memory_vs_script": max(
+        )
+        ratios["local_peak_memory_vs_script"] = max(
             ratio(figures[f"{m}_local_peak_mb"], figures[f"{m}_script_peak_mb"]) for m in models
-        ),
-    }
-    if not args.no_spark:
+        )
+    if models and not args.no_spark:
         ratios["spark_vs_mlflow_udf"] = min(
             ratio(figures[f"{m}_spark_rows_per_s"], figures[f"{m}_mlflow_udf_rows_per_s"])
             for m in models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,7 +19,9 @@ from rich.progress import (
 from shipyard.cli.output import JsonOption, print_json, say
 from shipyard.cli.state import state
 from shipyard.core.serve_options import OPTIONS, TRUST_HELP
+from shipyard.core.settings import find_config_file
 from shipyard.serving.batch import ENGINES, batch_score
+from shipyard.serving.batch.config import load_batch_defaults
 
 
 def batch(
@@ -71,6 +74,16 @@ def batch(
     ] = None,
     trusted: Annotated[bool, typer.Option(help=OPTIONS["trusted"]["help"])] = False,
     trust: Annotated[list[str] | None, typer.Option(help=TRUST_HELP, show_default=False)] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="A shipyard.yaml whose batch section sets --keep and "
+            "--workers (default ./shipyard.yaml, when there is one).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every row of the input; rows that fail validation go to OUTPUT/_rejects.
@@ -78,6 +91,10 @@ def batch(
     Re-running the same command resumes: finished parts are skipped.
     """
     ws = state(ctx).workspace()
+    path = config or find_config_file()
+    defaults = load_batch_defaults(path) if path is not None else {}
+    keep = keep or defaults.get("keep")
+    workers = workers if workers is not None else defaults.get("workers")
     columns = [
         TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
         TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn(),

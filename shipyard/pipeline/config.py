@@ -21,6 +21,7 @@
       production: {gates: [threshold:roc_auc], approval: {distinct: true}, require: [tested]}
     ci: {checks: [ruff check .]}              # `shipyard ci` (see shipyard.ci)
     smoke: [...]                              # smoke cases (see shipyard.delivery.smoke)
+    batch: {keep: [customer_id]}              # `shipyard batch` defaults (serving.batch.config)
 
 Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0].metric: ...``.
 """
@@ -192,6 +193,7 @@ class PipelineConfig(_Model):
     monitoring: dict[str, Any] | None = None
     ci: dict[str, Any] | None = None  # read by shipyard.ci
     smoke: list[dict[str, Any]] | None = None  # read by shipyard.delivery.smoke
+    batch: dict[str, Any] | None = None  # read by shipyard.serving.batch.config
 
     _path: Path | None = PrivateAttr(default=None)
     _document: dict[str, Any] = PrivateAttr(default_factory=dict)

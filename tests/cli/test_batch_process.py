@@ -1,6 +1,6 @@
-"""``shipyard batch`` as a user runs it, in its own process: kept columns, a challenger in
-the same job, a small job scored without worker processes, a re-run recognised as complete,
-and ``--trust TYPE``."""
+"""``shipyard batch`` as a user runs it, in its own process: kept columns (as options and from
+shipyard.yaml), a challenger in the same job, a small job scored without worker processes, a
+re-run recognised as complete, and ``--trust TYPE``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,19 @@ def test_a_small_job_keeps_columns_scores_a_challenger_and_reruns_as_complete(
     again = run_shipyard(*command, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["parts_skipped"] == 1
+
+    # The project's shipyard.yaml says what to keep; a bad section names its line.
+    (tmp_path / "shipyard.yaml").write_text("batch:\n  keep: [customer_id]\n  workers: 0\n")
+    plain = run_shipyard("--home", str(registered.home), "batch", "churn/1", "--input",
+                         str(tmp_path / "in.parquet"), "--output", str(tmp_path / "plain"),
+                         cwd=tmp_path)  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert "customer_id" in pd.read_parquet(tmp_path / "plain").columns
+    (tmp_path / "shipyard.yaml").write_text("batch:\n  keep: [customer_id]\n  threads: 2\n")
+    bad = run_shipyard("--home", str(registered.home), "batch", "churn/1", "--input",
+                       str(tmp_path / "in.parquet"), "--output", str(tmp_path / "bad"),
+                       cwd=tmp_path)  # fmt: skip
+    assert bad.returncode == 1 and "shipyard.yaml:3 batch.threads" in bad.stderr
 
 
 def test_batch_takes_trust_for_one_type(registered: Registered, tmp_path: Path) -> None:
