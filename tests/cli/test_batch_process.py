@@ -35,7 +35,7 @@ def test_a_small_job_keeps_columns_scores_a_challenger_and_reruns_as_complete(
     command = ["--home", str(registered.home), "batch", "churn/1", "--input",
                str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out"),
                "--keep", "customer_id", "--challenger", "churn/2", "--json"]  # fmt: skip
-    first = run_shipyard(*command, cwd=tmp_path)
+    first = run_shipyard(*command, cwd=tmp_path, timeout=120)
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert (result["parts"], result["workers"], result["rows_scored"]) == (1, 0, 1_000)
@@ -51,7 +51,7 @@ def test_a_small_job_keeps_columns_scores_a_challenger_and_reruns_as_complete(
     assert (position.file_index, position.row) == (0, 999)
     assert position.file is not None and position.file.endswith("in.parquet")
 
-    again = run_shipyard(*command, cwd=tmp_path)
+    again = run_shipyard(*command, cwd=tmp_path, timeout=120)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["parts_skipped"] == 1
 
@@ -59,13 +59,13 @@ def test_a_small_job_keeps_columns_scores_a_challenger_and_reruns_as_complete(
     (tmp_path / "shipyard.yaml").write_text("batch:\n  keep: [customer_id]\n  workers: 0\n")
     plain = run_shipyard("--home", str(registered.home), "batch", "churn/1", "--input",
                          str(tmp_path / "in.parquet"), "--output", str(tmp_path / "plain"),
-                         cwd=tmp_path)  # fmt: skip
+                         cwd=tmp_path, timeout=120)  # fmt: skip
     assert plain.returncode == 0, plain.stderr
     assert "customer_id" in pd.read_parquet(tmp_path / "plain").columns
     (tmp_path / "shipyard.yaml").write_text("batch:\n  keep: [customer_id]\n  threads: 2\n")
     bad = run_shipyard("--home", str(registered.home), "batch", "churn/1", "--input",
                        str(tmp_path / "in.parquet"), "--output", str(tmp_path / "bad"),
-                       cwd=tmp_path)  # fmt: skip
+                       cwd=tmp_path, timeout=120)  # fmt: skip
     assert bad.returncode == 1 and "shipyard.yaml:3 batch.threads" in bad.stderr
 
 
@@ -75,9 +75,9 @@ def test_batch_takes_trust_for_one_type(registered: Registered, tmp_path: Path) 
     make_frame(200).to_parquet(tmp_path / "in.parquet")
     base = ["--home", str(registered.home), "batch", "tree/1", "--input",
             str(tmp_path / "in.parquet")]  # fmt: skip
-    refused = run_shipyard(*base, "--output", str(tmp_path / "a"), cwd=tmp_path)
+    refused = run_shipyard(*base, "--output", str(tmp_path / "a"), cwd=tmp_path, timeout=120)
     assert refused.returncode == 1 and "sklearn.tree._tree.Tree" in refused.stderr
-    trusted = run_shipyard(*base, "--output", str(tmp_path / "b"), "--trust",
-                           "sklearn.tree._tree.Tree", "--json", cwd=tmp_path)  # fmt: skip
+    trusted = run_shipyard(*base, "--output", str(tmp_path / "b"), "--json", "--trust",
+                           "sklearn.tree._tree.Tree", cwd=tmp_path, timeout=120)  # fmt: skip
     assert trusted.returncode == 0, trusted.stderr
     assert json.loads(trusted.stdout)["rows_scored"] == 200
