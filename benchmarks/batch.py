@@ -157,7 +157,8 @@ def main() -> None:
     peer_environment()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    print(f"Batch scoring benchmark — {environment_line()}, {args.rows:,} rows x 20 features, "
+    shown = SMALL_ROWS if args.only == "small" else args.rows
+    print(f"Batch scoring benchmark — {environment_line()}, {shown:,} rows x 20 features, "
           f"{args.rounds} rounds (jobs alternate within each round; medians, min-max)")  # fmt: skip
     import joblib
 
