@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard._store.models import ARCHIVED, READY, REJECTED
 from shipyard._store.workspace import Workspace
-from shipyard.core.errors import NotFoundError
+from shipyard.core.errors import NotFoundError, ShipyardError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import canonical_json
 from shipyard.pipeline.state import State
@@ -71,6 +71,8 @@ def _version_with_package(ws: Workspace, name: str, package_hash: str) -> Any:
     if same is not None:
         return same
     wanted = _content_key(ws, package_hash)
+    if wanted is None:
+        return None
     return next(
         (v for v in versions
          if v.status != ARCHIVED and _content_key(ws, v.package_hash) == wanted),
@@ -78,10 +80,15 @@ def _version_with_package(ws: Workspace, name: str, package_hash: str) -> Any:
     )  # fmt: skip
 
 
-def _content_key(ws: Workspace, package_hash: str) -> str:
+def _content_key(ws: Workspace, package_hash: str) -> str | None:
+    """The package's content key; None when its manifest cannot be read (then it matches
+    nothing, and the package gets a version of its own)."""
     from shipyard.models.manifest import Manifest
 
-    return Manifest.from_bytes(ws.artifacts.get_bytes(package_hash)).content_key
+    try:
+        return Manifest.from_bytes(ws.artifacts.get_bytes(package_hash)).content_key
+    except ShipyardError:
+        return None
 
 
 def register_verify(state: State, outputs: dict[str, Any]) -> bool:
