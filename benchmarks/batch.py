@@ -2,9 +2,13 @@
 by hand (one process: read the Parquet with pyarrow, predict_proba, write Parquet) and against
 MLflow's spark_udf on the same Spark master, for two scikit-learn models.
 
-Every job runs as its own process tree; we report rows/s and the peak resident set of the whole
-tree (sampled from /proc every 50 ms). Run with `make bench NAME=batch` (20M rows x 20 features,
-about 1.6 GB of Parquet in a temporary folder; `--rows` for a quicker look).
+Every job runs as its own process tree, `--rounds` times (3), one run of each job per round so
+that a busy spell of a shared machine slows all of them; we report the median rows/s with the
+spread (slowest and fastest run), and the peak resident set of the whole tree (sampled from
+/proc every 50 ms). A second table times a 1,000-row job: `shipyard batch` against the same job
+as a plain script, each a fresh process (`ratios.small_job_vs_script`). Run with
+`make bench NAME=batch` (20M rows x 20 features, about 1.6 GB of Parquet in a temporary
+folder; `--rows` for a quicker look, `--no-spark` to leave out the two Spark jobs).
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -132,101 +139,177 @@ MLFLOW_UDF = textwrap.dedent(
 )
 
 
+SMALL_ROWS = 1_000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000_000)
-    parser.add_argument("--only", choices=["hgb", "logistic"], default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each job, alternating")
+    parser.add_argument(
+        "--only",
+        choices=["hgb", "logistic", "small"],
+        default=None,
+        help="one model's large jobs, or only the 1,000-row job",
+    )
+    parser.add_argument("--no-spark", action="store_true", help="skip the two Spark jobs")
     args = parser.parse_args()
     peer_environment()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    print(f"Batch scoring benchmark — {environment_line()}, {args.rows:,} rows x 20 features")
+    shown = SMALL_ROWS if args.only == "small" else args.rows
+    print(f"Batch scoring benchmark — {environment_line()}, {shown:,} rows x 20 features, "
+          f"{args.rounds} rounds (jobs alternate within each round; medians, min-max)")  # fmt: skip
     import joblib
-    import mlflow.sklearn
 
     import shipyard as sy
 
     bin_dir = Path(sys.executable).parent
     figures: dict[str, float] = {}
     rows_out = []
+    env = {**os.environ, "SHIPYARD_CAPTURE_GIT": "false",
+           "SHIPYARD_TRUSTED_TYPES": json.dumps(TRUSTED_TYPES)}  # fmt: skip
     with fresh_dir("batch") as root:
         data = root / "input.parquet"
-        write_input(data, args.rows)
+        write_input(data, SMALL_ROWS if args.only == "small" else args.rows)
+        small = root / "small.parquet"
+        write_input(small, SMALL_ROWS)
         note(f"input: {data.stat().st_size / 1e9:.2f} GB of Parquet")
         home = root / "shipyard"
         workspace = sy.Workspace(sy.load_settings(home=home, capture_git=False))
         example = make_chunk(5, seed=1)
         for name, model in train_models().items():
-            if args.only and name != args.only:
+            if args.only not in (None, "small", name) or (args.only == "small" and name != "hgb"):
                 continue
             with sy.start_run(workspace=workspace) as run:
                 run.log_model(model, name, input_example=example)
             joblib.dump(model, root / f"{name}.joblib")
-            mlflow.sklearn.save_model(model, str(root / f"{name}-mlflow"),
-                                      skops_trusted_types=TRUSTED_TYPES)  # fmt: skip
-            jobs = {
-                "script (1 process)": [sys.executable, "-c", SCRIPT, str(root / f"{name}.joblib"),
-                                       str(data), str(root / f"{name}-script.parquet")],
-                "shipyard local, 2 workers": [
-                    str(bin_dir / "shipyard"), "--home", str(home), "batch", f"{name}/1",
-                    "--input", str(data), "--output", str(root / f"{name}-local"),
-                    "--workers", "2", "--json"],
-                "shipyard local, 2 workers, no log": [
-                    str(bin_dir / "shipyard"), "--home", str(home), "batch", f"{name}/1",
-                    "--input", str(data), "--output", str(root / f"{name}-local-nolog"),
-                    "--workers", "2", "--no-log-predictions", "--json"],
-                f"shipyard spark {SPARK_MASTER}": [
-                    sys.executable, "-c", SHIPYARD_SPARK, str(home), f"{name}/1", str(data),
-                    str(root / f"{name}-spark"), SPARK_MASTER],
-                f"mlflow spark_udf {SPARK_MASTER}": [
-                    sys.executable, "-c", MLFLOW_UDF, str(root / f"{name}-mlflow"), str(data),
-                    str(root / f"{name}-udf"), SPARK_MASTER],
-            }  # fmt: skip
-            for label, command in jobs.items():
-                env = {
-                    **os.environ,
-                    "SHIPYARD_CAPTURE_GIT": "false",
-                    "SHIPYARD_TRUSTED_TYPES": json.dumps(TRUSTED_TYPES),
-                }
-                seconds, peak = run_measured(command, env=env)
-                rate = args.rows / seconds
+            if args.only == "small":
+                continue
+            jobs = _jobs(name, root, home, data, bin_dir, spark=not args.no_spark)
+            for label, (seconds, peak) in _alternate(jobs, args.rounds, root, env).items():
+                rate = [args.rows / s for s in seconds]
                 short = _short_label(label)
-                figures[f"{name}_{short}_rows_per_s"] = rounded(rate)
-                figures[f"{name}_{short}_peak_mb"] = rounded(peak / 1e6)
-                figures[f"{name}_{short}_seconds"] = rounded(seconds)
-                rows_out.append([name, label, f"{seconds:.1f}", f"{rate:,.0f}",
-                                 f"{peak / 1e6:,.0f}"])  # fmt: skip
-                print(f"  {name:9} {label:30} {seconds:7.1f} s {rate:12,.0f} rows/s "
-                      f"{peak / 1e6:8,.0f} MB", flush=True)  # fmt: skip
+                figures[f"{name}_{short}_rows_per_s"] = rounded(statistics.median(rate))
+                figures[f"{name}_{short}_rows_per_s_min"] = rounded(min(rate))
+                figures[f"{name}_{short}_rows_per_s_max"] = rounded(max(rate))
+                figures[f"{name}_{short}_peak_mb"] = rounded(max(peak) / 1e6)
+                figures[f"{name}_{short}_seconds"] = rounded(statistics.median(seconds))
+                rows_out.append([name, label, statistics.median(seconds),
+                                 statistics.median(rate), f"{min(rate):,.0f}-{max(rate):,.0f}",
+                                 max(peak) / 1e6])  # fmt: skip
+        small_jobs = {
+            "script": lambda out: [sys.executable, "-c", SCRIPT, str(root / "hgb.joblib"),
+                                   str(small), f"{out}.parquet"],
+            "shipyard batch": lambda out: [
+                str(bin_dir / "shipyard"), "--home", str(home), "batch", "hgb/1",
+                "--input", str(small), "--output", out, "--json"],
+        }  # fmt: skip
+        if (root / "hgb.joblib").exists():
+            timed = _alternate(small_jobs, max(args.rounds, 5), root, env)
+            for label, (seconds, peak) in timed.items():
+                short = "small_" + _short_label(label)
+                figures[f"{short}_seconds"] = rounded(statistics.median(seconds))
+                figures[f"{short}_seconds_min"] = rounded(min(seconds))
+                figures[f"{short}_seconds_max"] = rounded(max(seconds))
+                middle = statistics.median(seconds)
+                rows_out.append(["hgb", f"{SMALL_ROWS:,} rows: {label}", middle,
+                                 SMALL_ROWS / middle, f"{min(seconds):.2f}-{max(seconds):.2f} s",
+                                 max(peak) / 1e6])  # fmt: skip
         workspace.close()
-    print_table("Batch scoring (one run each; peak = resident set of the job's process tree)",
-                ["model", "job", "seconds", "rows/s", "peak MB"], rows_out)  # fmt: skip
+    print_table("Batch scoring (medians over the rounds; spread = slowest-fastest rows/s; "
+                "peak = resident set of the job's process tree)",
+                ["model", "job", "seconds", "rows/s", "spread", "peak MB"], rows_out)  # fmt: skip
     models = [m for m in ("hgb", "logistic") if f"{m}_local_rows_per_s" in figures]
-    ratios = {
-        "local_vs_script": min(
+    ratios: dict[str, float] = {}
+    if models:
+        ratios["local_vs_script"] = min(
             ratio(figures[f"{m}_local_rows_per_s"], figures[f"{m}_script_rows_per_s"])
             for m in models
-        ),
-        "local_peak_memory_vs_script": max(
+        )
+        ratios["local_peak_memory_vs_script"] = max(
             ratio(figures[f"{m}_local_peak_mb"], figures[f"{m}_script_peak_mb"]) for m in models
-        ),
-        "spark_vs_mlflow_udf": min(
+        )
+    if models and not args.no_spark:
+        ratios["spark_vs_mlflow_udf"] = min(
             ratio(figures[f"{m}_spark_rows_per_s"], figures[f"{m}_mlflow_udf_rows_per_s"])
             for m in models
-        ),
-    }
+        )
+    if "small_local_seconds" in figures:
+        ratios["small_job_vs_script"] = ratio(
+            figures["small_local_seconds"], figures["small_script_seconds"]
+        )
     note(
         "ratios: local_vs_script and spark_vs_mlflow_udf are the lower of the two models; "
-        "local_peak_memory_vs_script the higher. The local engine logs every scored row "
-        "(inputs and prediction) to the prediction log; the 'no log' row shows that cost."
+        "local_peak_memory_vs_script the higher; small_job_vs_script is the wall time of "
+        f"`shipyard batch` on {SMALL_ROWS:,} rows (a fresh process, in-process scoring) over "
+        "the same job as a plain script (a fresh process too). The local engine logs every "
+        "scored row (inputs and prediction) to the prediction log; the 'no log' row shows that "
+        "cost."
     )
     emit_result("batch", figures, ratios)
+
+
+Job = Callable[[str], list[str]]
+
+
+def _jobs(
+    name: str, root: Path, home: Path, data: Path, bin_dir: Path, *, spark: bool
+) -> dict[str, Job]:
+    """Each job as a command writing to a given output path (a fresh one per run)."""
+    shipyard = [str(bin_dir / "shipyard"), "--home", str(home), "batch", f"{name}/1",
+                "--input", str(data), "--json"]  # fmt: skip
+    jobs: dict[str, Job] = {
+        "script (1 process)": lambda out: [sys.executable, "-c", SCRIPT,
+                                           str(root / f"{name}.joblib"), str(data),
+                                           f"{out}.parquet"],
+        "shipyard local": lambda out: [*shipyard, "--output", out],
+        "shipyard local, no log": lambda out: [*shipyard, "--output", out,
+                                               "--no-log-predictions"],
+    }  # fmt: skip
+    if spark:
+        import mlflow.sklearn
+
+        mlflow.sklearn.save_model(joblib_load(root / f"{name}.joblib"),
+                                  str(root / f"{name}-mlflow"),
+                                  skops_trusted_types=TRUSTED_TYPES)  # fmt: skip
+        jobs[f"shipyard spark {SPARK_MASTER}"] = lambda out: [
+            sys.executable, "-c", SHIPYARD_SPARK, str(home), f"{name}/1", str(data), out,
+            SPARK_MASTER]  # fmt: skip
+        jobs[f"mlflow spark_udf {SPARK_MASTER}"] = lambda out: [
+            sys.executable, "-c", MLFLOW_UDF, str(root / f"{name}-mlflow"), str(data), out,
+            SPARK_MASTER]  # fmt: skip
+    return jobs
+
+
+def joblib_load(path: Path) -> object:
+    import joblib
+
+    return joblib.load(path)
+
+
+def _alternate(
+    jobs: dict[str, Job], rounds: int, root: Path, env: dict[str, str]
+) -> dict[str, tuple[list[float], list[int]]]:
+    """Run every job ``rounds`` times, one of each per round (so a slow spell of a shared
+    machine hits all of them), each into a fresh output removed afterwards."""
+    timed: dict[str, tuple[list[float], list[int]]] = {label: ([], []) for label in jobs}
+    for number in range(rounds):
+        for label, command in jobs.items():
+            out = root / f"out-{_short_label(label)}-{number}"
+            seconds, peak = run_measured(command(str(out)), env=env)
+            timed[label][0].append(seconds)
+            timed[label][1].append(peak)
+            shutil.rmtree(out, ignore_errors=True)
+            Path(f"{out}.parquet").unlink(missing_ok=True)
+            print(f"  round {number + 1}: {label:34} {seconds:8.2f} s", flush=True)
+    return timed
 
 
 def _short_label(label: str) -> str:
     if label.startswith("script"):
         return "script"
-    if "local, " in label:
+    if label.startswith("shipyard local") or label == "shipyard batch":
         return "local_nolog" if label.endswith("no log") else "local"
     return "spark" if label.startswith("shipyard spark") else "mlflow_udf"
 

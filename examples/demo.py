@@ -165,12 +165,11 @@ def main() -> None:
     step(n, "The audit log says who moved production, when, and why")
     cli("audit", "--model", "churn")
 
-    step(n + 1, "Score a held-out file in batch (2 worker processes, resumable, rejects kept)")
+    step(n + 1, "Score a held-out file in batch (one part: in-process; resumable, rejects kept)")
     held_out = make_data(50_000, seed=11).drop(columns="churned")
     held_out.loc[[3, 4], "plan"] = "enterprise"  # a plan the model never saw: rejected
     held_out.to_parquet(DEMO / "held_out.parquet", row_group_size=10_000)
-    cli("batch", "churn@production", "--input", "held_out.parquet", "--output", "scored",
-        "--workers", "2")  # fmt: skip
+    cli("batch", "churn@production", "--input", "held_out.parquet", "--output", "scored")
     scored = pd.read_parquet(DEMO / "scored")
     rejects = pd.read_parquet(DEMO / "scored" / "_rejects")
     print(f"  {len(scored):,} predictions; first rows:\n{scored.head(3).to_string(index=False)}")

@@ -169,7 +169,11 @@ from shipyard.scorecard.attest import (
     attest as attest,
 )
 from shipyard.scorecard.record import Scorecard as Scorecard
-from shipyard.serving.batch.api import batch_score as batch_score
+from shipyard.serving.batch.api import BatchResult as BatchResult, batch_score as batch_score
+from shipyard.serving.batch.job import (
+    RowPosition as RowPosition,
+    batch_row_position as batch_row_position,
+)
 from shipyard.serving.client import Client as Client
 from shipyard.serving.deployments import (
     get_deployment as get_deployment,

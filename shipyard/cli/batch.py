@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,9 +16,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from shipyard.cli.options import TrustedOption, TrustOption
 from shipyard.cli.output import JsonOption, print_json, say
 from shipyard.cli.state import state
+from shipyard.core.settings import find_config_file
 from shipyard.serving.batch import ENGINES, batch_score
+from shipyard.serving.batch.config import load_batch_defaults
 
 
 def batch(
@@ -28,7 +32,15 @@ def batch(
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="Folder (or URL) for results.")],
     engine: Annotated[str, typer.Option(help=f"One of: {', '.join(ENGINES)}.")] = "local",
-    workers: Annotated[int, typer.Option(min=0, help="Worker processes (local engine).")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Worker processes (local engine; default: one per core, and "
+            "none for a job of one part).",
+            show_default=False,
+        ),
+    ] = None,
     spark_master: Annotated[
         str | None, typer.Option(help="Spark master URL (default local[*]).")
     ] = None,
@@ -45,9 +57,33 @@ def batch(
     log_predictions: Annotated[
         bool, typer.Option(help="Also write inputs and predictions to the prediction log.")
     ] = True,
-    trusted: Annotated[
-        bool, typer.Option(help="Allow model formats that can run code (pickle, joblib).")
-    ] = False,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An input column to copy to the output and rejects (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(
+            help="Another version (NAME/VERSION) to score every row with too; each "
+            "output row's arm column says champion or challenger.",
+            show_default=False,
+        ),
+    ] = None,
+    trusted: TrustedOption = False,
+    trust: TrustOption = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="A shipyard.yaml whose batch section sets --keep and "
+            "--workers (default ./shipyard.yaml, when there is one).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every row of the input; rows that fail validation go to OUTPUT/_rejects.
@@ -55,6 +91,10 @@ def batch(
     Re-running the same command resumes: finished parts are skipped.
     """
     ws = state(ctx).workspace()
+    path = config or find_config_file()
+    defaults = load_batch_defaults(path) if path is not None else {}
+    keep = keep or defaults.get("keep")
+    workers = workers if workers is not None else defaults.get("workers")
     columns = [
         TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
         TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -70,8 +110,9 @@ def batch(
         result = batch_score(
             model, input, output, engine=engine, workers=workers, batch_rows=batch_rows,
             rows_per_part=rows_per_part,
-            spark_master=spark_master, memory_budget_mb=memory_budget, trusted=trusted,
-            name=name, log_predictions=log_predictions,
+            spark_master=spark_master, memory_budget_mb=memory_budget,
+            trusted=True if trusted else list(trust or ()), keep=keep or (),
+            challenger=challenger, name=name, log_predictions=log_predictions,
             workspace=ws, progress=advance,
         )  # fmt: skip
     if as_json:
@@ -83,3 +124,9 @@ def batch(
         f"{result.output} in {result.seconds:.1f} s{resumed}; "
         f"{result.rows_rejected:,} rejected (see {result.output}/_rejects)."
     )
+    if result.challenger is not None:
+        say(
+            f"The challenger {result.challenger} scored "
+            f"{result.challenger_rows_scored:,} rows and rejected "
+            f"{result.challenger_rows_rejected:,} (rows with arm = 'challenger')."
+        )

@@ -42,11 +42,20 @@ def run(
     else:
         colour = {"promoted": "green", "registered": "green", "rejected": "red"}[result.verdict]
         say(f"[bold {colour}]{result.verdict.upper()}[/bold {colour}] {escape(result.summary())}")
+        if result.evaluation is not None and result.evaluation.metrics:
+            say(f"  metrics: {escape(_metrics_line(result.evaluation.metrics))}")
         for fmt, path in result.reports.items():
             say(f"  report ({fmt}): {path}")
         say(f"  pipeline run: {result.run_id}")
     if result.verdict == "rejected":
         raise typer.Exit(1)
+
+
+def _metrics_line(metrics: dict[str, float | None]) -> str:
+    """``accuracy 0.912, auc 0.95``: the evaluated metrics, 4 significant digits."""
+    shown = (f"{name} {'-' if value is None else f'{value:.4g}'}"
+             for name, value in sorted(metrics.items()))  # fmt: skip
+    return ", ".join(shown)
 
 
 def _progress(console: Console) -> Callable[[StepEvent], None]:

@@ -19,7 +19,7 @@ import orjson
 
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ArtifactMissingError, ModelError
-from shipyard.core.hashing import is_sha256
+from shipyard.core.hashing import is_sha256, sha256_bytes
 from shipyard.core.version import shipyard_version
 
 MANIFEST_NAME = "shipyard-model.json"
@@ -99,6 +99,15 @@ class Manifest:
             "created_at": self.created_at,
             "extra": self.extra,
         }
+
+    @property
+    def content_key(self) -> str:
+        """A hash of what the package holds and does (flavor, signature, example, every
+        file's hash, library versions), leaving out who made it and when
+        (``source_run_id``, ``created_at``): two packages of the same model trained again
+        have different package hashes but the same content key."""
+        kept = {k: v for k, v in self.to_dict().items() if k not in ("source_run_id", "created_at")}
+        return sha256_bytes(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS))
 
     def to_bytes(self) -> bytes:
         """The manifest as deterministic JSON bytes."""

@@ -22,6 +22,7 @@
     ci: {checks: [ruff check .]}              # `shipyard ci` (see shipyard.ci)
     smoke: [...]                              # smoke cases (see shipyard.delivery.smoke)
     rollout: {steps: [5, 25, 50, 100]}        # progressive rollouts (shipyard.delivery.spec)
+    batch: {keep: [customer_id]}              # `shipyard batch` defaults (serving.batch.config)
 
 Every error names the file, line and key: ``shipyard.yaml:23 evaluation.gates[0].metric: ...``.
 """
@@ -217,6 +218,7 @@ class PipelineConfig(_Model):
     ci: CISpec = Field(default_factory=CISpec)
     smoke: list[dict[str, Any]] | None = None  # read by shipyard.delivery.smoke
     rollout: dict[str, Any] | None = None  # read by shipyard.delivery.spec
+    batch: dict[str, Any] | None = None  # read by shipyard.serving.batch.config
 
     _path: Path | None = PrivateAttr(default=None)
     _document: dict[str, Any] = PrivateAttr(default_factory=dict)

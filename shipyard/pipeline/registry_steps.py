@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard._store.models import ARCHIVED, READY, REJECTED
 from shipyard._store.workspace import Workspace
-from shipyard.core.errors import NotFoundError
+from shipyard.core.errors import NotFoundError, ShipyardError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.pipeline.cache import canonical_json
 from shipyard.pipeline.state import State
@@ -29,7 +29,12 @@ def register_key(state: State) -> dict[str, Any]:
 
 def register_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     """Register the package as a new version (rejected when a gate failed) with its
-    evaluation; a package registered before keeps its version and gets the new evaluation."""
+    evaluation; a package registered before keeps its version and gets the new evaluation.
+
+    "Registered before" means the same content: a model trained again to the very same files
+    (``shipyard run --no-cache`` with a seeded, deterministic training) differs from the
+    registered package only in its run id and time, so it reuses that version rather than
+    registering a copy and moving aliases to it (see docs/pipeline.md)."""
     from shipyard.registry import record_evaluation, register_version
 
     ws, config, result = state.workspace, state.config, state.evaluation
@@ -51,15 +56,39 @@ def register_compute(state: State, run: ActiveRun) -> dict[str, Any]:
         run_id=state.evaluation_run_id, workspace=ws, feature_importance=result.feature_importance,
     )  # fmt: skip
     run.set_tags({"shipyard.model": version.ref, "shipyard.model_status": version.status})
-    return {"version": version.version, "status": version.status}
+    return {"version": version.version, "status": version.status,
+            "package_hash": version.package_hash}  # fmt: skip
 
 
 def _version_with_package(ws: Workspace, name: str, package_hash: str) -> Any:
+    """The version holding this package, or else the newest one (not archived) holding the
+    same content (:attr:`Manifest.content_key`); None when there is none."""
     try:
         versions = ws.models.list_versions(name)
     except NotFoundError:
         return None
-    return next((v for v in versions if v.package_hash == package_hash), None)
+    same = next((v for v in versions if v.package_hash == package_hash), None)
+    if same is not None:
+        return same
+    wanted = _content_key(ws, package_hash)
+    if wanted is None:
+        return None
+    return next(
+        (v for v in versions
+         if v.status != ARCHIVED and _content_key(ws, v.package_hash) == wanted),
+        None,
+    )  # fmt: skip
+
+
+def _content_key(ws: Workspace, package_hash: str) -> str | None:
+    """The package's content key; None when its manifest cannot be read (then it matches
+    nothing, and the package gets a version of its own)."""
+    from shipyard.models.manifest import Manifest
+
+    try:
+        return Manifest.from_bytes(ws.artifacts.get_bytes(package_hash)).content_key
+    except ShipyardError:
+        return None
 
 
 def register_verify(state: State, outputs: dict[str, Any]) -> bool:
@@ -67,7 +96,7 @@ def register_verify(state: State, outputs: dict[str, Any]) -> bool:
         found = state.workspace.models.get_version(state.config.model.name, outputs["version"])
     except NotFoundError:
         return False
-    return bool(found.package_hash == state.package["package_hash"])
+    return found.package_hash in (state.package["package_hash"], outputs.get("package_hash"))
 
 
 # -- promote -------------------------------------------------------------------------------------

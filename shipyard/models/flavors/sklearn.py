@@ -18,8 +18,10 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import pickle
+import re
 import sys
 import threading
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +81,7 @@ class SklearnFlavor(Flavor):
             sio = skops_io()
             try:
                 sio.dump(model, path)
+                make_reproducible(path)
             except Exception as exc:
                 raise ModelError(
                     f"skops cannot store this {type(model).__name__}: {exc}",
@@ -161,3 +164,41 @@ def load_skops(path: Path, *, trusted: Trust) -> Any:
             f"skops could not load {path.name}: {exc}",
             hint="Check that scikit-learn and skops versions match those in the manifest.",
         ) from exc
+
+
+_ID = re.compile(rb'"__id__": (\d+)')
+_FILE = re.compile(rb'"(\d+)\.npy"')
+
+
+def make_reproducible(path: Path) -> None:
+    """Rewrite a skops file so that the same model gives the same bytes: skops names its
+    array files and shared objects by ``id()`` (a memory address) and stamps the time on
+    each zip entry. Here they are numbered in order of appearance and dated 1980-01-01, so
+    a model retrained to the same values is the same package content (and a pipeline run
+    reuses its version, see docs/pipeline.md)."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    schema = next(data for info, data in entries if info.filename == "schema.json")
+    ids: dict[bytes, bytes] = {}
+    files: dict[bytes, bytes] = {}
+    for found in _ID.finditer(schema):
+        ids.setdefault(found.group(1), str(len(ids) + 1).encode())
+    for found in _FILE.finditer(schema):
+        files.setdefault(found.group(1), str(len(files) + 1).encode())
+    schema = _ID.sub(lambda m: b'"__id__": ' + ids[m.group(1)], schema)
+    schema = _FILE.sub(lambda m: b'"' + files[m.group(1)] + b'.npy"', schema)
+    renamed = []
+    for info, data in entries:
+        name = info.filename
+        if name == "schema.json":
+            data = schema
+        elif name.endswith(".npy") and name[:-4].encode() in files:
+            name = files[name[:-4].encode()].decode() + ".npy"
+        renamed.append((name, info.compress_type, data))
+    temporary = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(temporary, "w") as target:
+        for name, compression, data in sorted(renamed):
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = compression
+            target.writestr(entry, data)
+    temporary.replace(path)

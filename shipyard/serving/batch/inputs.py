@@ -17,7 +17,9 @@ from shipyard.serving.batch.errors import BatchInputError
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 ROW_BITS = 40
-"""A row id is ``file_index << 40 | row_in_file``: unique, stable across runs and engines."""
+"""A row id is ``file_index << 40 | row_in_file``: unique, stable across runs and engines.
+``file_index`` is the file's place among the job's input files, sorted by path (a folder's
+Parquet and CSV files, found recursively, or a glob's matches), counted from 0."""
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,14 @@ def read_part(part: Part, batch_rows: int, columns: list[str]) -> Iterator[pa.Re
         ) from exc
 
 
-def input_columns(file: InputFile) -> list[str]:
-    """Column names of an input file, read from its header or footer only."""
+def input_schema(file: InputFile) -> pa.Schema:
+    """The columns of an input file, read from its footer (Parquet) or first block (CSV)."""
     try:
         with fsspec.open(file.url, "rb") as handle:
             if file.format == "parquet":
-                return list(pq.ParquetFile(handle).schema_arrow.names)
+                return pq.ParquetFile(handle).schema_arrow
             first = next(iter(pacsv.open_csv(handle)), None)
-            return [] if first is None else list(first.schema.names)
+            return pa.schema([]) if first is None else first.schema
     except (pa.ArrowInvalid, OSError, StopIteration) as exc:
         raise BatchInputError(
             f"Cannot read {file.url}: {exc}", hint="Check the file is a complete Parquet or CSV."

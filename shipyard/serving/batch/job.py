@@ -8,17 +8,20 @@ one output row or one reject. A folder holding anything else is refused, untouch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import fsspec
+import numpy as np
 import orjson
 
+from shipyard.core.errors import NotFoundError, UsageError
 from shipyard.core.hashing import sha256_bytes
 from shipyard.core.ids import new_id
 from shipyard.serving.batch.errors import OutputInUseError
-from shipyard.serving.batch.inputs import InputFile
+from shipyard.serving.batch.inputs import ROW_BITS, InputFile
 
 MANIFEST = "_shipyard_job.json"
 REJECTS = "_rejects"
@@ -33,18 +36,28 @@ class JobIdentity:
     engine: str
     rows_per_part: int
     inputs: list[dict[str, Any]]
+    keep: list[str] = field(default_factory=list)
+    challenger: str | None = None
+    """The challenger's package hash, when the job scores one."""
 
     @classmethod
     def of(
         cls, model: str, version: int, package_hash: str, engine: str, rows_per_part: int,
-        files: list[InputFile],
+        files: list[InputFile], *, keep: Sequence[str] = (), challenger: str | None = None,
     ) -> JobIdentity:  # fmt: skip
         inputs = [{"url": f.url, "size": f.size, "rows": f.rows} for f in files]
-        return cls(model, version, package_hash, engine, rows_per_part, inputs)
+        return cls(model, version, package_hash, engine, rows_per_part, inputs, list(keep),
+                   challenger)  # fmt: skip
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """What names the job (the options left unset are left out, so a job's key stays
+        what it was before they existed)."""
+        return {k: v for k, v in self.__dict__.items() if v or k not in ("keep", "challenger")}
 
     @property
     def key(self) -> str:
-        return sha256_bytes(orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS))
+        return sha256_bytes(orjson.dumps(self.document, option=orjson.OPT_SORT_KEYS))
 
 
 @dataclass
@@ -105,7 +118,7 @@ class JobFolder:
         document = {
             "format": 1,
             "job_key": self.identity.key,
-            "job": self.identity.__dict__,
+            "job": self.identity.document,
             "started_at": self.started_at,
             "parts": self.parts,
             "finished": finished,
@@ -119,7 +132,52 @@ class JobFolder:
 
     @property
     def rows_rejected(self) -> int:
-        return sum(int(p["rejected"]) for p in self.parts.values())
+        return self.total("rejected")
+
+    def total(self, count: str) -> int:
+        """A count (``rows``, ``rejected``, ``challenger_rows``…) summed over finished parts."""
+        return sum(int(p.get(count, 0)) for p in self.parts.values())
+
+
+class RowPosition(NamedTuple):
+    """Where an output row came from: the input file's index and the row within the file
+    (from 0), and the file itself when the job's output folder was given."""
+
+    file_index: int
+    row: int
+    file: str | None = None
+
+
+def batch_row_position(row_id: int, output: str | None = None) -> RowPosition:
+    """Decode a batch ``row_id`` into its input file's index and its row in that file.
+
+    A row id is ``file_index << 40 | row``. ``file_index`` counts the job's input files in
+    path order (a folder's files found recursively, or a glob's matches, sorted). With the
+    job's ``output`` folder, the file's URL is read from the job's manifest too.
+    """
+    if isinstance(row_id, bool) or not isinstance(row_id, int | np.integer) or row_id < 0:
+        raise UsageError(
+            f"{row_id!r} is not a batch row id.",
+            hint="Row ids are the non-negative integers in the row_id column of a batch output.",
+        )
+    position = RowPosition(int(row_id) >> ROW_BITS, int(row_id) & ((1 << ROW_BITS) - 1))
+    if output is None:
+        return position
+    fs, root = fsspec.core.url_to_fs(output)
+    path = f"{root.rstrip('/')}/{MANIFEST}"
+    if not fs.exists(path):
+        raise NotFoundError(
+            f"{output} holds no batch job manifest ({MANIFEST}).",
+            hint="Give the output folder of a `shipyard batch` job, or leave it out.",
+        )
+    inputs = orjson.loads(fs.cat_file(path)).get("job", {}).get("inputs", [])
+    if position.file_index >= len(inputs):
+        raise NotFoundError(
+            f"Row id {row_id} names input file {position.file_index}, but the job read "
+            f"{len(inputs)} file(s).",
+            hint="Give the output folder of the job that wrote this row id.",
+        )
+    return position._replace(file=inputs[position.file_index]["url"])
 
 
 def part_paths(root: str, part_id: str) -> tuple[str, str]:

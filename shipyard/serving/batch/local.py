@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 from shipyard.core.errors import ShipyardError
 from shipyard.serving.batch.job import JobFolder
@@ -19,6 +20,45 @@ from shipyard.serving.batch.worker import PartResult, PartTask, model_for, score
 
 Progress = Callable[[int, int], None]
 """Called with (input rows done so far, of which rejected) after each finished part."""
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    """How a job is run: ``workers`` processes (0: in this process), each allowed
+    ``threads`` native threads (None: the libraries' own default)."""
+
+    workers: int
+    threads: int | None
+
+
+SMALL_JOB_ROWS = 100_000
+"""A job of at most this many rows, scored in this process, runs its model on one native
+thread: starting a team of OpenMP threads for each small call costs more than it saves."""
+
+
+def plan_workers(
+    workers: int | None, parts: int, engine: str, rows: int | None = None
+) -> WorkerPlan:
+    """The processes and native threads for ``parts`` parts of ``rows`` rows (None: unknown).
+
+    A job of one part runs in this process: spawning workers (each importing the ML stack
+    and loading the model) costs seconds, more than a part of a million rows takes to
+    score. Given no ``workers``, one process per core, never more than the parts. Each
+    worker keeps its libraries' own thread pools (as many threads as cores), as Spark's
+    Python workers do: a worker spends much of a part in single-threaded work (reading,
+    validating, converting, writing), and while it does, another worker's native threads
+    use the idle cores. Capping each worker at its share of the cores (one thread each on
+    two cores) left those cores idle and made the local engine about 1.5 times slower than
+    the same part scorer under Spark (``benchmarks/batch.py``, docs/scale-out.md).
+    """
+    if engine != "local":
+        return WorkerPlan(0, None)
+    cores = os.cpu_count() or 1
+    chosen = min(cores if workers is None else workers, parts)
+    if chosen <= 1:
+        small = rows is not None and rows <= SMALL_JOB_ROWS
+        return WorkerPlan(0, 1 if small else None)
+    return WorkerPlan(chosen, None)
 
 
 def start_pool(
@@ -50,7 +90,7 @@ def run_local(
     results = _in_process(tasks) if pool is None else _in_pool(tasks, pool, workers)
     try:
         for result in results:
-            folder.record(result.part_id, {"rows": result.rows, "rejected": result.rejected})
+            folder.record(result.part_id, result.info())
             if progress is not None:
                 progress(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
     except BrokenProcessPool as exc:

@@ -20,13 +20,21 @@ class JobRecord:
 
     @classmethod
     def start(
-        cls, workspace: Workspace, name: str, version: ModelVersionRecord, config: dict[str, Any]
+        cls,
+        workspace: Workspace,
+        name: str,
+        version: ModelVersionRecord,
+        config: dict[str, Any],
+        challenger: ModelVersionRecord | None = None,
     ) -> JobRecord:
+        """Record the job as started; a challenger of the same model is its shadow."""
         repository = DeploymentRepository(workspace.db)
+        same_model = challenger is not None and challenger.model_name == version.model_name
         repository.apply(
             name, model=version.model_name, mode="batch",
-            routes=[{"version": version.version, "weight": 100}], config=config,
-            actor=workspace.actor, reason="batch job",
+            routes=[{"version": version.version, "weight": 100}],
+            shadows=[challenger.version] if challenger is not None and same_model else [],
+            config=config, actor=workspace.actor, reason="batch job",
         )  # fmt: skip
         repository.set_status(name, "running", actor=workspace.actor)
         return cls(workspace, name, repository)

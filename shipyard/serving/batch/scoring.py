@@ -4,6 +4,7 @@ in one vectorised call, and the job goes on."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from shipyard.serving.batch.inputs import ROW_BITS
 from shipyard.serving.row_scorer import INPUT, MODEL, RowFailure, score_rows
 
 _NUMERIC = {"integer", "float"}
+OUTPUT_COLUMNS = ("row_id", "arm", "prediction", "model_version")
+"""The columns every output may hold besides the kept ones (and ``prediction_*``)."""
 
 
 @dataclass
@@ -39,11 +42,17 @@ def score_batch(
     version: int,
     text_input: bool,
     schema: pa.Schema,
+    keep: Sequence[str] = (),
+    arm: str | None = None,
 ) -> Scored:
-    """Score ``batch`` whose first row is row ``first_row`` of input file ``file_index``."""
+    """Score ``batch`` whose first row is row ``first_row`` of input file ``file_index``.
+
+    The ``keep`` columns are copied from the batch, as read, to the output and the rejects;
+    ``arm`` (champion or challenger) is written beside each output and reject row."""
     size = batch.num_rows
     row_ids = np.arange(first_row, first_row + size, dtype=np.int64) + (file_index << ROW_BITS)
-    frame = batch.to_pandas()
+    wanted = set(model.signature.names)
+    frame = batch.select([c for c in batch.schema.names if c in wanted]).to_pandas()
     frame.index = pd.RangeIndex(size)
     reasons: dict[int, tuple[str, str]] = {}
     if text_input:
@@ -54,8 +63,9 @@ def score_batch(
     for failure in scored.failures:
         reasons[int(positions[failure.item])] = (failure.kind, _reason(failure))
     rows = positions[scored.rows]
-    output = _output(scored.frame, scored.predictions, row_ids[rows], version, schema)
-    rejects = _rejects(batch, reasons, row_ids) if reasons else None
+    kept = _kept(batch, keep, rows)
+    output = _output(scored.frame, scored.predictions, row_ids[rows], version, schema, kept, arm)
+    rejects = _rejects(batch, reasons, row_ids, keep, arm) if reasons else None
     prepared = scored.frame
     logged = None if prepared is None or text_input else _arrow_inputs(batch, prepared, rows)
     return Scored(output, rejects, prepared if logged is None else logged, scored.predictions)
@@ -112,12 +122,28 @@ def _parse_text(
     return frame, reasons
 
 
-def output_schema(model: LoadedModel, example: Any) -> pa.Schema:
-    """The output columns of a job, from the model's answer to its own input example."""
+def output_schema(
+    model: LoadedModel, example: Any, kept: pa.Schema | None = None, arms: bool = False
+) -> pa.Schema:
+    """The output columns of a job, from the model's answer to its own input example: the
+    row id, the arm (when a challenger is scored too), the ``kept`` input columns, the
+    predictions and the model version."""
     prepared = model.prepare(example, extra="ignore")
     predictions = model.predict_array(prepared)
     ids = np.arange(len(prepared), dtype=np.int64)
-    return _output(prepared, predictions, ids, 0, None).schema
+    table = _output(prepared, predictions, ids, 0, None, None, "champion" if arms else None)
+    for place, field in enumerate(kept or ()):
+        table = table.add_column(1 + int(arms) + place, field,
+                                 pa.nulls(table.num_rows, field.type))  # fmt: skip
+    return table.schema
+
+
+def _kept(
+    batch: pa.RecordBatch, keep: Sequence[str], rows: np.ndarray[Any, Any]
+) -> pa.Table | None:
+    if not keep:
+        return None
+    return pa.Table.from_batches([batch.select(list(keep))]).take(pa.array(rows, pa.int64()))
 
 
 def _output(
@@ -126,12 +152,20 @@ def _output(
     ids: np.ndarray[Any, Any],
     version: int,
     schema: pa.Schema | None,
+    kept: pa.Table | None = None,
+    arm: str | None = None,
 ) -> pa.Table:
-    """The output rows: ``ids`` (one per prepared row), predictions and the model version."""
+    """The output rows: ``ids`` (one per prepared row), the arm, the kept columns, the
+    predictions and the model version."""
     if prepared is None or prepared.empty:
         assert schema is not None
         return schema.empty_table()
     columns: dict[str, Any] = {"row_id": pa.array(ids, pa.int64())}
+    if arm is not None:
+        columns["arm"] = pa.array([arm] * len(ids), pa.string())
+    if kept is not None:
+        for name in kept.column_names:
+            columns[name] = kept.column(name)
     if isinstance(predictions, pd.DataFrame):
         for name in predictions.columns:
             columns[f"prediction_{name}"] = pa.array(predictions[name].to_numpy())
@@ -143,17 +177,23 @@ def _output(
 
 
 def _rejects(
-    batch: pa.RecordBatch, reasons: dict[int, tuple[str, str]], row_ids: np.ndarray[Any, Any]
+    batch: pa.RecordBatch,
+    reasons: dict[int, tuple[str, str]],
+    row_ids: np.ndarray[Any, Any],
+    keep: Sequence[str] = (),
+    arm: str | None = None,
 ) -> pa.Table:
-    """A reject per failed row: its id, why (``kind`` input or model, and the reason), and
-    the row as read, in JSON."""
+    """A reject per failed row: its id, the arm, the kept columns, why (``kind`` input or
+    model, and the reason), and the row as read, in JSON."""
     rows = sorted(reasons)
-    taken = batch.take(pa.array(rows, pa.int64())).to_pylist()
-    return pa.table(
-        {
-            "row_id": pa.array(row_ids[rows], pa.int64()),
-            "kind": pa.array([reasons[r][0] for r in rows], pa.string()),
-            "reason": pa.array([reasons[r][1] for r in rows], pa.string()),
-            "row": pa.array([orjson.dumps(r, default=str).decode() for r in taken], pa.string()),
-        }
-    )
+    taken = batch.take(pa.array(rows, pa.int64()))
+    columns: dict[str, Any] = {"row_id": pa.array(row_ids[rows], pa.int64())}
+    if arm is not None:
+        columns["arm"] = pa.array([arm] * len(rows), pa.string())
+    for name in keep:
+        columns[name] = taken.column(name)
+    columns["kind"] = pa.array([reasons[r][0] for r in rows], pa.string())
+    columns["reason"] = pa.array([reasons[r][1] for r in rows], pa.string())
+    dumped = [orjson.dumps(r, default=str).decode() for r in taken.to_pylist()]
+    columns["row"] = pa.array(dumped, pa.string())
+    return pa.table(columns)

@@ -27,10 +27,18 @@ from shipyard.core.errors import ConfigurationError
 from shipyard.core.ids import new_id
 from shipyard.serving.batch.job import JobFolder
 from shipyard.serving.batch.local import Progress
-from shipyard.serving.batch.worker import PartTask, score_part
+from shipyard.serving.batch.worker import PartResult, PartTask, score_part
 
-RESULT_SCHEMA = "part_id string, rows long, rejected long"
-_RESULT = pa.schema([("part_id", pa.string()), ("rows", pa.int64()), ("rejected", pa.int64())])
+RESULT_SCHEMA = (
+    "part_id string, rows long, rejected long, challenger_rows long, challenger_rejected long"
+)
+_RESULT = pa.schema(
+    [("part_id", pa.string())]
+    + [
+        (name, pa.int64())
+        for name in ("rows", "rejected", "challenger_rows", "challenger_rejected")
+    ]
+)
 
 
 def spark_session(master: str | None = None) -> Any:
@@ -87,13 +95,17 @@ def run_spark(
     spark = spark_session(master)
     context = spark.sparkContext
     context.addArchive(_package_archive(Path(tasks[0].package_dir)))
+    if tasks[0].challenger is not None:
+        context.addArchive(_package_archive(Path(tasks[0].challenger.package_dir)))
     wave = max(1, context.defaultParallelism * 2)
     for start in range(0, len(tasks), wave):
         chunk = tasks[start : start + wave]
         payloads = [(task.to_json(),) for task in chunk]
         frame = spark.createDataFrame(context.parallelize(payloads, len(payloads)), "task binary")
         for row in frame.mapInArrow(_score_on_executor, RESULT_SCHEMA).collect():
-            folder.record(row["part_id"], {"rows": row["rows"], "rejected": row["rejected"]})
+            result = PartResult(row["part_id"], row["rows"], row["rejected"],
+                                row["challenger_rows"], row["challenger_rejected"])  # fmt: skip
+            folder.record(result.part_id, result.info())
         if progress is not None:
             progress(folder.rows_scored + folder.rows_rejected, folder.rows_rejected)
 
@@ -118,8 +130,9 @@ def _score_on_executor(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordB
         for payload in batch.column("task").to_pylist():
             task = PartTask.from_json(payload)
             local = SparkFiles.get(f"{Path(task.package_dir).name}.zip")
-            result = score_part(replace(task, package_dir=local))
-            yield pa.RecordBatch.from_pylist(
-                [{"part_id": result.part_id, "rows": result.rows, "rejected": result.rejected}],
-                schema=_RESULT,
-            )
+            task = replace(task, package_dir=local)
+            if task.challenger is not None:
+                theirs = SparkFiles.get(f"{Path(task.challenger.package_dir).name}.zip")
+                task = replace(task, challenger=replace(task.challenger, package_dir=theirs))
+            result = score_part(task)
+            yield pa.RecordBatch.from_pylist([result.__dict__], schema=_RESULT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,16 @@ _models: dict[str, LoadedModel] = {}  # one loaded model per package, per worker
 
 
 @dataclass(frozen=True)
+class Challenger:
+    """A second model scored on the same rows in the same job, its rows marked ``challenger``
+    (and the first model's ``champion``)."""
+
+    package_dir: str
+    version: int
+    log: LogTarget | None = None
+
+
+@dataclass(frozen=True)
 class PartTask:
     part: Part
     output_root: str
@@ -39,6 +49,9 @@ class PartTask:
     """Native threads (BLAS, OpenMP) each worker may use, so workers do not oversubscribe."""
     log: LogTarget | None = None
     """Where to log the predictions (None: not logged)."""
+    keep: tuple[str, ...] = ()
+    """Input columns copied to the output and the rejects."""
+    challenger: Challenger | None = None
 
     def to_json(self) -> bytes:
         """The task as JSON, to send to a process that shares no memory with this one."""
@@ -53,6 +66,11 @@ class PartTask:
                 "schema": self.schema.serialize().to_pybytes().hex(),
                 "threads": self.threads,
                 "log": None if self.log is None else self.log.__dict__,
+                "keep": list(self.keep),
+                "challenger": None if self.challenger is None else {
+                    **self.challenger.__dict__,
+                    "log": None if self.challenger.log is None else self.challenger.log.__dict__,
+                },
             }
         )  # fmt: skip
 
@@ -62,10 +80,16 @@ class PartTask:
         part = Part(InputFile(**raw["file"]), raw["first_group"], raw["end_group"],
                     raw["first_row"], raw["rows"])  # fmt: skip
         schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(raw["schema"])))
+        challenger = raw.get("challenger")
+        if challenger is not None:
+            log = challenger.get("log")
+            challenger = Challenger(challenger["package_dir"], challenger["version"],
+                                    None if log is None else LogTarget(**log))  # fmt: skip
         return cls(part, raw["output_root"], raw["output_url"],
                    package_dir or raw["package_dir"], _trust(raw["trusted"]), raw["version"],
                    raw["batch_rows"], schema, raw.get("threads"),
-                   None if raw.get("log") is None else LogTarget(**raw["log"]))  # fmt: skip
+                   None if raw.get("log") is None else LogTarget(**raw["log"]),
+                   tuple(raw.get("keep") or ()), challenger)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,16 @@ class PartResult:
     part_id: str
     rows: int
     rejected: int
+    challenger_rows: int = 0
+    challenger_rejected: int = 0
+
+    def info(self) -> dict[str, int]:
+        """What the job manifest records of the part."""
+        info = {"rows": self.rows, "rejected": self.rejected}
+        if self.challenger_rows or self.challenger_rejected:
+            info |= {"challenger_rows": self.challenger_rows,
+                     "challenger_rejected": self.challenger_rejected}  # fmt: skip
+        return info
 
 
 def model_for(
@@ -87,55 +121,94 @@ def model_for(
     return model
 
 
+def seed_model(package_dir: str, model: LoadedModel) -> None:
+    """Use ``model``, already loaded by this process, for parts scored here."""
+    _models[package_dir] = model
+
+
+def forget_models() -> None:
+    """Drop the models loaded for parts scored in this process (the job is over)."""
+    _models.clear()
+
+
 def score_part(task: PartTask) -> PartResult:
-    model = model_for(task.package_dir, task.trusted, task.threads)
+    """Score one part with the model (and the challenger, if any) into its output files."""
+    arms = [_Arm(model_for(task.package_dir, task.trusted, task.threads), task.version,
+                 None if task.challenger is None else "champion", task.log)]  # fmt: skip
+    if task.challenger is not None:
+        challenger = task.challenger
+        arms.append(_Arm(model_for(challenger.package_dir, task.trusted, task.threads),
+                         challenger.version, "challenger", challenger.log))  # fmt: skip
     fs, _ = fsspec.core.url_to_fs(task.output_url)
     out_path, rejects_path = part_paths(task.output_root, task.part.id)
     out_temp, rejects_temp = temporary_path(out_path), temporary_path(rejects_path)
-    rows = rejected = 0
     row = task.part.first_row
     text_input = task.part.file.format == "csv"
-    log = None if task.log is None else PartLog(fs_of(task.log.root_url), task.log, task.part.id)
+    columns = list(dict.fromkeys([n for arm in arms for n in arm.model.signature.names]))
+    columns += [name for name in task.keep if name not in columns]
+    for arm in arms:
+        if arm.log_target is not None:
+            arm.log = PartLog(fs_of(arm.log_target.root_url), arm.log_target, task.part.id)
     try:
         with contextlib.ExitStack() as files:
             writer = pq.ParquetWriter(files.enter_context(fs.open(out_temp, "wb")), task.schema)
             files.callback(writer.close)
             rejects_writer: pq.ParquetWriter | None = None
-            for batch in read_part(task.part, task.batch_rows, model.signature.names):
-                started = time.perf_counter()
-                scored = score_batch(
-                    model, batch, file_index=task.part.file.index, first_row=row,
-                    version=task.version, text_input=text_input, schema=task.schema,
-                )  # fmt: skip
-                if log is not None and scored.inputs is not None:
-                    log.write(scored.inputs, scored.predictions,
-                              scored.output.column("row_id").to_numpy(),
-                              time.perf_counter() - started)  # fmt: skip
+            for batch in read_part(task.part, task.batch_rows, columns):
+                for arm in arms:
+                    started = time.perf_counter()
+                    scored = score_batch(
+                        arm.model, batch, file_index=task.part.file.index, first_row=row,
+                        version=arm.version, text_input=text_input, schema=task.schema,
+                        keep=task.keep, arm=arm.name,
+                    )  # fmt: skip
+                    if arm.log is not None and scored.inputs is not None:
+                        arm.log.write(scored.inputs, scored.predictions,
+                                      scored.output.column("row_id").to_numpy(),
+                                      time.perf_counter() - started)  # fmt: skip
+                    writer.write_table(scored.output)
+                    arm.rows += scored.output.num_rows
+                    if scored.rejects is None:
+                        continue
+                    if rejects_writer is None:
+                        fs.makedirs(rejects_path.rpartition("/")[0], exist_ok=True)
+                        handle = files.enter_context(fs.open(rejects_temp, "wb"))
+                        rejects_writer = pq.ParquetWriter(handle, scored.rejects.schema)
+                        files.callback(rejects_writer.close)
+                    rejects_writer.write_table(scored.rejects)
+                    arm.rejected += scored.rejects.num_rows
                 row += batch.num_rows
-                writer.write_table(scored.output)
-                rows += scored.output.num_rows
-                if scored.rejects is None:
-                    continue
-                if rejects_writer is None:
-                    fs.makedirs(rejects_path.rpartition("/")[0], exist_ok=True)
-                    handle = files.enter_context(fs.open(rejects_temp, "wb"))
-                    rejects_writer = pq.ParquetWriter(handle, scored.rejects.schema)
-                    files.callback(rejects_writer.close)
-                rejects_writer.write_table(scored.rejects)
-                rejected += scored.rejects.num_rows
-        if rejected:
+        if rejects_writer is not None:
             fs.mv(rejects_temp, rejects_path)
         elif fs.exists(rejects_path):
             fs.rm(rejects_path)  # left by an interrupted earlier attempt at this part
-        if log is not None:
-            log.commit()
+        for arm in arms:
+            if arm.log is not None:
+                arm.log.commit()
         fs.mv(out_temp, out_path)
     except BaseException:
-        if log is not None:
-            log.discard()
+        for arm in arms:
+            if arm.log is not None:
+                arm.log.discard()
         _discard(fs, out_temp, rejects_temp)
         raise
-    return PartResult(task.part.id, rows, rejected)
+    champion, *others = arms
+    result = PartResult(task.part.id, champion.rows, champion.rejected)
+    if others:
+        result = replace(result, challenger_rows=others[0].rows,
+                         challenger_rejected=others[0].rejected)  # fmt: skip
+    return result
+
+
+@dataclass
+class _Arm:
+    model: LoadedModel
+    version: int
+    name: str | None
+    log_target: LogTarget | None
+    log: PartLog | None = None
+    rows: int = 0
+    rejected: int = 0
 
 
 def fs_of(url: str) -> Any:

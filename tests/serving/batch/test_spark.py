@@ -48,3 +48,32 @@ def test_spark_and_local_engines_write_identical_results(
     again = batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "spark"),
                         engine="spark", spark_master="local[2]", **common)  # fmt: skip
     assert again.parts_skipped == again.parts == 3
+
+
+@pytest.mark.slow
+def test_spark_scores_a_challenger_and_keeps_columns_as_the_local_engine_does(
+    registered: Registered, tmp_path: Path, spark: Any
+) -> None:
+    from sklearn.base import clone
+
+    import shipyard as sy
+
+    other = clone(registered.model).set_params(clf__C=0.05)
+    other.fit(registered.frame, (registered.frame["age"] > 40).astype(int))
+    with sy.start_run(workspace=registered.workspace) as run:
+        run.log_model(other, "churn", input_example=registered.frame.head(5))
+    frame = make_frame(6_000, seed=4)
+    frame["key"] = range(6_000)
+    frame.to_parquet(tmp_path / "in.parquet", row_group_size=2_000)
+    common = {"workspace": registered.workspace, "rows_per_part": 3_000, "keep": ["key"],
+              "challenger": "churn/2"}  # fmt: skip
+    local = batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "local"),
+                        workers=0, **common)  # fmt: skip
+    on_spark = batch_score("churn/1", str(tmp_path / "in.parquet"), str(tmp_path / "spark"),
+                           engine="spark", spark_master="local[2]", **common)  # fmt: skip
+    assert on_spark.challenger_rows_scored == local.challenger_rows_scored == 6_000
+    order = ["arm", "row_id"]
+    ours = read_parts(tmp_path / "spark").sort_values(order, ignore_index=True)
+    theirs = read_parts(tmp_path / "local").sort_values(order, ignore_index=True)
+    pd.testing.assert_frame_equal(ours, theirs)
+    assert set(ours["model_version"][ours["arm"] == "challenger"]) == {2}
