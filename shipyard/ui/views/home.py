@@ -19,8 +19,7 @@ RECENT = 10
 @page(
     "/",
     "home.html",
-    "Models in production and their health, active rollouts, open alerts, recent runs and "
-    "failures",
+    "Models in production and their health, active rollouts, open alerts, recent runs and failures",
 )
 def home(request: Request, state: UiState) -> dict[str, Any]:
     ws = state.workspace()
