@@ -45,6 +45,8 @@ def test_a_rollout_shows_its_decisions_and_the_scorecard_its_parts(
     assert page.page.locator("#delivery tbody tr").count() == 4
     data = httpx.get(page.base + "/api/scorecard?model=churn").json()
     assert data["scorecard"]["model"] == "churn" and len(data["sections"]) == 4
+    report = httpx.get(page.base + "/scorecard/report?model=churn")
+    assert report.status_code == 200 and "Maturity grid" in report.text
 
 
 @pytest.fixture(scope="module")
