@@ -34,6 +34,7 @@ def pause(
     *,
     action: str,
     details: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> RolloutRecord:
     """Pause where it stands: the routes stay as they are until resumed or aborted."""
     found = details or {"action": "pause", "step": record.spec["steps"][record.step_index],
@@ -43,7 +44,7 @@ def pause(
     return workspace.rollouts.change(
         record.id, Change(action, found, reason, status="paused", entry=found,
                           state={"paused_at": utcnow().isoformat()}),
-        actor=workspace.actor, expect=("running",),
+        actor=actor or workspace.actor, expect=("running",),
     )  # fmt: skip
 
 

@@ -177,20 +177,24 @@ def pause_rollout(
     deployment: str,
     *,
     reason: str | None = None,
+    actor: str | None = None,
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> RolloutRecord:
     """Pause the deployment's running rollout where it stands (its controller stops at its
-    next look); the routes stay as they are."""
+    next look); the routes stay as they are. ``actor`` is who the audit log names (default:
+    the workspace's)."""
     ws = workspace or workspace_for(settings)
     record = _active(ws, deployment)
-    return pause(ws, record, reason or f"paused by {ws.actor}", action="rollout.pause")
+    who = actor or ws.actor
+    return pause(ws, record, reason or f"paused by {who}", action="rollout.pause", actor=who)
 
 
 def resume_rollout(
     deployment: str,
     *,
     wait: bool = True,
+    actor: str | None = None,
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> RolloutRecord:
@@ -199,6 +203,7 @@ def resume_rollout(
     controller died. With ``wait``, drive it to its end here."""
     ws = workspace or workspace_for(settings)
     record = _active(ws, deployment)
+    who = actor or ws.actor
     now = utcnow()
     state: dict[str, Any] = {"controller": controller_id()}
     if record.status == "paused":
@@ -207,8 +212,8 @@ def resume_rollout(
             gap = (now - datetime.fromisoformat(paused_at)).total_seconds()
             state["paused_s"] = float(record.state.get("paused_s", 0.0)) + gap
         if "approval" in (record.reason or "") or "approval" in str(record.history[-1:]):
-            state["approved"] = ws.actor
-        why = f"resumed by {ws.actor}"
+            state["approved"] = who
+        why = f"resumed by {who}"
     else:
         quiet = (now - (record.heartbeat_at or record.updated_at)).total_seconds()
         alive = _controller_alive(record.state.get("controller") or {})
@@ -218,12 +223,12 @@ def resume_rollout(
                 f"heard from {quiet:.0f} s ago.",
                 hint=f"Pause it first (`shipyard rollout pause {deployment}`), or wait.",
             )
-        why = f"resumed by {ws.actor}: its controller was silent for {quiet:.0f} s"
+        why = f"resumed by {who}: its controller was silent for {quiet:.0f} s"
     resumed = ws.rollouts.change(
         record.id, Change("rollout.resume", {"action": "resume"}, why, status="running",
                           state=state, entry={"action": "resume", "reason": why,
                                               "step": record.spec["steps"][record.step_index]}),
-        actor=ws.actor,
+        actor=who,
     )  # fmt: skip
     if "traffic_since" not in resumed.state:  # it died before traffic began: start afresh
         spec = spec_of(resumed)
@@ -239,18 +244,20 @@ def abort_rollout(
     deployment: str,
     *,
     reason: str | None = None,
+    actor: str | None = None,
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> RolloutRecord:
     """End the deployment's active rollout now: all traffic back to the stable version."""
     ws = workspace or workspace_for(settings)
     record = _active(ws, deployment)
-    why = reason or f"aborted by {ws.actor}"
+    who = actor or ws.actor
+    why = reason or f"aborted by {who}"
     set_routes(ws, record, None, why="aborted: 100% to the stable version")
     details = {"action": "abort", "step": record.spec["steps"][record.step_index], "reason": why}
     return ws.rollouts.change(record.id, Change("rollout.abort", details, why, status="aborted",
                                                 entry=details, final_reason=why),
-                              actor=ws.actor)  # fmt: skip
+                              actor=who)  # fmt: skip
 
 
 def _controller_alive(controller: Mapping[str, Any]) -> bool | None:

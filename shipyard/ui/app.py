@@ -48,7 +48,8 @@ from shipyard.ui.state import UiState
 if TYPE_CHECKING:
     from shipyard import Workspace
 
-VIEW_MODULES = ("home", "runs", "compare", "models", "datasets", "deployments", "monitoring")
+VIEW_MODULES = ("home", "runs", "compare", "models", "datasets", "deployments", "rollouts",
+                "monitoring", "scorecard")  # fmt: skip
 OPEN_PATHS = ("/login", "/static/")
 HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; "

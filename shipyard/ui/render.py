@@ -23,7 +23,9 @@ NAV = (
     ("/models", "Models"),
     ("/datasets", "Datasets"),
     ("/deployments", "Deployments"),
+    ("/rollouts", "Rollouts"),
     ("/monitoring", "Monitoring"),
+    ("/scorecard", "Scorecard"),
     ("/audit", "Audit log"),
 )
 

@@ -16,7 +16,7 @@ from shipyard.ui.security import ACTOR_COOKIE, Guard
 #: The public functions whose modules the pages import (lazily, on first use).
 WARM = ("search_runs", "metric_series", "list_models", "check_policy", "lineage",
         "list_deployments", "PredictionLogReader", "list_alerts", "list_monitor_results",
-        "get_audit", "list_datasets", "diff_datasets")  # fmt: skip
+        "get_audit", "list_datasets", "diff_datasets", "list_rollouts", "scorecard")  # fmt: skip
 
 if TYPE_CHECKING:
     from shipyard import Workspace

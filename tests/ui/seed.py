@@ -11,8 +11,11 @@ import pandas as pd
 
 import shipyard as sy
 from shipyard._store.monitoring import NewResult
+from shipyard._store.rollouts import Change
 from shipyard._store.workspace import Workspace
 from shipyard.core.clock import utcnow
+from shipyard.delivery.analysis import CheckResult
+from shipyard.delivery.spec import parse_spec
 from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
 from tests.packaged import register
 
@@ -110,7 +113,32 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
         message="feature x drifted (PSI 0.31)",
         details={"psi": 0.31},
     )
+    ids["rollout"] = seed_rollout(ws)
     return ids
+
+
+def seed_rollout(ws: Workspace) -> str:
+    """A running rollout of churn 1 → 2 on its own deployment, at 5% after one decision with
+    its figures; steps an hour long, so nothing decides while the tests run."""
+    canary = [{"version": 1, "weight": 95}, {"version": 2, "weight": 5}]
+    ws.deployments.apply("churn-canary", model="churn", routes=canary, actor="lead")
+    record = ws.rollouts.create(
+        deployment="churn-canary", model="churn", alias="production", stable_version=1,
+        canary_version=2, spec=parse_spec({"steps": [5, 50, 100], "interval": 3600}).to_dict(),
+        state={"original_routes": [{"version": 1, "weight": 100}],
+               "traffic_since": utcnow().isoformat()},
+        actor="lead", reason="canary of churn 2",
+    )  # fmt: skip
+    check = CheckResult(
+        check="error_rate", kind="error_rate", status="inconclusive", canary_n=412, stable_n=7803,
+        canary_value=0.012, stable_value=0.011, tolerance=0.005, alpha=0.05, difference=0.001,
+        lower=-0.004, upper=0.006, reason="the interval still spans the tolerance",
+    )  # fmt: skip
+    entry = {"action": "wait", "step": 5, "reason": "error_rate: inconclusive",
+             "analysis": {"verdict": "inconclusive", "checks": [check.to_dict()]}}  # fmt: skip
+    ws.rollouts.change(record.id, Change("rollout.decision", entry, entry["reason"], entry=entry),
+                       actor="controller")  # fmt: skip
+    return record.id
 
 
 def log_traffic(ws: Workspace) -> None:

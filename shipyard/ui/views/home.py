@@ -1,4 +1,5 @@
-"""Home (what is live, what is wrong, what ran lately) and the audit log."""
+"""Home (what is live, what is rolling out, what is wrong, what ran lately) and the audit
+log."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import shipyard as sy
 from shipyard.core.errors import UsageError
 from shipyard.ui.pages import page
 from shipyard.ui.state import UiState
+from shipyard.ui.views.rollouts import summary
 
 RECENT = 10
 
 
 @page(
-    "/", "home.html", "Models in production and their health, open alerts, recent runs and failures"
+    "/",
+    "home.html",
+    "Models in production and their health, active rollouts, open alerts, recent runs and failures",
 )
 def home(request: Request, state: UiState) -> dict[str, Any]:
     ws = state.workspace()
@@ -40,6 +44,11 @@ def home(request: Request, state: UiState) -> dict[str, Any]:
             "verdict": latest[-1].summary.get("verdict") if latest else None,
             "last_window": latest[-1].window_end.isoformat() if latest else None,
         }
+    rolling = [
+        r
+        for status in ("running", "paused")
+        for r in sy.list_rollouts(status=status, limit=20, workspace=ws)
+    ]
     recent = sy.search_runs(max_results=RECENT, workspace=ws)
     failed = sy.search_runs("status = 'failed'", max_results=RECENT, workspace=ws)
     return {
@@ -47,6 +56,7 @@ def home(request: Request, state: UiState) -> dict[str, Any]:
         "alerts": [a.to_dict() for a in alerts[:20]],
         "health": health,
         "deployments": [d.to_dict() for d in deployments],
+        "rollouts": [summary(r) for r in rolling],
         "recent_runs": [r.to_dict() for r in recent.runs],
         "failed_runs": [r.to_dict() for r in failed.runs],
         "models": len(models),
