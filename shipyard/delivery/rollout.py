@@ -6,8 +6,10 @@ process. See ``docs/rollouts.md``.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 from shipyard._store.rollouts import ACTIVE, STATUSES, Change, RolloutRecord, busy
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.clock import utcnow
-from shipyard.core.errors import ConflictError, NotFoundError, UsageError
+from shipyard.core.errors import ConflictError, NotFoundError, ShipyardError, UsageError
 from shipyard.core.settings import Settings, find_config_file
 from shipyard.delivery.controller import drive
 from shipyard.delivery.live import look_at_servers
@@ -27,6 +29,8 @@ from shipyard.delivery.spec import RolloutSpec, load_spec, spec_with
 from shipyard.registry import authorize, check_policy, parse_ref, resolve
 from shipyard.registry.traffic import DEFAULT_ALIAS
 from shipyard.serving.deploy import deployments_of
+
+log = logging.getLogger("shipyard.rollout")
 
 STALE_AFTER_S = 15.0
 """A running rollout whose controller has not been heard from for this long (plus a few
@@ -194,13 +198,16 @@ def resume_rollout(
     deployment: str,
     *,
     wait: bool = True,
+    background: bool = False,
     actor: str | None = None,
     workspace: Workspace | None = None,
     settings: Settings | None = None,
 ) -> RolloutRecord:
     """Carry on with the deployment's rollout from its recorded step: a paused one (which
     also approves the last step when it waits for approval), or a running one whose
-    controller died. With ``wait``, drive it to its end here."""
+    controller died. With ``wait``, drive it to its end here; with ``background``, drive it on
+    a thread of this process and return at once (for a long-lived process such as the web UI:
+    if the process stops, ``shipyard rollout resume`` carries on from the recorded step)."""
     ws = workspace or workspace_for(settings)
     record = _active(ws, deployment)
     who = actor or ws.actor
@@ -237,7 +244,21 @@ def resume_rollout(
         resumed = _begin_traffic(ws, resumed, spec)
     share = int(record.spec["steps"][record.step_index])
     set_routes(ws, resumed, share, why=f"resumed at step {record.step_index + 1}: {share}%")
+    if background and resumed.status == "running":
+        threading.Thread(target=_drive_quietly, args=(ws, resumed.id),
+                         name=f"rollout-{resumed.id}", daemon=True).start()  # fmt: skip
+        return resumed
     return drive(ws, resumed.id) if wait else resumed
+
+
+def _drive_quietly(ws: Workspace, rollout_id: str) -> None:
+    """Drive a rollout on a background thread, logging (never raising) why it stopped."""
+    try:
+        drive(ws, rollout_id)
+    except ShipyardError as error:  # paused or ended elsewhere, or the store went away
+        log.warning("Stopped driving rollout %s: %s", rollout_id, error)
+    except Exception:
+        log.exception("Driving rollout %s failed", rollout_id)
 
 
 def abort_rollout(

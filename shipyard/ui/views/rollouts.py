@@ -9,13 +9,12 @@ resume`` drives it in the terminal: if the UI stops, the rollout's controller is
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from starlette.requests import Request
 
 import shipyard as sy
-from shipyard.core.errors import ConflictError, ShipyardError
+from shipyard.core.errors import ConflictError
 from shipyard.ui.pages import action, form_text, page
 from shipyard.ui.state import UiState
 
@@ -98,26 +97,11 @@ def resume(request: Request, state: UiState, form: dict[str, str]) -> tuple[str,
     record = _active(request, state)
     ws = state.workspace()
     resumed = sy.resume_rollout(
-        record.deployment, wait=False, actor=state.actor(request), workspace=ws
+        record.deployment, background=True, actor=state.actor(request), workspace=ws
     )
-    if resumed.status == "running":
-        threading.Thread(
-            target=_drive, args=(ws, resumed.id), name=f"rollout-{resumed.id}", daemon=True
-        ).start()
     result = summary(resumed)
     result["message"] = f"Rollout {resumed.id} of {resumed.deployment} is {resumed.status}."
     return f"/rollouts/{resumed.id}", result
-
-
-def _drive(ws: sy.Workspace, rollout_id: str) -> None:
-    from shipyard.delivery.controller import drive
-
-    try:
-        drive(ws, rollout_id)
-    except ShipyardError as error:  # paused or ended elsewhere, or the store went away
-        log.warning("The UI stopped driving rollout %s: %s", rollout_id, error)
-    except Exception:
-        log.exception("The UI failed driving rollout %s", rollout_id)
 
 
 @action(
