@@ -98,10 +98,15 @@ def make_data(options: Options) -> Data:
     ]
     long_run = ids[0]
     points += [
-        (long_run, LONG_KEY, (step % 1000) / 1000 + (5.0 if step % 99_991 == 7 else 0.0), step,
-         T0_MS + step)
+        (
+            long_run,
+            LONG_KEY,
+            (step % 1000) / 1000 + (5.0 if step % 99_991 == 7 else 0.0),
+            step,
+            T0_MS + step,
+        )
         for step in range(options.long_steps)
-    ]  # fmt: skip
+    ]
     return Data(ids, params, points, long_run)
 
 
@@ -125,10 +130,17 @@ def fill_shipyard(folder: Path, data: Data) -> str:
     workspace = Workspace(load_settings(home=folder, store_url=url, capture_git=False))
     when = [datetime.fromtimestamp(start_ms(i) / 1000, UTC) for i in range(len(data.ids))]
     runs = [
-        {"id": run_id, "project": "bench", "name": f"run-{i}", "kind": "train",
-         "status": "finished", "start_time": when[i], "end_time": when[i] + timedelta(minutes=1)}
+        {
+            "id": run_id,
+            "project": "bench",
+            "name": f"run-{i}",
+            "kind": "train",
+            "status": "finished",
+            "start_time": when[i],
+            "end_time": when[i] + timedelta(minutes=1),
+        }
         for i, run_id in enumerate(data.ids)
-    ]  # fmt: skip
+    ]
     params = [{"run_id": r, "key": k, "value": v} for r, k, v in data.params]
     with workspace.db.write() as session:
         connection = session.connection()
@@ -153,25 +165,44 @@ def fill_mlflow(folder: Path, data: Data) -> tuple[str, str]:
     store = SqlAlchemyStore(uri, (folder / "artifacts").as_uri())
     experiment = store.create_experiment("bench")
     runs = [
-        {"run_uuid": run_id, "name": f"run-{i}", "source_type": "LOCAL", "source_name": "bench",
-         "entry_point_name": "", "user_id": "bench", "status": "FINISHED",
-         "start_time": start_ms(i), "end_time": start_ms(i) + 60_000, "source_version": "",
-         "lifecycle_stage": "active", "artifact_uri": (folder / "artifacts" / run_id).as_uri(),
-         "experiment_id": int(experiment)}
+        {
+            "run_uuid": run_id,
+            "name": f"run-{i}",
+            "source_type": "LOCAL",
+            "source_name": "bench",
+            "entry_point_name": "",
+            "user_id": "bench",
+            "status": "FINISHED",
+            "start_time": start_ms(i),
+            "end_time": start_ms(i) + 60_000,
+            "source_version": "",
+            "lifecycle_stage": "active",
+            "artifact_uri": (folder / "artifacts" / run_id).as_uri(),
+            "experiment_id": int(experiment),
+        }
         for i, run_id in enumerate(data.ids)
-    ]  # fmt: skip
-    tags = [{"run_uuid": run_id, "key": "mlflow.runName", "value": f"run-{i}"}
-            for i, run_id in enumerate(data.ids)]  # fmt: skip
+    ]
+    tags = [
+        {"run_uuid": run_id, "key": "mlflow.runName", "value": f"run-{i}"}
+        for i, run_id in enumerate(data.ids)
+    ]
     params = [{"run_uuid": r, "key": k, "value": v} for r, k, v in data.params]
-    points = [{"run_uuid": r, "key": k, "value": v, "step": s, "timestamp": t, "is_nan": False}
-              for r, k, v, s, t in data.points]  # fmt: skip
+    points = [
+        {"run_uuid": r, "key": k, "value": v, "step": s, "timestamp": t, "is_nan": False}
+        for r, k, v, s, t in data.points
+    ]
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for point in points:  # the highest step wins, the last point on a tie
         held = latest.get((point["run_uuid"], point["key"]))
         if held is None or point["step"] >= held["step"]:
             latest[(point["run_uuid"], point["key"])] = point
-    tables = ((models.SqlRun, runs), (models.SqlTag, tags), (models.SqlParam, params),
-              (models.SqlMetric, points), (models.SqlLatestMetric, list(latest.values())))  # fmt: skip
+    tables = (
+        (models.SqlRun, runs),
+        (models.SqlTag, tags),
+        (models.SqlParam, params),
+        (models.SqlMetric, points),
+        (models.SqlLatestMetric, list(latest.values())),
+    )
     with store.engine.begin() as connection:
         for table, rows in tables:
             for start in range(0, len(rows), 20_000):
@@ -242,10 +273,12 @@ def timed_request(port: int, method: str, path: str, body: Any = None) -> tuple[
 # -- measuring --------------------------------------------------------------------------------
 
 
-def alternate(sides: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
-    """Call each side once to warm up, then ``repeats`` rounds alternating the sides; the
-    median seconds of each."""
-    for fn in sides.values():
+def alternate(
+    sides: dict[str, Callable[[], float]], repeats: int, *, warm_up: bool = True
+) -> dict[str, float]:
+    """Call each side once to warm up (unless a call is long enough not to need it), then
+    ``repeats`` rounds alternating the sides; the median seconds of each."""
+    for fn in sides.values() if warm_up else ():
         fn()
     seconds: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeats):
@@ -260,8 +293,9 @@ def clock(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def library_rows(shipyard_url: str, mlflow_uri: str, experiment: str, data: Data,
-                 repeats: int) -> dict[str, float]:  # fmt: skip
+def library_rows(
+    shipyard_url: str, mlflow_uri: str, experiment: str, data: Data, repeats: int
+) -> dict[str, float]:
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -272,26 +306,46 @@ def library_rows(shipyard_url: str, mlflow_uri: str, experiment: str, data: Data
     mlflow.set_tracking_uri(mlflow_uri)
     client = MlflowClient(tracking_uri=mlflow_uri)
     workspace = Workspace(load_settings(store_url=shipyard_url, capture_git=False))
-    ours = [r.id for r in sy.search_runs(FILTER, order_by=[ORDER_BY], max_results=PAGE,
-                                         workspace=workspace)]  # fmt: skip
-    theirs = [r.info.run_id for r in client.search_runs([experiment], FILTER,
-                                                        order_by=[ORDER_BY], max_results=PAGE)]  # fmt: skip
+    ours = [
+        r.id
+        for r in sy.search_runs(FILTER, order_by=[ORDER_BY], max_results=PAGE, workspace=workspace)
+    ]
+    theirs = [
+        r.info.run_id
+        for r in client.search_runs([experiment], FILTER, order_by=[ORDER_BY], max_results=PAGE)
+    ]
     if ours != theirs:
         raise RuntimeError("search_runs and MLflow's search_runs disagree on the page")
-    search = alternate({
-        "shipyard": lambda: clock(lambda: sy.search_runs(
-            FILTER, order_by=[ORDER_BY], max_results=PAGE, workspace=workspace)),
-        "mlflow": lambda: clock(lambda: client.search_runs(
-            [experiment], FILTER, order_by=[ORDER_BY], max_results=PAGE)),
-    }, repeats)  # fmt: skip
+    search = alternate(
+        {
+            "shipyard": lambda: clock(
+                lambda: sy.search_runs(
+                    FILTER, order_by=[ORDER_BY], max_results=PAGE, workspace=workspace
+                )
+            ),
+            "mlflow": lambda: clock(
+                lambda: client.search_runs(
+                    [experiment], FILTER, order_by=[ORDER_BY], max_results=PAGE
+                )
+            ),
+        },
+        repeats,
+    )
     series = sy.metric_series(data.long_run, LONG_KEY, max_points=MAX_POINTS, workspace=workspace)
     if max(series.high) != max(p[2] for p in data.points if p[1] == LONG_KEY):
         raise RuntimeError("metric_series lost the long series' spike")
-    history = alternate({
-        "shipyard": lambda: clock(lambda: sy.metric_series(
-            data.long_run, LONG_KEY, max_points=MAX_POINTS, workspace=workspace)),
-        "mlflow": lambda: clock(lambda: client.get_metric_history(data.long_run, LONG_KEY)),
-    }, repeats)  # fmt: skip
+    history = alternate(
+        {
+            "shipyard": lambda: clock(
+                lambda: sy.metric_series(
+                    data.long_run, LONG_KEY, max_points=MAX_POINTS, workspace=workspace
+                )
+            ),
+            "mlflow": lambda: clock(lambda: client.get_metric_history(data.long_run, LONG_KEY)),
+        },
+        repeats,
+        warm_up=False,
+    )
     workspace.close()
     return {
         "library_search_shipyard_s": search["shipyard"],
@@ -301,10 +355,15 @@ def library_rows(shipyard_url: str, mlflow_uri: str, experiment: str, data: Data
     }
 
 
-def server_rows(ours: int | None, theirs: int, experiment: str, data: Data,
-                repeats: int) -> dict[str, float]:  # fmt: skip
-    search_body = {"experiment_ids": [experiment], "filter": FILTER, "order_by": [ORDER_BY],
-                   "max_results": PAGE}  # fmt: skip
+def server_rows(
+    ours: int | None, theirs: int, experiment: str, data: Data, repeats: int
+) -> dict[str, float]:
+    search_body = {
+        "experiment_ids": [experiment],
+        "filter": FILTER,
+        "order_by": [ORDER_BY],
+        "max_results": PAGE,
+    }
     search_path = "/api/runs?" + urllib.parse.urlencode(
         {"filter": FILTER, "order_by": ORDER_BY, "max_results": PAGE}
     )
@@ -315,8 +374,9 @@ def server_rows(ours: int | None, theirs: int, experiment: str, data: Data,
     _, page = timed_request(theirs, "POST", "/api/2.0/mlflow/runs/search", search_body)
     first = json.loads(page)["runs"][0]["info"]["run_id"]
     searches: dict[str, Callable[[], float]] = {
-        "mlflow": lambda: timed_request(theirs, "POST", "/api/2.0/mlflow/runs/search",
-                                        search_body)[0],  # fmt: skip
+        "mlflow": lambda: timed_request(theirs, "POST", "/api/2.0/mlflow/runs/search", search_body)[
+            0
+        ],
     }
     histories: dict[str, Callable[[], float]] = {
         "mlflow": lambda: timed_request(theirs, "GET", history_path)[0],
@@ -328,9 +388,11 @@ def server_rows(ours: int | None, theirs: int, experiment: str, data: Data,
         searches["shipyard"] = lambda: timed_request(ours, "GET", search_path)[0]
         histories["shipyard"] = lambda: timed_request(ours, "GET", series_path)[0]
     search = alternate(searches, repeats)
-    history = alternate(histories, repeats)
-    figures = {"server_search_mlflow_s": search["mlflow"],
-               "server_history_mlflow_s": history["mlflow"]}  # fmt: skip
+    history = alternate(histories, repeats, warm_up=False)  # a million points: seconds
+    figures = {
+        "server_search_mlflow_s": search["mlflow"],
+        "server_history_mlflow_s": history["mlflow"],
+    }
     if ours is not None:
         figures["server_search_shipyard_s"] = search["shipyard"]
         figures["server_series_shipyard_s"] = history["shipyard"]
@@ -362,8 +424,9 @@ def browser_rows(ours: int, theirs: int, experiment: str, repeats: int) -> dict[
             context.close()
             return seconds
 
-        times = alternate({name: (lambda u=u, s=s: load(u, s)) for name, (u, s) in pages.items()},
-                          repeats)  # fmt: skip
+        times = alternate(
+            {name: (lambda u=u, s=s: load(u, s)) for name, (u, s) in pages.items()}, repeats
+        )
         browser.close()
     return {"page_load_shipyard_s": times["shipyard"], "page_load_mlflow_s": times["mlflow"]}
 
@@ -381,44 +444,79 @@ def parse_options() -> Options:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true", help="skip the page loads")
     args = parser.parse_args()
-    return Options(args.runs, args.params, args.metrics, args.steps, args.long_steps,
-                   max(1, args.repeats), not args.no_browser)  # fmt: skip
+    return Options(
+        args.runs,
+        args.params,
+        args.metrics,
+        args.steps,
+        args.long_steps,
+        max(1, args.repeats),
+        not args.no_browser,
+    )
 
 
 def main() -> None:
     options = parse_options()
     peer_environment()
     note(environment_line())
-    note(f"{options.runs:,} runs x {options.params} params x {options.metrics} metrics "
-         f"({options.steps} steps each), one {options.long_steps:,}-step metric; "
-         f"{options.repeats} alternating repeats, medians")  # fmt: skip
+    note(
+        f"{options.runs:,} runs x {options.params} params x {options.metrics} metrics "
+        f"({options.steps} steps each), one {options.long_steps:,}-step metric; "
+        f"{options.repeats} alternating repeats, medians"
+    )
     has_ui = importlib.util.find_spec("shipyard.ui") is not None
     if not has_ui:
-        note("shipyard.ui is not installed: skipping the server and browser rows of Shipyard "
-             "(measuring the library calls, and MLflow's server alone)")  # fmt: skip
+        note(
+            "shipyard.ui is not installed: skipping the server and browser rows of Shipyard "
+            "(measuring the library calls, and MLflow's server alone)"
+        )
     data = make_data(options)
     figures: dict[str, Any] = {"runs": options.runs, "long_steps": options.long_steps}
     with fresh_dir("ui") as folder:
         seconds_ours = clock(lambda: figures.update(url=fill_shipyard(folder / "shipyard", data)))
-        seconds_theirs = clock(lambda: figures.update(
-            zip(("uri", "experiment"), fill_mlflow(folder / "mlflow", data), strict=True)))  # fmt: skip
+        seconds_theirs = clock(
+            lambda: figures.update(
+                zip(("uri", "experiment"), fill_mlflow(folder / "mlflow", data), strict=True)
+            )
+        )
         url, uri, experiment = figures.pop("url"), figures.pop("uri"), figures.pop("experiment")
         figures |= {"fill_shipyard_s": seconds_ours, "fill_mlflow_s": seconds_theirs}
         figures |= library_rows(url, uri, experiment, data, options.repeats)
         mlflow_bin = shutil.which("mlflow", path=str(Path(sys.executable).parent))
-        theirs_cmd = [mlflow_bin or "mlflow", "server", "--backend-store-uri", uri,
-                      "--default-artifact-root", (folder / "mlflow" / "artifacts").as_uri(),
-                      "--host", "127.0.0.1", "--port", str(port_theirs := free_port()),
-                      "--workers", "1"]  # fmt: skip
-        ours_cmd = [str(Path(sys.executable).parent / "shipyard"), "--store", url, "ui",
-                    "--host", "127.0.0.1", "--port", str(port_ours := free_port())]  # fmt: skip
+        theirs_cmd = [
+            mlflow_bin or "mlflow",
+            "server",
+            "--backend-store-uri",
+            uri,
+            "--default-artifact-root",
+            (folder / "mlflow" / "artifacts").as_uri(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port_theirs := free_port()),
+            "--workers",
+            "1",
+        ]
+        ours_cmd = [
+            str(Path(sys.executable).parent / "shipyard"),
+            "--store",
+            url,
+            "ui",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port_ours := free_port()),
+        ]
         with contextlib.ExitStack() as stack:
             theirs = stack.enter_context(
                 server(theirs_cmd, port_theirs, "/health", folder / "mlflow.log")
             )
             ours = (
-                stack.enter_context(server(ours_cmd, port_ours, "/api/runs?max_results=1",
-                                           folder / "shipyard-ui.log"))  # fmt: skip
+                stack.enter_context(
+                    server(
+                        ours_cmd, port_ours, "/api/runs?max_results=1", folder / "shipyard-ui.log"
+                    )
+                )
                 if has_ui
                 else None
             )
@@ -430,36 +528,60 @@ def main() -> None:
 
 def report(figures: dict[str, Any], has_ui: bool) -> None:
     rows = [
-        ("runs list, library", figures["library_search_shipyard_s"],
-         figures["library_search_mlflow_s"]),
-        ("runs list, server", figures.get("server_search_shipyard_s", float("nan")),
-         figures["server_search_mlflow_s"]),
-        ("1M-step metric, library", figures["library_series_shipyard_s"],
-         figures["library_history_mlflow_s"]),
-        ("1M-step metric, server", figures.get("server_series_shipyard_s", float("nan")),
-         figures["server_history_mlflow_s"]),
-        ("runs page in Chromium", figures.get("page_load_shipyard_s", float("nan")),
-         figures.get("page_load_mlflow_s", float("nan"))),
+        (
+            "runs list, library",
+            figures["library_search_shipyard_s"],
+            figures["library_search_mlflow_s"],
+        ),
+        (
+            "runs list, server",
+            figures.get("server_search_shipyard_s", float("nan")),
+            figures["server_search_mlflow_s"],
+        ),
+        (
+            "1M-step metric, library",
+            figures["library_series_shipyard_s"],
+            figures["library_history_mlflow_s"],
+        ),
+        (
+            "1M-step metric, server",
+            figures.get("server_series_shipyard_s", float("nan")),
+            figures["server_history_mlflow_s"],
+        ),
+        (
+            "runs page in Chromium",
+            figures.get("page_load_shipyard_s", float("nan")),
+            figures.get("page_load_mlflow_s", float("nan")),
+        ),
         ("filling the store", figures["fill_shipyard_s"], figures["fill_mlflow_s"]),
-    ]  # fmt: skip
-    print_table("median seconds", ["what", "shipyard", "mlflow", "ratio"],
-                [(name, ours, theirs, ours / theirs) for name, ours, theirs in rows])  # fmt: skip
+    ]
+    print_table(
+        "median seconds",
+        ["what", "shipyard", "mlflow", "ratio"],
+        [(name, ours, theirs, ours / theirs) for name, ours, theirs in rows],
+    )
     ratios = {
-        "library_search_vs_mlflow": ratio(figures["library_search_shipyard_s"],
-                                          figures["library_search_mlflow_s"]),
-        "library_series_vs_mlflow": ratio(figures["library_series_shipyard_s"],
-                                          figures["library_history_mlflow_s"]),
-    }  # fmt: skip
+        "library_search_vs_mlflow": ratio(
+            figures["library_search_shipyard_s"], figures["library_search_mlflow_s"]
+        ),
+        "library_series_vs_mlflow": ratio(
+            figures["library_series_shipyard_s"], figures["library_history_mlflow_s"]
+        ),
+    }
     if has_ui and "server_search_shipyard_s" in figures:
-        ratios["runs_list_vs_mlflow"] = ratio(figures["server_search_shipyard_s"],
-                                              figures["server_search_mlflow_s"])  # fmt: skip
-        ratios["metric_history_vs_mlflow"] = ratio(figures["server_series_shipyard_s"],
-                                                   figures["server_history_mlflow_s"])  # fmt: skip
+        ratios["runs_list_vs_mlflow"] = ratio(
+            figures["server_search_shipyard_s"], figures["server_search_mlflow_s"]
+        )
+        ratios["metric_history_vs_mlflow"] = ratio(
+            figures["server_series_shipyard_s"], figures["server_history_mlflow_s"]
+        )
     if "page_load_shipyard_s" in figures:
-        ratios["runs_page_load_vs_mlflow"] = ratio(figures["page_load_shipyard_s"],
-                                                   figures["page_load_mlflow_s"])  # fmt: skip
-    emit_result("ui", {k: rounded(v) if isinstance(v, float) else v for k, v in figures.items()},
-                ratios)  # fmt: skip
+        ratios["runs_page_load_vs_mlflow"] = ratio(
+            figures["page_load_shipyard_s"], figures["page_load_mlflow_s"]
+        )
+    emit_result(
+        "ui", {k: rounded(v) if isinstance(v, float) else v for k, v in figures.items()}, ratios
+    )
 
 
 if __name__ == "__main__":
