@@ -28,7 +28,9 @@ import contextlib
 import http.client
 import importlib.util
 import json
+import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -56,6 +58,9 @@ FILTER = f"params.{FILTER_PARAM} = '3'"
 ORDER_BY = f"metrics.{SORT_METRIC} DESC"
 PAGE, MAX_POINTS = 100, 2000
 CHROMIUM = "/usr/bin/chromium"
+START_SECONDS = 600  # a loaded machine starts MLflow's server slowly
+#: MLflow's server also starts background job workers (huey) that no query here uses
+MLFLOW_SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -69,12 +74,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(command: list[str], port: int, ready_path: str, log: Path) -> Iterator[int]:
-    """Run ``command`` until ``GET ready_path`` on ``port`` answers; stop it by its pid."""
+def server(
+    command: list[str], port: int, ready_path: str, log: Path, env: dict[str, str] | None = None
+) -> Iterator[int]:
+    """Run ``command`` in a session of its own until ``GET ready_path`` on ``port`` answers;
+    then stop it and whatever it started (its process group, by the id it was given)."""
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + START_SECONDS
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"{command[0]} exited: see {log}\n{log.read_text()[-2000:]}")
@@ -83,15 +94,19 @@ def server(command: list[str], port: int, ready_path: str, log: Path) -> Iterato
                     if status < 500:
                         break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{command[0]} did not start in 120 s: see {log}")
+                    raise RuntimeError(
+                        f"{command[0]} did not start in {START_SECONDS} s: see {log}"
+                    )
                 time.sleep(0.2)
             yield port
         finally:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
 
@@ -356,7 +371,7 @@ def main() -> None:
         ]
         with contextlib.ExitStack() as stack:
             theirs = stack.enter_context(
-                server(theirs_cmd, port_theirs, "/health", folder / "mlflow.log")
+                server(theirs_cmd, port_theirs, "/health", folder / "mlflow.log", MLFLOW_SERVER_ENV)
             )
             ours = (
                 stack.enter_context(
