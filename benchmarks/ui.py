@@ -389,6 +389,7 @@ def main() -> None:
 
 
 def report(figures: dict[str, Any], has_ui: bool) -> None:
+    steps = f"{figures['long_steps']:,}"
     rows = [
         (
             "runs list, library",
@@ -401,12 +402,12 @@ def report(figures: dict[str, Any], has_ui: bool) -> None:
             figures["server_search_mlflow_s"],
         ),
         (
-            "1M-step metric, library",
+            f"{steps}-step metric, library",
             figures["library_series_shipyard_s"],
             figures["library_history_mlflow_s"],
         ),
         (
-            "1M-step metric, server",
+            f"{steps}-step metric, server",
             figures.get("server_series_shipyard_s", float("nan")),
             figures["server_history_mlflow_s"],
         ),
