@@ -24,23 +24,35 @@ def metric_series(
     x = Metric.step if x_axis == "step" else Metric.timestamp
     where = (Metric.run_id == run_id, Metric.key == key)
     with db.read() as session:
-        count, low_x, high_x = session.execute(
-            select(func.count(), func.min(x), func.max(x)).where(*where)
+        # Two seeks at the ends of the (run_id, key, step) index for steps; the count comes
+        # with the buckets, so the points are read once.
+        low_x, high_x = session.execute(
+            select(
+                select(func.min(x)).where(*where).scalar_subquery(),
+                select(func.max(x)).where(*where).scalar_subquery(),
+            )
         ).one()
-        if not count:
+        if low_x is None:
             return MetricSeries(run_id, key, x_axis, 0, (), (), (), ())
         span = int(high_x) - int(low_x) + 1
         width = max(1, -(-span // buckets))  # ceil: at most `buckets` buckets over the span
         bucket = ((x - int(low_x)) // width).label("bucket")  # integer division in SQL
         last_id = func.max(Metric.id).label("last_id")
         grouped = (
-            select(bucket, func.min(x), func.min(Metric.value), func.max(Metric.value), last_id)
+            select(
+                bucket,
+                func.min(x),
+                func.min(Metric.value),
+                func.max(Metric.value),
+                last_id,
+                func.count().label("points"),
+            )
             .where(*where)
             .group_by(bucket)
             .subquery()
         )
         rows = session.execute(
-            select(grouped.c[1], grouped.c[2], grouped.c[3], Metric.value)
+            select(grouped.c[1], grouped.c[2], grouped.c[3], Metric.value, grouped.c.points)
             .join(Metric, Metric.id == grouped.c.last_id)
             .order_by(grouped.c.bucket)
         ).all()
@@ -48,7 +60,7 @@ def metric_series(
         run_id,
         key,
         x_axis,
-        int(count),
+        sum(int(row[4]) for row in rows),
         tuple(float(row[0]) for row in rows),
         tuple(float(row[1]) for row in rows),
         tuple(float(row[2]) for row in rows),

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ from shipyard.core.errors import MigrationRequiredError, StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0007"
+HEAD = "0008"
 """The newest schema revision this Shipyard knows (a test holds it equal to the newest file
 in ``migrations/versions``). Opening a store at this revision reads one row and never imports
 Alembic, which is slow to import."""
@@ -36,6 +36,19 @@ def _config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def include_object(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` hook for ``dialect``: it leaves out what the models create
+    on another database only (an index declared with ``.ddl_if(dialect=...)``), so comparing
+    a store with the models sees only what that store should have."""
+
+    def include(item: object, *_: object) -> bool:
+        condition = getattr(item, "_ddl_if", None)  # SQLAlchemy's record of ddl_if()
+        only_on = getattr(condition, "dialect", None)
+        return only_on is None or only_on == dialect
+
+    return include
 
 
 def head_revision() -> str:

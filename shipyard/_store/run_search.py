@@ -2,9 +2,10 @@
 returns a single page, then the page's params, tags and latest metrics in three more queries.
 
 Nothing loads more rows than one page (plus one, to know whether another follows). A metric's
-value is its value at its highest step, read per run through the ``(run_id, key, step)``
-index; params and tags are matched through their primary key ``(run_id, key)`` or the
-``key`` index (revision 0005), whichever the database prefers.
+value is its value at its highest step, read from ``latest_metrics`` (revision 0008, kept by
+a trigger as points are logged) through its primary key ``(run_id, key)`` or its
+``(key, value)`` index; params and tags are matched through their primary key
+``(run_id, key)`` or the ``key`` index (revision 0005), whichever the database prefers.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shipyard._store.database import Database
 from shipyard._store.records import RunRecord
 from shipyard._store.run_filter import ATTRIBUTE, METRICS, PARAMS, TAGS, Clause, parse_field
 from shipyard._store.runs import RunRepository, run_record
-from shipyard._store.tables import Metric, Param, Run, Tag
+from shipyard._store.tables import LatestMetric, Param, Run, Tag
 from shipyard.core.errors import UsageError
 
 ORDER_ATTRIBUTES = ("start_time", "end_time", "name", "status", "project", "kind", "id")
+_TABLES: dict[str, type[Param] | type[Tag] | type[LatestMetric]] = {
+    PARAMS: Param, TAGS: Tag, METRICS: LatestMetric
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,19 +64,31 @@ def search(
 ) -> tuple[list[RunRecord], bool]:
     """One page of runs matching every clause, in ``orderings`` then newest first (the run id
     breaks ties, so pages never overlap); and whether more follow."""
-    query: Select[Any] = select(Run).where(*[_condition(clause) for clause in clauses])
+    query: Select[Any] = select(Run.id).where(*[_condition(clause) for clause in clauses])
     order: list[Any] = []
     for ordering in orderings:
-        expression = _expression(ordering.kind, ordering.key)
+        query, expression = _ordered_by(query, ordering.kind, ordering.key)
         order.append(expression.is_(None))  # runs without the value last, either way
         order.append(expression.desc() if ordering.descending else expression.asc())
     order += [Run.start_time.desc(), Run.id.desc()]
+    # The sort carries ids only; the page's rows are read by primary key afterwards.
     query = query.order_by(*order).limit(limit + 1).offset(offset)
     with db.read() as session:
-        rows = list(session.scalars(query))
-        more = len(rows) > limit
-        records = _with_details(session, rows[:limit])
+        ids = list(session.scalars(query))
+        more = len(ids) > limit
+        by_id = {row.id: row for row in session.scalars(select(Run).where(Run.id.in_(ids)))}
+        records = _with_details(session, [by_id[run_id] for run_id in ids[:limit]])
     return records, more
+
+
+def _ordered_by(query: Select[Any], kind: str, key: str) -> tuple[Select[Any], Any]:
+    """``query`` joined to what orders it (a param, tag or latest metric, each by its primary
+    key ``(run_id, key)``; a run without it is kept) and the expression to sort on."""
+    if kind == ATTRIBUTE:
+        return query, getattr(Run, key)
+    table = aliased(_TABLES[kind])
+    joined = query.outerjoin(table, (table.run_id == Run.id) & (table.key == key))
+    return joined, table.value
 
 
 def _with_details(session: Session, rows: list[Run]) -> list[RunRecord]:
@@ -94,32 +110,15 @@ def _with_details(session: Session, rows: list[Run]) -> list[RunRecord]:
     ]
 
 
-def _expression(kind: str, key: str) -> ColumnElement[Any]:
-    if kind == PARAMS:
-        return select(Param.value).where(Param.run_id == Run.id, Param.key == key).scalar_subquery()
-    if kind == TAGS:
-        return select(Tag.value).where(Tag.run_id == Run.id, Tag.key == key).scalar_subquery()
-    if kind == METRICS:
-        return (
-            select(Metric.value)
-            .where(Metric.run_id == Run.id, Metric.key == key)
-            .order_by(Metric.step.desc(), Metric.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-    column: ColumnElement[Any] = getattr(Run, key)
-    return column
-
-
 def _condition(clause: Clause) -> ColumnElement[bool]:
-    if clause.kind in (PARAMS, TAGS):
-        table = Param if clause.kind == PARAMS else Tag
-        # a run without the key matches no comparison, != included (as in MLflow)
-        matching = select(table.run_id).where(
-            table.key == clause.key, _compare(table.value, clause.op, clause.value)
-        )
-        return Run.id.in_(matching)
-    return _compare(_expression(clause.kind, clause.key), clause.op, clause.value)
+    if clause.kind == ATTRIBUTE:
+        return _compare(getattr(Run, clause.key), clause.op, clause.value)
+    table = _TABLES[clause.kind]
+    # a run without the key matches no comparison, != included (as in MLflow)
+    matching = select(table.run_id).where(
+        table.key == clause.key, _compare(table.value, clause.op, clause.value)
+    )
+    return Run.id.in_(matching)
 
 
 def _compare(expression: Any, op: str, value: Any) -> ColumnElement[bool]:

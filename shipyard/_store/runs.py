@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shipyard._store.database import Database
 from shipyard._store.records import ArtifactRecord, MetricPoint, RunRecord
-from shipyard._store.tables import Artifact, Metric, Param, Run, Tag
+from shipyard._store.tables import Artifact, LatestMetric, Metric, Param, Run, Tag
 from shipyard._store.upsert import insert_ignore, upsert
 from shipyard.core.clock import utcnow
 from shipyard.core.errors import ConflictError, NotFoundError
@@ -278,39 +278,20 @@ class RunRepository:
             return [MetricPoint(*row) for row in session.execute(query)]
 
     def latest_metrics(self, run_ids: Iterable[str]) -> dict[str, dict[str, float]]:
-        """For each run, each metric's value at its highest step."""
+        """For each run, each metric's value at its highest step (the newest on a tie)."""
         with self._db.read() as session:
             return self.latest_metrics_in(session, list(run_ids))
 
     @staticmethod
     def latest_metrics_in(session: Session, ids: builtins.list[str]) -> dict[str, dict[str, float]]:
-        if not ids:
-            return {}
-        newest = (
-            select(Metric.run_id, Metric.key, func.max(Metric.id).label("id"))
-            .where(Metric.run_id.in_(ids))
-            .group_by(Metric.run_id, Metric.key, Metric.step)
-            .subquery()
-        )
-        top_step = (
-            select(Metric.run_id, Metric.key, func.max(Metric.step).label("step"))
-            .where(Metric.run_id.in_(ids))
-            .group_by(Metric.run_id, Metric.key)
-            .subquery()
-        )
-        query = (
-            select(Metric.run_id, Metric.key, Metric.value)
-            .join(newest, Metric.id == newest.c.id)
-            .join(
-                top_step,
-                (Metric.run_id == top_step.c.run_id)
-                & (Metric.key == top_step.c.key)
-                & (Metric.step == top_step.c.step),
-            )
-        )
+        """Read from ``latest_metrics``, which a trigger on ``metrics`` keeps (revision 0008)."""
         result: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
-        for run_id, key, value in session.execute(query):
-            result[run_id][key] = value
+        if ids:
+            query = select(LatestMetric.run_id, LatestMetric.key, LatestMetric.value).where(
+                LatestMetric.run_id.in_(ids)
+            )
+            for run_id, key, value in session.execute(query):
+                result[run_id][key] = value
         return result
 
     def count_metrics(self, run_id: str) -> int:

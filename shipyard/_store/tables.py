@@ -69,7 +69,12 @@ class Run(Base):
 
 class Param(Base):
     __tablename__ = "params"
-    __table_args__ = (Index("ix_params_key", "key"),)  # search_runs filters on params.KEY
+    __table_args__ = (
+        Index("ix_params_key", "key"),  # search_runs filters on params.KEY
+        # ... and on its value, through this index on SQLite (revision 0008); PostgreSQL keeps
+        # the key index only, as a B-tree entry cannot hold a 6000-character value
+        Index("ix_params_key_value", "key", "value").ddl_if(dialect="sqlite"),
+    )
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
@@ -78,7 +83,10 @@ class Param(Base):
 
 class Tag(Base):
     __tablename__ = "tags"
-    __table_args__ = (Index("ix_tags_key", "key"),)  # search_runs filters on tags.KEY
+    __table_args__ = (
+        Index("ix_tags_key", "key"),  # search_runs filters on tags.KEY
+        Index("ix_tags_key_value", "key", "value").ddl_if(dialect="sqlite"),  # as params
+    )
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
@@ -97,6 +105,20 @@ class Metric(Base):
     value: Mapped[float] = mapped_column(Float)
     step: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class LatestMetric(Base):
+    """Each run's metrics at their highest step (the newest point on a tie), kept up to date
+    by ``RunRepository.log_metrics`` in the batch that logs them: what ``search_runs``
+    filters, sorts and shows (revision 0008)."""
+
+    __tablename__ = "latest_metrics"
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    step: Mapped[int] = mapped_column(BigInteger)
 
 
 class Artifact(Base):

@@ -132,4 +132,4 @@ def test_the_upgrade_chains_the_events_already_there(store_url: str, tmp_path: P
         _sql(workspace, "UPDATE audit_events SET actor = 'someone else' WHERE target = 'n1'")
         first = sy.verify_audit(workspace=workspace).first_problem
         assert first is not None and first.kind == "changed" and first.target == "n1"
-    assert head_revision() == "0006"
+    assert int(head_revision()) >= 6  # the chain the upgrade ran holds revision 0006
