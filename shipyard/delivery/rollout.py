@@ -145,6 +145,7 @@ def get_rollout(
     rollout: str, *, workspace: Workspace | None = None, settings: Settings | None = None
 ) -> RolloutRecord:
     """A rollout by id, or a deployment's active rollout (else its newest)."""
+    _check_name(rollout, "A rollout is named by its id or its deployment's name")
     ws = workspace or workspace_for(settings)
     found = ws.rollouts.active(rollout)
     if found is not None:
@@ -296,7 +297,13 @@ def _controller_alive(controller: Mapping[str, Any]) -> bool | None:
     return True
 
 
+def _check_name(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{what}, not {value!r}.", hint="List them with `shipyard rollout list`.")
+
+
 def _active(ws: Workspace, deployment: str) -> RolloutRecord:
+    _check_name(deployment, "A rollout is named by its deployment's name")
     found = ws.rollouts.active(deployment)
     if found is None:
         deployments_of(ws).get(deployment)  # an unknown deployment is a NotFoundError

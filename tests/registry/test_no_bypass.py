@@ -59,7 +59,15 @@ def test_every_public_name_that_moves_an_alias_checks_the_policy(
 
 def test_the_public_api_names_no_unchecked_alias_move() -> None:
     """The public functions that take an alias are reads, or the checked moves."""
-    checked = {"promote", "rollback", "approve", "check_policy", "set_policy", "get_policy"}
+    checked = {
+        "promote",
+        "rollback",
+        "approve",
+        "check_policy",
+        "set_policy",
+        "get_policy",
+        "rollout",
+    }  # a rollout checks the policy first and moves the alias by promote
     for name in sy.__all__:
         value = getattr(sy, name)
         if inspect.isfunction(value) and "alias" in inspect.signature(value).parameters:

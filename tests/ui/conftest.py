@@ -148,7 +148,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 def submit(page: Watched, selector: str) -> None:
-    """Click ``selector`` and wait for the page it leads to."""
+    """Scroll to ``selector`` as a reader would, click it and wait for the page it leads to
+    (a click computed while the page still scrolls can miss a button far down a long page)."""
+    page.page.locator(selector).scroll_into_view_if_needed()
     with page.page.expect_navigation():
         page.page.click(selector)
     page.page.wait_for_load_state("networkidle")
