@@ -61,6 +61,10 @@ def test_explain_answers_attributions_with_the_version(explaining: str) -> None:
     assert reply.headers["x-shipyard-version"] == "boosted/1"
     assert body["method"] == "shap-tree"
     assert [sorted(row) for row in body["attributions"]] == [["a", "b", "c", "d"]] * 2
+    document = httpx.get(f"{explaining}/openapi.json", timeout=30).json()
+    answered = document["paths"]["/explain"]["post"]["responses"]
+    assert set(body) >= set(document["components"]["schemas"]["ExplainResponse"]["required"])
+    assert {"200", "422", "429"} <= set(answered)
     split = {"dataframe_split": {"columns": list(ROWS[0]), "data": [list(ROWS[0].values())]}}
     again = httpx.post(f"{explaining}/explain", json=split, timeout=30).json()
     assert again["attributions"][0] == pytest.approx(body["attributions"][0])
@@ -83,6 +87,8 @@ def test_explain_is_off_unless_enabled_and_names_a_missing_explainer(home: Path)
     try:
         off = httpx.post(f"{server.url}/explain", json={"instances": ROWS}, timeout=30)
         assert off.status_code == 404 and "off for deployment" in off.text
+        document = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+        assert "/explain" not in document["paths"]  # off: not offered
     finally:
         server.stop()
     server = start_server(home, "neighbours@production", "--explain")

@@ -289,6 +289,7 @@ async def openapi(app: ServingApp, request: Request) -> Response:
         document = openapi_document(
             primary.name, primary.version, primary.signature, extra=app.options.extra,
             categories=app.options.unknown_categories == "reject", secured=bool(app.options.tokens),
+            explain=app.options.explain,
         )  # fmt: skip
         cached = orjson.dumps(document)
         _openapi_cache.clear()

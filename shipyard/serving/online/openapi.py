@@ -46,14 +46,23 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 def _errors(*statuses: int, schema: str = "Error") -> dict[str, Any]:
     text = {400: "Malformed JSON or request shape", 401: "Missing or wrong bearer token",
             404: "Unknown model", 409: "This server logs no predictions", 413: "Body too large",
-            422: "Input does not match the signature",
+            422: "Input does not match the signature", 429: "Too many requests",
             503: "Not ready, or the prediction log is failing"}  # fmt: skip
     return {str(status): _json(schema, text[status]) for status in statuses}
 
 
 def openapi_document(
-    model: str, version: int, signature: Signature, *, extra: str, categories: bool, secured: bool
+    model: str,
+    version: int,
+    signature: Signature,
+    *,
+    extra: str,
+    categories: bool,
+    secured: bool,
+    explain: bool = False,
 ) -> dict[str, Any]:
+    """The server's OpenAPI 3.1 document: its endpoints, with each input column's schema
+    (``/explain`` only when the deployment turns explanations on)."""
     record = {
         "type": "object",
         "properties": {s.name: column_schema(s, categories=categories) for s in signature.inputs},
@@ -105,6 +114,15 @@ def openapi_document(
                           "required": ["model_name", "model_version", "outputs"]},
         "Feedback": {"oneOf": [label, _one("feedback", {"type": "array", "minItems": 1,
                                                         "items": label})]},
+        "ExplainResponse": {
+            "type": "object",
+            "required": ["method", "attributions", "base_value", "model", "version", "request_id"],
+            "properties": {"method": {"type": "string"}, "output": {"type": "string"},
+                           "base_value": {}, "classes": {"type": ["array", "null"]},
+                           "attributions": {"type": "array", "items": {"type": "object"}},
+                           "model": {"type": "string"}, "version": {"type": "integer"},
+                           "request_id": {"type": "string"}},
+        },
         "V2Error": {"type": "object", "required": ["error"],
                     "properties": {"error": {"type": "string"}, "detail": {"type": "object"}}},
         "Error": {"type": "object", "required": ["error"],
@@ -148,6 +166,13 @@ def openapi_document(
         },
         "components": {"schemas": schemas},
     }  # fmt: skip
+    if explain:
+        document["paths"]["/explain"] = {"post": {
+            "summary": f"SHAP attributions of {model}'s predictions, per input column",
+            "requestBody": predict["requestBody"],
+            "responses": {"200": _json("ExplainResponse", "One attribution per row and column"),
+                          **_errors(400, *auth, 413, 422, 429, 503)},
+        }}  # fmt: skip
     if secured:
         document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         document["security"] = [{"bearer": []}]
