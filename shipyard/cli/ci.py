@@ -8,17 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from shipyard.cli.output import JsonOption, print_json, print_table, say
+from shipyard.cli.output import ConfigOption, JsonOption, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.settings import load_settings
 
 
 def ci(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="The pipeline file (default ./shipyard.yaml)."),
-    ] = None,
+    config: ConfigOption = None,
     against: Annotated[
         str, typer.Option(help="The alias whose version the metrics are compared with.")
     ] = "production",

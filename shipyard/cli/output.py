@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -15,6 +16,15 @@ from shipyard.core.errors import ShipyardError
 from shipyard.core.hashing import is_sha256
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="The project's shipyard.yaml (default ./shipyard.yaml)."),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a key of the file, e.g. train.params.C=0.5 "
+                 "(repeatable)."),
+]  # fmt: skip
 
 
 def _out() -> Console:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shipyard.cli.output import JsonOption, print_json, print_table, say
+from shipyard.cli.output import ConfigOption, JsonOption, SetOption, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.pipeline.reproduce import reproduce as reproduce_run
 from shipyard.pipeline.result import StepEvent
@@ -19,14 +18,8 @@ from shipyard.pipeline.runner import run_pipeline
 
 def run(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="The pipeline file (default ./shipyard.yaml)."),
-    ] = None,
-    sets: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a key, e.g. train.params.max_depth=5 (repeatable)."),
-    ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Compute every step again.")] = False,
     as_json: JsonOption = False,
 ) -> None:

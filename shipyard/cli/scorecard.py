@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from shipyard.cli.output import JsonOption, print_json, print_table, say
+from shipyard.cli.output import ConfigOption, JsonOption, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.core.errors import UsageError
 
@@ -47,9 +47,7 @@ def show(
     since: Annotated[str, typer.Option(help="The window: a duration (90d) or an ISO time.")] = (
         "90d"
     ),
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="The shipyard.yaml to read.")
-    ] = None,
+    config: ConfigOption = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown.")] = False,
     html: Annotated[bool, typer.Option("--html", help="Write the HTML heatmap (with -o).")] = False,
     output: Annotated[

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shipyard.cli.output import JsonOption, print_json, print_table, say
+from shipyard.cli.output import ConfigOption, JsonOption, SetOption, print_json, print_table, say
 from shipyard.cli.state import state
 from shipyard.pipeline.tuning import tune as run_tuning
 
 
 def tune(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="The pipeline file (default ./shipyard.yaml)."),
-    ] = None,
-    sets: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a key, e.g. tune.trials=50 (repeatable)."),
-    ] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
     trials: Annotated[
         int | None, typer.Option(min=1, help="Trials the study should have in all.")
     ] = None,
