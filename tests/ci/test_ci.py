@@ -123,3 +123,16 @@ def test_the_parity_sample_covers_categories_extremes_and_missing_values() -> No
     assert set(sample["plan"]) == {"basic", "rare", "gold"}
     assert sample.index.equals(parity_sample(frame, 40).index)  # the same rows every time
     assert len(parity_sample(frame, None)) == rows and len(parity_sample(frame, rows)) == rows
+
+
+def test_no_model_tests_means_no_second_pytest_run(
+    tmp_path: Path, sqlite_workspace: Workspace
+) -> None:
+    config = _project(tmp_path)
+    (tmp_path / "tests" / "test_model.py").unlink()
+    git = ["git", "-c", "user.email=ci@test", "-c", "user.name=ci"]
+    subprocess.run([*git, "commit", "-qam", "no model test"], cwd=tmp_path, check=True)
+    result = ci(config, integration=False, workspace=sqlite_workspace)
+    assert result.stage("tests").details["summary"].startswith("1 passed")
+    stage = result.stage("model tests")
+    assert (stage.status, stage.message) == ("passed", "no test uses the model or dataset fixture")
