@@ -16,7 +16,9 @@ from typing import Any
 from shipyard.core.errors import ConfigurationError
 
 CHECK_TIMEOUT_S = 1800.0
-_SUMMARY = re.compile(r"^(?:=+ )?(\d+ (?:passed|failed|errors?|skipped|deselected).*?) in [\d.]+s.*$")
+_SUMMARY = re.compile(
+    r"^(?:=+ )?(\d+ (?:passed|failed|errors?|skipped|deselected).*?) in [\d.]+s.*$"
+)
 
 
 class StageFailed(Exception):

@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -286,14 +287,25 @@ def _pruner(optuna: Any, spec: TuneSpec) -> Any:
     return pruners[spec.pruner]()
 
 
+UNNAMED_TRIAL_GRACE_S = 60.0
+"""A running trial that has not named its run after this long was abandoned before it did."""
+
+
 def _fail_abandoned(optuna: Any, study: Any, ws: Workspace) -> None:
     """Record as failed each running trial whose run is no longer running (its process was
     killed: starting this run reaped it), so a resumed study counts it and moves on."""
     running = optuna.trial.TrialState.RUNNING
+    now = datetime.now()  # Optuna records trial times naive, in local time
     for trial in study.get_trials(deepcopy=False, states=(running,)):
         run_id = trial.user_attrs.get(_RUN_ATTR)
-        record = ws.runs.get(run_id) if run_id else None
-        if record is None or record.status != "running":
+        if run_id is None:  # another process may be starting it: its run is not named yet
+            started = trial.datetime_start
+            if started is None or (now - started).total_seconds() < UNNAMED_TRIAL_GRACE_S:
+                continue
+            abandoned = True
+        else:
+            abandoned = ws.runs.get(run_id).status != "running"
+        if abandoned:
             study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
 
 

@@ -175,11 +175,12 @@ def test_two_processes_tune_one_study_on_postgresql(tmp_path: Path, postgres: An
     processes = [subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE) for _ in range(2)]  # fmt: skip
     outputs = [process.communicate(timeout=300) for process in processes]
-    for process, (_, err) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, err.decode()[-2000:]
+    storage = None
     try:
-        study = optuna.load_study(study_name="credit-search", storage=optuna.storages.RDBStorage(
-            url, skip_compatibility_check=True))  # fmt: skip
+        for process, (_, err) in zip(processes, outputs, strict=True):
+            assert process.returncode == 0, err.decode()[-2000:]
+        storage = optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+        study = optuna.load_study(study_name="credit-search", storage=storage)
         trials = study.get_trials()
         assert len(trials) >= 8
         assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
@@ -188,4 +189,6 @@ def test_two_processes_tune_one_study_on_postgresql(tmp_path: Path, postgres: An
         assert len(runs) == len(trials)
         assert len({run.parent_run_id for run in runs}) == 2  # both processes ran trials
     finally:
+        if storage is not None:
+            storage.engine.dispose()
         ws.close()
