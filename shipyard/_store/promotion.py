@@ -19,6 +19,12 @@ from sqlalchemy.orm import Session
 from shipyard._store.audit import AuditRepository, record_event
 from shipyard._store.database import Database
 from shipyard._store.datasets import _check_run
+from shipyard._store.evaluations import (
+    check_gate,
+    check_report_hashes,
+    evaluation_record,
+    with_importance,
+)
 from shipyard._store.marks import MARK_ACTION, REQUIRE, check_marks, marks_of, split_marks
 from shipyard._store.models import READY, _model_row, _version_record, lock_model, version_row
 from shipyard._store.records import (
@@ -43,8 +49,6 @@ from shipyard.core.errors import ConflictError, UsageError
 from shipyard.core.ids import new_id
 from shipyard.core.names import check_alias, check_model_name
 from shipyard.core.origin import observed_origin
-
-GATE_FIELDS = ("name", "kind", "passed", "observed", "threshold", "margin", "message")
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,8 @@ class PromotionRepository:
     ) -> EvaluationRecord:
         """Store an evaluation of ``name/version``; the newest one is what policies read.
         ``feature_importance`` (a mapping) is kept beside the metrics."""
-        outcomes = [_check_gate(gate, index) for index, gate in enumerate(gates)]
-        hashes = _check_report_hashes(report_hashes)
+        outcomes = [check_gate(gate, index) for index, gate in enumerate(gates)]
+        hashes = check_report_hashes(report_hashes)
         with self._db.write() as session:
             model = _model_row(session, name)
             target = version_row(session, model, version)
@@ -103,7 +107,7 @@ class PromotionRepository:
                 _check_run(session, run_id)
             row = Evaluation(
                 id=new_id(), version_id=target.id, run_id=run_id, passed=bool(passed),
-                gates=outcomes, metrics=_with_importance(metrics, feature_importance),
+                gates=outcomes, metrics=with_importance(metrics, feature_importance),
                 report_hashes=hashes, created_at=utcnow(),
             )  # fmt: skip
             session.add(row)
@@ -114,7 +118,7 @@ class PromotionRepository:
                 after={"passed": bool(passed), "failed_gates": failed, "run": run_id},
             )  # fmt: skip
             session.flush()
-            return _evaluation_record(name, version, row)
+            return evaluation_record(name, version, row)
 
     def latest_evaluation(self, name: str, version: int) -> EvaluationRecord | None:
         evaluations = self.evaluations(name, version, limit=1)
@@ -276,30 +280,6 @@ class PromotionRepository:
             )
 
 
-def _check_gate(gate: Mapping[str, Any], index: int) -> dict[str, Any]:
-    if not isinstance(gate, Mapping):
-        raise UsageError(f"gates[{index}] is a {type(gate).__name__}, not a mapping.")
-    name = gate.get("name")
-    if not isinstance(name, str) or not name:
-        raise UsageError(f"gates[{index}] has no name.", hint="Every gate outcome needs a name.")
-    if not isinstance(gate.get("passed"), bool):
-        raise UsageError(f"Gate {name!r} does not say whether it passed (passed: true/false).")
-    outcome = {field: gate.get(field) for field in GATE_FIELDS}
-    outcome.update({key: value for key, value in gate.items() if key not in outcome})
-    return outcome
-
-
-def _check_report_hashes(hashes: Mapping[str, str]) -> dict[str, str]:
-    """``{format: sha256}``; the formats are usually ``markdown`` and ``html``."""
-    for key, value in hashes.items():
-        if not isinstance(key, str) or not key or not isinstance(value, str) or not value:
-            raise UsageError(
-                f"Report hash {key!r}: {value!r} is not a format name and a blob hash.",
-                hint='Pass {"markdown": HASH, "html": HASH}.',
-            )
-    return dict(hashes)
-
-
 def _check_gate_names(gates: Sequence[str]) -> list[str]:
     if isinstance(gates, str):
         raise UsageError(
@@ -325,7 +305,7 @@ def _evaluations(
         .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
         .limit(limit)
     )
-    return [_evaluation_record(name, target.version, row) for row in session.scalars(query)]
+    return [evaluation_record(name, target.version, row) for row in session.scalars(query)]
 
 
 def _approvals(
@@ -374,28 +354,6 @@ def _policy_record(name: str, row: PromotionPolicy) -> PolicyRecord:
         model_name=name, alias=row.alias, gates=gates, requires=requires,
         require_approval=row.require_approval, updated_at=row.updated_at,
         updated_by=row.updated_by, approval_distinct=bool(row.approval_distinct),
-    )  # fmt: skip
-
-
-IMPORTANCE = "feature_importance"
-"""The evaluation's permutation importance, stored in the metrics column under this key (a
-mapping, where every metric is a number) and read back as its own field."""
-
-
-def _with_importance(
-    metrics: Mapping[str, Any], importance: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    found = {k: v for k, v in metrics.items() if not (k == IMPORTANCE and isinstance(v, dict))}
-    return found if importance is None else {**found, IMPORTANCE: dict(importance)}
-
-
-def _evaluation_record(name: str, version: int, row: Evaluation) -> EvaluationRecord:
-    metrics = dict(row.metrics)
-    importance = metrics.pop(IMPORTANCE) if isinstance(metrics.get(IMPORTANCE), dict) else None
-    return EvaluationRecord(
-        id=row.id, model_name=name, version=version, run_id=row.run_id, passed=row.passed,
-        gates=tuple(row.gates), metrics=metrics, report_hashes=row.report_hashes,
-        created_at=row.created_at, feature_importance=importance,
     )  # fmt: skip
 
 

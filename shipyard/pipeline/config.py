@@ -61,6 +61,7 @@ from shipyard.core.yamlfile import (
 from shipyard.data.expectations import Expectations
 from shipyard.evaluation.spec import EvaluationSpec
 from shipyard.evaluation.spec_check import check_spec
+from shipyard.pipeline.ci_config import CISpec
 from shipyard.pipeline.tune_config import TuneSpec
 
 _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -182,26 +183,6 @@ class PromotionRule(_Model):
     @property
     def gate_names(self) -> list[str]:
         return ["*"] if self.gates == "all" else list(self.gates)
-
-
-class CISpec(_Model):
-    """``ci:``, read by ``shipyard ci``: the static checks to run, the package size limit and
-    how many evaluation rows the integration stage scores over HTTP and in batch."""
-
-    checks: list[str | list[str]] = Field(default_factory=list)
-    max_package_mb: float = Field(default=1024.0, gt=0)
-    parity_rows: int | Literal["all"] = Field(
-        default=10_000,
-        description="Evaluation rows scored three ways for training/serving parity: a "
-        "covering sample of this many (every category value, extremes, missing values), or all.",
-    )
-
-    @field_validator("parity_rows")
-    @classmethod
-    def _positive(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("parity_rows is a positive number of rows, or `all`")
-        return value
 
 
 class PipelineConfig(_Model):
