@@ -344,6 +344,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000, help="Events per saturation run.")
     parser.add_argument("--seconds", type=float, default=10.0, help="Length of a latency run.")
     parser.add_argument("--repeats", type=int, default=3, help="Saturation runs (median kept).")
+    parser.add_argument(
+        "--brokers",
+        nargs="+",
+        choices=("kafka", "redis"),
+        default=["kafka", "redis"],
+        help="Brokers to measure (default: both).",
+    )
     args = parser.parse_args()
     batch, wait = _worker_defaults()
     growth = _worker_option_defaults()["batch_growth"]
@@ -356,7 +363,8 @@ def main() -> None:
 
     figures: dict[str, float] = {}
     rows = []
-    kafka, redis_server = start_tansu(), start_redis()
+    started = {"kafka": start_tansu, "redis": start_redis}
+    brokers = [started[scheme]() for scheme in args.brokers]
     try:
         with fresh_dir("stream") as root:
             home = root / "shipyard"
@@ -367,7 +375,7 @@ def main() -> None:
                     run.log_model(model, name, input_example=make_frame(5, seed=1))
                 sy.promote(name, 1, "production", workspace=workspace)
             workspace.close()
-            for broker in (kafka, redis_server):
+            for broker in brokers:
                 for name, model in models.items():
                     loops = {
                         "floor": lambda t, s, d, m=model: floor_loop(t, m, s, d),
@@ -391,8 +399,8 @@ def main() -> None:
                               f"events/s ({cpu:.1f} µs CPU/event); at {rate:,.0f}/s "
                               f"p50 {p50:.1f} ms p99 {p99:.1f} ms", flush=True)  # fmt: skip
     finally:
-        kafka.stop()
-        redis_server.stop()
+        for broker in brokers:
+            broker.stop()
     print_table(
         "Stream scoring (saturation events/s; latency at half the floor's rate)",
         ["broker", "model", "loop", "events/s", "CPU µs/event", "paced at", "p50 ms", "p99 ms"],
@@ -406,7 +414,7 @@ def main() -> None:
             )
             for m in ("logistic", "hgb")
         )
-        for scheme in ("kafka", "redis")
+        for scheme in args.brokers
     }
     note("ratios: shipyard events/s over the floor's, the lower of the two models per broker.")
     emit_result("stream", figures, ratios)

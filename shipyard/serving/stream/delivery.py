@@ -1,11 +1,13 @@
 """The contract between the worker and a broker, and how at-least-once is kept.
 
-A :class:`Source` hands out batches and acknowledges them (Kafka: stores the offsets, which
-are committed in the background; Redis: ``XACK``). A :class:`Sink` sends events and tells a
+A :class:`Source` hands out batches and acknowledges them (Kafka: stores and commits the
+offsets, waiting for the broker; Redis: ``XACK``). A :class:`Sink` sends events and tells a
 batch's :class:`Ticket` as each one is delivered. The worker acknowledges a batch only when
 its ticket has no event outstanding, and in the order the batches were read, so a worker
 killed at any moment leaves unacknowledged every event whose results were not delivered:
-they are read again (by it after a restart, or by another worker of the group).
+they are read again (by it after a restart, or by another worker of the group). It sends a
+batch's results only once the batches before are acknowledged, so the events read again whose
+results were already sent (the duplicates) are those of one batch at most.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ class Sink(Protocol):
 
     def push(self) -> None:
         """Hand what was sent to the broker now (do not wait for the acknowledgements)."""
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for what was sent to be delivered (or fail)."""
 
     def flush(self, timeout: float) -> None:
         """Wait until everything sent is delivered (or failed)."""

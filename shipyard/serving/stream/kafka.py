@@ -1,10 +1,12 @@
 """Kafka, through confluent-kafka (librdkafka): a consumer-group source and a producer sink.
 
 At-least-once: automatic offset *storing* is off, so only offsets the worker stored are ever
-committed, and it stores (and commits, asynchronously) a batch's offsets only once every result
-of the batch is delivered; the background auto-commit is a safety net. On a rebalance the
-worker first waits for its results and commits what it stored, so the partition's next owner
-starts right after.
+committed, and it stores and commits a batch's offsets only once every result of the batch is
+delivered; the background auto-commit is a safety net. The commit is synchronous: the worker
+sends the next batch's results only once the broker has the offsets, so a worker killed at any
+moment leaves one batch at most whose results were sent and whose offsets were not committed.
+On a rebalance the worker first waits for its results and commits what it stored, so the
+partition's next owner starts right after.
 The producer is idempotent: its own retries never duplicate or reorder a result.
 """
 
@@ -134,11 +136,16 @@ class KafkaSource:
                    for (topic, number), offset in batch.ack.items()]  # fmt: skip
         try:
             self._consumer.store_offsets(offsets=offsets)
-            # committed now, not at the next auto-commit tick: a worker killed outright
-            # leaves at most the batches still in flight to be read again, not a second's worth
-            self._consumer.commit(offsets=offsets, asynchronous=True)
+            # committed now, and waited for: the next batch's results are sent only after this
+            # (a worker killed outright leaves one batch at most to be answered twice)
+            committed = self._consumer.commit(offsets=offsets, asynchronous=False)
         except self._kafka.KafkaException as exc:  # the partition moved away meanwhile
-            log.info("offsets not stored (read again by the partition's owner): %s", exc)
+            log.info("offsets not committed (read again by the partition's owner): %s", exc)
+            return
+        failed = [p for p in committed or () if p.error is not None]
+        if failed:
+            log.info("offsets not committed (read again by the partition's owner): %s",
+                     ", ".join(f"{p.topic}/{p.partition}: {p.error}" for p in failed))  # fmt: skip
 
     def lag(self) -> int | None:
         assignment = self._consumer.assignment()
@@ -206,6 +213,9 @@ class KafkaSink:
 
     def push(self) -> None:
         self._producer.poll(0)
+
+    def wait(self, timeout: float) -> None:
+        self._producer.flush(timeout)
 
     def flush(self, timeout: float) -> None:
         left = self._producer.flush(timeout)

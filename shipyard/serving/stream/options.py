@@ -45,7 +45,6 @@ class StreamOptions:
     unknown_categories: Literal["reject", "allow"] = "reject"
     start: Literal["earliest", "latest"] = "earliest"
     claim_idle_ms: int = 30_000
-    max_in_flight: int = 8
     log_predictions: bool = True
     log_flush_interval: float = 2.0
     metrics_port: int | None = None
@@ -73,8 +72,8 @@ class StreamOptions:
             problems.append("start must be 'earliest' or 'latest'")
         if self.connect_timeout <= 0 or self.drain_timeout <= 0:
             problems.append("connect_timeout and drain_timeout must be positive")
-        if self.claim_idle_ms < 100 or self.max_in_flight < 1:
-            problems.append("claim_idle_ms must be at least 100 and max_in_flight at least 1")
+        if self.claim_idle_ms < 100:
+            problems.append("claim_idle_ms must be at least 100")
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
             problems.append(f"metrics_port {self.metrics_port} is not a TCP port")
         if problems:

@@ -244,6 +244,9 @@ class RedisSink:
         finally:
             pool.release(connection)
 
+    def wait(self, timeout: float) -> None:
+        self.push()
+
     def flush(self, timeout: float) -> None:
         self.push()
 

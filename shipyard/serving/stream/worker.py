@@ -1,7 +1,9 @@
 """The worker loop: read a batch, validate it against the signature, predict in one call, send
 the results (keyed like their events) and the dead letters, and acknowledge the batch once all
-of that is delivered. Results of several batches may be on their way at once; batches are
-acknowledged in the order they were read (see ``delivery``).
+of that is delivered. A batch is scored while the results of the one before are on their way,
+but its own results are sent only once that batch is acknowledged (Kafka: its offsets
+committed), so a worker killed at any moment has sent the results of one unacknowledged batch
+at most: what is read again, and answered twice, is bounded by one batch (see ``delivery``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from shipyard.serving.stream.events import (
     PREDICTION,
     Batch,
     DeadLetter,
+    Headers,
     columns,
     dead_letter_headers,
     decode,
@@ -41,6 +44,8 @@ LOG_TIMEOUT_SECONDS = 60.0
 LAG_EVERY_SECONDS = 1.0
 LATENCY_SAMPLE = 64
 """Events of a batch whose end-to-end latency is observed (each standing for its share)."""
+Outgoing = tuple[Sink, str, list[bytes | None], list[bytes], Headers]
+"""Events to send together: the sink, the topic or stream, keys, values and shared headers."""
 
 
 @dataclass
@@ -131,9 +136,6 @@ class StreamWorker:
                 if batch is not None:
                     self.process(batch)
                 self._settle()
-                while len(self.in_flight) >= self.options.max_in_flight:
-                    time.sleep(0.001)
-                    self._settle()
                 now = time.monotonic()
                 if now >= next_lag:
                     self.metrics.lag, next_lag = self.source.lag(), now + LAG_EVERY_SECONDS
@@ -149,6 +151,15 @@ class StreamWorker:
         done = self.in_flight.settle()
         if done:
             self.metrics.acknowledged[self.metrics.source] += done
+
+    def _await_acknowledged(self) -> None:
+        """Wait until every batch sent so far is delivered and acknowledged: the next batch's
+        results go out only then. Deliveries that take long (a broker restarting) are waited
+        for, as the sink's own timeout says; a failed one raises BrokerError."""
+        while self.in_flight:
+            for sink in self._sinks:
+                sink.wait(0.1)
+            self._settle()
 
     def deliver_in_flight(self, timeout: float = 30.0) -> None:
         """Wait for every result sent so far and acknowledge its batch (before a rebalance
@@ -168,7 +179,7 @@ class StreamWorker:
         count = len(batch)
         self.metrics.received(count, batch.redelivered)
         records, positions, dead = decode(batch)
-        ticket = Ticket()
+        outgoing: list[Outgoing] = []
         predicted = 0
         for scorer, share in zip(routes.served, routes.assign(batch.keys, positions),
                                  strict=True):  # fmt: skip
@@ -178,16 +189,20 @@ class StreamWorker:
                                          [records[i] for i in some],
                                          positions if some is None else
                                          [positions[i] for i in some],
-                                         batch, dead, ticket, started)  # fmt: skip
+                                         batch, dead, outgoing, started)  # fmt: skip
         for shadow in routes.shadows:
             self._shadow(shadow, records, positions, batch)
         primary = routes.primary
         for letter in dead:
             headers = dead_letter_headers(letter, self.source.description, primary.name,
                                           primary.version)  # fmt: skip
-            self._dead_sink.send(self._dead.name, letter.event.key, letter.event.value or b"",
-                                 headers, ticket)  # fmt: skip
+            outgoing.append((self._dead_sink, self._dead.name, [letter.event.key],
+                             [letter.event.value or b""], headers))  # fmt: skip
             self.metrics.dead(letter.kind)
+        self._await_acknowledged()  # the batch before is committed: only this one is exposed
+        ticket = Ticket()
+        for sink, name, keys, values, headers in outgoing:
+            sink.send_many(name, keys, values, headers, ticket)
         self.in_flight.add(ticket, batch)
         self._observe(batch.stamps)
         self.summary.events_in += count
@@ -202,11 +217,11 @@ class StreamWorker:
         positions: list[int],
         batch: Batch,
         dead: list[DeadLetter],
-        ticket: Ticket,
+        outgoing: list[Outgoing],
         started: float,
     ) -> int:
-        """Score ``records`` with ``scorer``, send their results and log them; returns how
-        many were scored."""
+        """Score ``records`` with ``scorer``, add their results to ``outgoing`` and log them;
+        returns how many were scored."""
         frame, rows, raw, predictions = self._score(scorer, records, positions, batch, dead)
         if frame is None or not rows:
             return 0
@@ -214,8 +229,8 @@ class StreamWorker:
         request_ids = batch.request_ids
         if len(rows) < len(request_ids):
             request_ids = [request_ids[r] for r in rows]
-        self._send_results(scorer, batch.keys, rows, request_ids, predictions, latency_ms,
-                           ticket)  # fmt: skip
+        outgoing.append(self._results_of(scorer, batch.keys, rows, request_ids, predictions,
+                                         latency_ms))  # fmt: skip
         if self.prediction_log is not None:
             self._log(scorer, frame, predictions if raw is None else raw, request_ids,
                       latency_ms)  # fmt: skip
@@ -279,7 +294,7 @@ class StreamWorker:
         rows = [positions[i] for i in scored.rows.tolist()]
         return scored.frame, rows, None, to_plain(output)
 
-    def _send_results(
+    def _results_of(
         self,
         scorer: Scorer,
         keys: list[bytes | None],
@@ -287,15 +302,13 @@ class StreamWorker:
         request_ids: list[str],
         predictions: list[Any],
         latency_ms: float,
-        ticket: Ticket,
-    ) -> None:
+    ) -> Outgoing:
         model, version = scorer.name, scorer.version
         pairs = zip(request_ids, predictions, strict=True)
         values = [result_value(request_id, model, version, value) for request_id, value in pairs]
         if len(rows) < len(keys):
             keys = [keys[row] for row in rows]
-        self._result_sink.send_many(self._results.name, keys, values,
-                                    scorer.headers(latency_ms), ticket)  # fmt: skip
+        return self._result_sink, self._results.name, keys, values, scorer.headers(latency_ms)
 
     def _log(self, scorer: Scorer, frame: pd.DataFrame, predictions: Any,
              request_ids: list[str], latency_ms: float, role: str = "serve") -> None:  # fmt: skip
