@@ -6,6 +6,7 @@ is promoted and a canary that raises on some events is rolled back."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,3 +125,14 @@ def test_a_stream_canary_with_planted_model_errors_is_rolled_back(shop: StreamSh
     # the canary's failures are never in the prediction log: they come from the workers'
     # shipyard_stream_model_errors_total
     assert check["kind"] == "error_rate" and check["canary_value"] > check["stable_value"], check
+    # and the workers log the events the model raised on, for the error rate over time
+    deadline = time.monotonic() + 30
+    while (
+        not (traffic := sy.deployment_traffic("shop-stream", hours=1, workspace=shop.workspace))
+        .versions[-1]
+        .errors
+    ):
+        assert time.monotonic() < deadline, "no error rows were logged"
+        time.sleep(0.5)
+    assert traffic.versions[-1].version == 3 and sum(traffic.versions[-1].errors) > 0
+    assert all(sum(v.errors) == 0 for v in traffic.versions[:-1])

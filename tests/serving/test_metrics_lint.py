@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+import shipyard as sy
+from shipyard._store.artifacts import ArtifactStore
 from tests.serving.conftest import home_workspace, models_home
 from tests.serving.models import GOOD, REFUSED_AGES, register_picky
 from tests.serving.promtool import check_metrics
@@ -92,3 +94,9 @@ def test_every_worker_answers_metrics_for_all_workers_even_dead_ones(tmp_path: P
         check_metrics(text)
     finally:
         server.stop()
+    # the rows the model raised on are in the prediction log too, for their rate over time
+    failed = sy.PredictionLogReader(ArtifactStore(str(home / "artifacts"))).predictions(
+        "picky-production", role="error"
+    )
+    assert len(failed) == errors and failed["prediction"].isna().all()
+    assert set(failed["inputs"].map(lambda row: row["age"])) == set(REFUSED_AGES)
