@@ -4,9 +4,10 @@
   each arm's latency per request, its predictions, and the labels that came back as feedback,
   from which per-request outcomes (``accuracy`` 1/0, ``squared_error``, ``absolute_error``)
   are computed. A logged prediction that is null counts as a failed request.
-- The servers' ``/metrics``: rows each version's model raised on (answered 500, never
-  logged), counted from a baseline taken when the rollout started; for a stream worker, the
-  events its model raised on (``shipyard_stream_model_errors_total``, dead-lettered).
+- The servers' ``/metrics``: rows each version's model raised on (answered 500; in the log
+  only with the role ``error``, which the log window never reads, so none counts twice),
+  counted from a baseline taken when the rollout started; for a stream worker, the events
+  its model raised on (``shipyard_stream_model_errors_total``, dead-lettered).
 - The servers' and stream workers' ``/health/ready``: one that is not ready stops the rollout
   from judging at all, so nothing is ever promoted blind.
 """
