@@ -64,11 +64,9 @@ class Metrics:
                 self.file.set((name, "reading", ()), float(read()))
 
     def close(self) -> None:
-        """Publish the readings a last time and unmap the file (it stays for the sums)."""
-        if self.file is not None:
-            self.publish()
-            self.file.close()
-            self.file = None
+        """Publish the readings a last time (the file stays mapped until the process exits,
+        so an increment made later still counts, and stays in the directory for the sums)."""
+        self.publish()
 
     def reading(self, name: str, kind: str, help_text: str, read: Callable[[], float]) -> None:
         """Render ``read()`` as metric ``name`` (a counter's name ends in ``_total``)."""

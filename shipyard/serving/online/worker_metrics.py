@@ -24,7 +24,9 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import secrets
 import struct
+import threading
 from bisect import bisect_left
 from collections import defaultdict
 from pathlib import Path
@@ -52,18 +54,28 @@ class ValueFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         os.ftruncate(self._fd, _INITIAL_SIZE)
         self._map = mmap.mmap(self._fd, _INITIAL_SIZE)
+        self.values = memoryview(self._map).cast("d")
+        """The file as doubles: ``values[slot(key)] = value`` writes a value."""
         self._used = _HEADER.size
         _HEADER.pack_into(self._map, 0, self._used)
-        self._offsets: dict[Key, int] = {}
+        self._slots: dict[Key, int] = {}
+        self._appending = threading.Lock()  # a new key from two threads at once
+
+    def slot(self, key: Key) -> int:
+        """Where ``key``'s value is, in :attr:`values` (appended, at 0, when new)."""
+        found = self._slots.get(key)
+        if found is None:
+            with self._appending:
+                found = self._slots.get(key)
+                if found is None:
+                    found = self._slots[key] = self._append(key) // _VALUE.size
+        return found
 
     def set(self, key: Key, value: float) -> None:
-        offset = self._offsets.get(key)
-        if offset is None:
-            offset = self._offsets[key] = self._append(key)
-        _VALUE.pack_into(self._map, offset, value)
+        self.values[self.slot(key)] = value
 
     def _append(self, key: Key) -> int:
         encoded = orjson.dumps([key[0], key[1], key[2]])
@@ -72,9 +84,11 @@ class ValueFile:
         needed = self._used + size + _VALUE.size
         if needed > len(self._map):
             grown = max(needed, 2 * len(self._map))
+            self.values.release()
             self._map.close()
             os.ftruncate(self._fd, grown)
             self._map = mmap.mmap(self._fd, grown)
+            self.values = memoryview(self._map).cast("d")
         _LENGTH.pack_into(self._map, self._used, len(encoded))
         self._map[self._used + _LENGTH.size : self._used + _LENGTH.size + len(encoded)] = encoded
         offset = self._used + size
@@ -82,10 +96,6 @@ class ValueFile:
         self._used = offset + _VALUE.size
         _HEADER.pack_into(self._map, 0, self._used)  # last: readers see whole entries only
         return offset
-
-    def close(self) -> None:
-        self._map.close()
-        os.close(self._fd)
 
 
 def read_values(path: Path) -> dict[Key, float]:
@@ -114,10 +124,14 @@ class SharedCounts(defaultdict[Labels, int]):
     def __init__(self, metric: str, file: ValueFile) -> None:
         super().__init__(int)
         self._metric, self._file = metric, file
+        self._slots: dict[Labels, int] = {}
 
     def __setitem__(self, labels: Labels, value: int) -> None:
         super().__setitem__(labels, value)
-        self._file.set((self._metric, "", labels), value)
+        slot = self._slots.get(labels)
+        if slot is None:
+            slot = self._slots[labels] = self._file.slot((self._metric, "", labels))
+        self._file.values[slot] = value
 
 
 class SharedHistogram(Histogram):
@@ -126,17 +140,29 @@ class SharedHistogram(Histogram):
     def __init__(self, metric: str, file: ValueFile, buckets: tuple[float, ...]) -> None:
         super().__init__(buckets)
         self._metric, self._file = metric, file
+        self._slots: dict[Labels, list[int]] = {}
+        """Per labels: each bucket's slot, then the sum's."""
 
     def observe(self, labels: Labels, value: float, count: int = 1) -> None:
-        super().observe(labels, value, count)
+        slots = self._slots.get(labels)
+        if slots is None:
+            keys = [*range(len(self.bounds) + 1), "sum"]
+            slots = self._slots[labels] = [self._file.slot((self._metric, k, labels))
+                                           for k in keys]  # fmt: skip
+            self.counts[labels] = [0] * (len(self.bounds) + 1)
+        counts = self.counts[labels]
         index = bisect_left(self.bounds, value)
-        self._file.set((self._metric, index, labels), self.counts[labels][index])
-        self._file.set((self._metric, "sum", labels), self.sums[labels])
+        counts[index] += count
+        total = self.sums[labels] = self.sums[labels] + value * count
+        values = self._file.values
+        values[slots[index]] = counts[index]
+        values[slots[-1]] = total
 
 
 def worker_file(directory: str) -> ValueFile:
-    """This process's file in the server's metrics directory."""
-    return ValueFile(Path(directory) / f"{os.getpid()}{SUFFIX}")
+    """A new file for this process in the server's metrics directory, named by its process id
+    and a random part (a later worker given a dead one's process id gets a file of its own)."""
+    return ValueFile(Path(directory) / f"{os.getpid()}.{secrets.token_hex(4)}{SUFFIX}")
 
 
 def _alive(pid: int) -> bool:
@@ -164,7 +190,7 @@ class Merged:
         self.readings: dict[str, dict[Labels, int | float]] = defaultdict(lambda: defaultdict(int))
         for path in sorted(Path(directory).glob(f"*{SUFFIX}")):
             with contextlib.suppress(FileNotFoundError, ValueError):
-                self._add(int(path.stem), read_values(path), gauges)
+                self._add(int(path.name.split(".")[0]), read_values(path), gauges)
 
     def _add(self, pid: int, values: dict[Key, float], gauges: frozenset[str]) -> None:
         live = _alive(pid)
