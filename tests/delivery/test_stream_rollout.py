@@ -5,6 +5,8 @@ is promoted and a canary that raises on some events is rolled back."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from tests.delivery.test_rollout import ERRORS, FAST, open_home
 from tests.serving.stream.streams import Names, start_process, stop_process, wait_ready
 
 WORKERS = 2
+pytestmark = pytest.mark.slow  # two worker processes and three rollouts: about 30 s idle
 
 
 @dataclass
@@ -136,3 +139,21 @@ def test_a_stream_canary_with_planted_model_errors_is_rolled_back(shop: StreamSh
         time.sleep(0.5)
     assert traffic.versions[-1].version == 3 and sum(traffic.versions[-1].errors) > 0
     assert all(sum(v.errors) == 0 for v in traffic.versions[:-1])
+
+
+def test_a_stream_worker_that_does_not_answer_pauses_the_rollout(shop: StreamShop) -> None:
+    stats = sy.get_deployment("shop-stream", workspace=shop.workspace).stats or {}
+    frozen = next(iter(stats["workers"].values()))
+    os.kill(frozen["pid"], signal.SIGSTOP)  # alive, listed, heartbeat fresh, but silent
+    try:
+        paused = sy.rollout("shop-stream", to="churn/1", workspace=shop.workspace, **FAST)
+    finally:
+        os.kill(frozen["pid"], signal.SIGCONT)
+    assert paused.status == "paused", paused.history[-1]
+    why = paused.history[-1]["reason"]
+    assert "nothing is judged" in why and frozen["metrics_url"] in why, why
+    aborted = sy.abort_rollout("shop-stream", workspace=shop.workspace)
+    assert aborted.status == "aborted"
+    assert sy.get_deployment("shop-stream", workspace=shop.workspace).routes == [
+        {"alias": "production", "weight": 100}
+    ]
