@@ -186,6 +186,11 @@ from shipyard.serving.kubernetes import (
 from shipyard.serving.online.api import serve as serve
 from shipyard.serving.prediction_log import PredictionLogReader as PredictionLogReader
 from shipyard.serving.stream.api import stream as stream
+from shipyard.serving.traffic import (
+    DeploymentTraffic as DeploymentTraffic,
+    VersionTraffic as VersionTraffic,
+    deployment_traffic as deployment_traffic,
+)
 from shipyard.tracking.datasets import (
     load_dataset as load_dataset,
     log_dataset as log_dataset,

@@ -158,6 +158,17 @@ class DeploymentRepository:
             row.updated_at = utcnow()
             return _record(row, _model_name(session, row.model_id))
 
+    def worker_heartbeat(self, name: str, worker: str, about: Mapping[str, Any]) -> None:
+        """Record that ``worker`` still serves the deployment (``seen``: now), listing it again
+        with ``about`` if it was dropped meanwhile (not audited: a measurement)."""
+        with self._db.write() as session:
+            row = _require(session, _lock(session, name), name)
+            workers = dict((row.stats or {}).get("workers") or {})
+            now = utcnow().isoformat()
+            workers[worker] = {**(workers.get(worker) or {**dict(about), "since": now}),
+                               "seen": now}  # fmt: skip
+            row.stats = {**(row.stats or {}), "workers": workers}
+
     def worker_stopped(self, name: str, worker: str, *, actor: str) -> DeploymentRecord:
         """Record that ``worker`` stopped; the deployment is ``stopped`` once no worker is
         left. A worker that was killed never says so: its entry stays until a worker started

@@ -108,6 +108,9 @@ class ServeOptions:
     explain_rate: float = option(5.0, "Most /explain requests per second (each worker).", gt=0)
     threads: int | None = option(None, "Native (OpenMP, BLAS) threads per worker; 1.", ge=1)
     settings: dict[str, Any] = field(default_factory=dict)
+    metrics_dir: str | None = None
+    """Set by the supervisor of several workers: the directory where each keeps its metrics,
+    so any worker's ``/metrics`` shows the sum over all of them."""
 
     def __post_init__(self) -> None:
         problems = [

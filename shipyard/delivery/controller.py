@@ -28,7 +28,7 @@ from shipyard.delivery.analysis import judge
 from shipyard.delivery.decide import Decision, decide
 from shipyard.delivery.live import arm_data, error_counts, look_at_servers
 from shipyard.delivery.outcomes import finish_promotion, pause, roll_back
-from shipyard.delivery.routes import servers_of, set_routes, spec_of
+from shipyard.delivery.routes import set_routes, spec_of, watched
 from shipyard.delivery.spec import RolloutSpec
 
 log = get_logger(__name__)
@@ -66,7 +66,7 @@ def drive(workspace: Workspace, rollout_id: str) -> RolloutRecord:
 def look(workspace: Workspace, record: RolloutRecord, spec: RolloutSpec) -> RolloutRecord:
     """One look: read, judge, decide, act."""
     plan = spec.plan
-    urls = servers_of(workspace, record)
+    urls = watched(workspace, record)
     versions = [record.stable_version, record.canary_version]
     states = look_at_servers(urls, record.model, versions)
     down = [state for state in states if not state.ready]

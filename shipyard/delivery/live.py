@@ -4,10 +4,12 @@
   each arm's latency per request, its predictions, and the labels that came back as feedback,
   from which per-request outcomes (``accuracy`` 1/0, ``squared_error``, ``absolute_error``)
   are computed. A logged prediction that is null counts as a failed request.
-- The servers' ``/metrics``: rows each version's model raised on (answered 500, never
-  logged), counted from a baseline taken when the rollout started.
-- The servers' ``/health/ready``: a server that is not ready stops the rollout from judging
-  at all, so nothing is ever promoted blind.
+- The servers' ``/metrics``: rows each version's model raised on (answered 500; in the log
+  only with the role ``error``, which the log window never reads, so none counts twice),
+  counted from a baseline taken when the rollout started; for a stream worker, the events
+  its model raised on (``shipyard_stream_model_errors_total``, dead-lettered).
+- The servers' and stream workers' ``/health/ready``: one that is not ready stops the rollout
+  from judging at all, so nothing is ever promoted blind.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from shipyard.monitoring.performance import prediction_label as plain_label
 from shipyard.monitoring.window import Window
 
 _COUNTER = re.compile(
-    r"^shipyard_(?P<name>model_errors|predictions)_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)$"
+    r"^shipyard_(?:stream_)?(?P<name>model_errors|predictions)_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)$"
 )
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 TIMEOUT_S = 2.0
@@ -88,7 +90,15 @@ def _serves_only(client: httpx.Client, url: str, version: int) -> bool:
     serving = body.get("serving") if isinstance(body, dict) else None
     if not isinstance(serving, list):
         return True  # a server that keeps its details to itself: the smoke test's header tells
-    return {item.get("version") for item in serving if isinstance(item, dict)} == {version}
+    # an online server lists {"version": N, …}; a stream worker its versions as "NAME/N"
+    versions = {item.get("version") if isinstance(item, dict) else _version_of(item)
+                for item in serving}  # fmt: skip
+    return versions == {version}
+
+
+def _version_of(label: object) -> int | None:
+    number = str(label).rpartition("/")[2]
+    return int(number) if number.isdigit() else None
 
 
 def _model_errors(text: str, model: str, versions: Sequence[int]) -> dict[str, int]:

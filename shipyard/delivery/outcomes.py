@@ -14,7 +14,7 @@ from shipyard.core.clock import utcnow
 from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
 from shipyard.delivery.live import wait_until_serving
-from shipyard.delivery.routes import servers_of, set_routes
+from shipyard.delivery.routes import servers_of, set_routes, watched
 from shipyard.delivery.smoke import load_smoke_cases, smoke_test
 from shipyard.delivery.spec import RolloutSpec
 from shipyard.monitoring.config import load_config
@@ -104,10 +104,10 @@ def smoke_after_promotion(
 ) -> RolloutRecord:
     """Run the smoke tests against every live server now serving the canary; a failure moves
     the alias back (``rollback``) and the routes with it."""
-    urls = servers_of(workspace, record)
+    urls = servers_of(workspace, record)  # stream workers answer no predictions over HTTP
     cases = load_smoke_cases(spec.config) if spec.config else []
     failures = [f"{url}: still serves another version after {SWITCH_WAIT_S:g} s"
-                for url in wait_until_serving(urls, record.canary_version,
+                for url in wait_until_serving(watched(workspace, record), record.canary_version,
                                               timeout_s=SWITCH_WAIT_S)]  # fmt: skip
     for url in urls:
         report = smoke_test(record.target, cases, url=url, workspace=workspace,

@@ -23,7 +23,7 @@ from shipyard.core.settings import Settings, find_config_file
 from shipyard.delivery.controller import drive
 from shipyard.delivery.live import look_at_servers
 from shipyard.delivery.outcomes import pause
-from shipyard.delivery.routes import controller_id, servers_of, set_routes, spec_of
+from shipyard.delivery.routes import controller_id, set_routes, spec_of, watched
 from shipyard.delivery.smoke import load_smoke_cases, smoke_test
 from shipyard.delivery.spec import RolloutSpec, load_spec, spec_with
 from shipyard.registry import authorize, check_policy, parse_ref, resolve
@@ -101,7 +101,7 @@ def _begin_traffic(ws: Workspace, record: RolloutRecord, spec: RolloutSpec) -> R
     """The servers' counters as they stand, then the first step's share to the canary."""
     versions = [record.stable_version, record.canary_version]
     baseline = {s.url: dict(s.errors or {}) for s in look_at_servers(
-        servers_of(ws, record), record.model, versions) if s.ready}  # fmt: skip
+        watched(ws, record), record.model, versions) if s.ready}  # fmt: skip
     share = int(spec.plan.steps[0])
     set_routes(ws, record, share, why=f"step 1: canary at {share}%")
     why = f"{'smoke tests passed; ' if spec.smoke else ''}canary at {share}%"

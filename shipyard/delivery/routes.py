@@ -1,5 +1,5 @@
-"""A rollout's hold on its deployment: which servers to watch, and moving the routes
-(every change judged by the traffic policy and audited as ``deployment.update``)."""
+"""A rollout's hold on its deployment: which servers and stream workers to watch, and moving
+the routes (every change judged by the traffic policy and audited as ``deployment.update``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from shipyard._store.workspace import Workspace
 from shipyard.delivery.spec import RolloutSpec, parse_spec
 from shipyard.registry import authorize_traffic
 from shipyard.serving.deploy import deployments_of
+from shipyard.serving.stream.presence import metrics_urls
 
 
 def spec_of(record: RolloutRecord) -> RolloutSpec:
@@ -26,6 +27,20 @@ def servers_of(workspace: Workspace, record: RolloutRecord) -> list[str]:
     if isinstance(recorded, str) and recorded not in urls:
         urls.append(recorded)
     return urls
+
+
+def stream_workers_of(workspace: Workspace, record: RolloutRecord) -> list[str]:
+    """The metrics URLs of the stream workers serving the deployment now (each records its
+    own and beats a heartbeat; one gone silent drops out)."""
+    found = deployments_of(workspace).find(record.deployment)
+    return [] if found is None else metrics_urls(found.stats, socket.gethostname())
+
+
+def watched(workspace: Workspace, record: RolloutRecord) -> list[str]:
+    """Everything whose readiness and model errors the rollout reads: the online servers
+    (:func:`servers_of`) and the stream workers (:func:`stream_workers_of`)."""
+    servers = servers_of(workspace, record)
+    return servers + [url for url in stream_workers_of(workspace, record) if url not in servers]
 
 
 def controller_id() -> dict[str, Any]:

@@ -107,7 +107,7 @@ def test_workers_whose_process_is_gone_are_found_on_their_own_host_only() -> Non
     import subprocess
     import sys
 
-    from shipyard.serving.stream.api import gone_workers
+    from shipyard.serving.stream.presence import gone_workers
 
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()  # reaped: its pid now names no process
@@ -118,6 +118,30 @@ def test_workers_whose_process_is_gone_are_found_on_their_own_host_only() -> Non
         "unknown": {"host": "here"},
     }
     assert gone_workers(workers, "here") == ["dead"]
+
+
+def test_a_rollout_watches_the_stream_workers_heard_from_lately(repo: DeploymentRepository) -> None:
+    from datetime import timedelta
+
+    from shipyard.core.clock import utcnow
+    from shipyard.serving.stream.presence import STALE_AFTER_S, metrics_urls
+
+    repo.apply(
+        "churn-stream", model="churn", routes=[{"alias": "production"}], mode="stream", actor="a"
+    )
+    repo.worker_started("churn-stream", "w1", {"metrics_url": "http://127.0.0.1:1"},
+                        actor="ops", reason="group g")  # fmt: skip
+    repo.worker_started("churn-stream", "w2", {"metrics_url": "http://127.0.0.1:2"},
+                        actor="ops", reason="group g")  # fmt: skip
+    stats = repo.get("churn-stream").stats
+    assert metrics_urls(stats, "here") == ["http://127.0.0.1:1", "http://127.0.0.1:2"]
+    later = utcnow() + timedelta(seconds=STALE_AFTER_S + 1)
+    assert metrics_urls(stats, "here", now=later) == []  # both went silent
+    old = (utcnow() - timedelta(seconds=STALE_AFTER_S + 1)).isoformat()
+    workers = {name: {**about, "since": old} for name, about in (stats or {})["workers"].items()}
+    repo.update_stats("churn-stream", {"workers": workers})
+    repo.worker_heartbeat("churn-stream", "w2", {})  # w2 beats, w1 stays silent
+    assert metrics_urls(repo.get("churn-stream").stats, "here") == ["http://127.0.0.1:2"]
 
 
 @pytest.mark.parametrize(

@@ -153,4 +153,11 @@ def log_traffic(ws: Workspace) -> None:
                 predictions=[1] * 4, request_ids=[f"m{minute}-v{version}-{i}" for i in range(4)],
                 latency_ms=2.0 + version + minute / 30, time=now - timedelta(minutes=minute),
             ))  # fmt: skip
+        if minute < 30:  # version 2's model raised on one more row in each of these buckets
+            log.write(PredictionBatch(
+                deployment="churn-online", model="churn", version=2,
+                inputs=pd.DataFrame({"x": [float(minute)]}), predictions=[None],
+                request_ids=[f"m{minute}-v2-error"], role="error",
+                time=now - timedelta(minutes=minute),
+            ))  # fmt: skip
     log.close()

@@ -113,3 +113,27 @@ def test_deployment_traffic_and_monitoring_draw(page: Watched) -> None:
     chart.locator("canvas").wait_for()
     assert "accuracy" in chart.locator(".u-legend").inner_text()
     page.clean()
+
+
+def test_deployment_error_rate_per_version_draws_or_says_why_not(
+    page: Watched, server: Any
+) -> None:
+    import httpx
+
+    errors = httpx.get(f"{server.url}/api/deployments/churn-online").json()["traffic"]["errors"]
+    assert {rate for rate in errors["v1 error rate"] if rate is not None} == {0.0}
+    assert max(rate or 0.0 for rate in errors["v2 error rate"]) == pytest.approx(20.0)  # 1 of 5
+    page.goto("/deployments/churn-online")
+    chart = page.page.locator("#error-rate")
+    chart.locator("canvas").wait_for()
+    assert int(chart.get_attribute("data-drawn")) > 1
+    legend = chart.locator(".u-legend").inner_text()
+    assert "v1 error rate" in legend and "v2 error rate" in legend
+    assert "error rate (% of rows)" in chart.inner_text()  # the axis says the unit
+    page.clean()
+    page.goto("/deployments/churn-canary")  # nothing logged: a message, not a blank box
+    empty = page.page.locator("#error-rate .empty")
+    empty.wait_for()
+    assert "no error rate to show" in empty.inner_text()
+    page.clean()
+    assert axe_violations(page.page) == []

@@ -35,6 +35,7 @@ from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.options import ServeOptions, server_settings
 from shipyard.serving.online.router import Router, RouteTable
 from shipyard.serving.online.variant import Variant
+from shipyard.serving.online.worker_metrics import PUBLISH_INTERVAL
 from shipyard.serving.prediction_log import LogStats, PredictionLog
 
 log = get_logger(__name__)
@@ -47,7 +48,7 @@ class ServingApp:
 
     def __init__(self, options: ServeOptions, workspace: Workspace | None = None) -> None:
         self.options = options
-        self.metrics = Metrics()
+        self.metrics = Metrics(options.metrics_dir)
         self.gate = Gate()
         self.ready = False
         self.stopping = False
@@ -57,6 +58,7 @@ class ServingApp:
         self._owns_workspace = workspace is None
         self._router: Router | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
         self._tokens = [token.encode() for token in options.tokens]
         self._routes: dict[tuple[str, str], Handler] = endpoints.routes(self)
         self.metrics.reading("shipyard_ready", "gauge", "1 when the server is ready to answer.",
@@ -190,7 +192,17 @@ class ServingApp:
         self._poller = asyncio.get_running_loop().create_task(
             self._router.poll(self.options.poll_interval), name="shipyard-swap-poller"
         )
+        if self.options.metrics_dir is not None:
+            self._publisher = asyncio.get_running_loop().create_task(
+                self._publish(), name="shipyard-metrics-publisher"
+            )
         self.ready = True
+
+    async def _publish(self) -> None:
+        """Keep this worker's readings in its metrics file fresh for the other workers."""
+        while True:
+            await asyncio.sleep(PUBLISH_INTERVAL)
+            self.metrics.publish()
 
     def _readings(self, prediction_log: PredictionLog) -> None:
         def stats() -> LogStats:
@@ -215,10 +227,11 @@ class ServingApp:
     async def shutdown(self) -> None:
         """Stop polling, answer every queued request, then write the prediction log out."""
         self.ready, self.stopping = False, True
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._publisher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._router is not None:
             await self._router.close()
         if self.prediction_log is not None:
@@ -229,6 +242,7 @@ class ServingApp:
             stats = self.prediction_log.stats
             log.info("prediction log closed: %d rows written, %d not written", stats.written,
                      stats.pending)  # fmt: skip
+        self.metrics.close()  # the last readings, for the workers still serving
         if self._owns_workspace and self._workspace is not None:
             self._workspace.close()
 

@@ -5,7 +5,9 @@ Workers each listen on their own ``SO_REUSEPORT`` socket, so the kernel spreads 
 connections evenly over them (with one shared socket, whichever worker wakes first takes a
 burst of connections and the others idle). SIGTERM (or SIGINT) makes every worker stop
 accepting, answer what is in flight and flush the prediction log (uvicorn's graceful
-shutdown, then the app's lifespan); a worker that dies is restarted.
+shutdown, then the app's lifespan); a worker that dies is restarted. The workers keep their
+metrics in a directory the supervisor creates (and removes when the server stops), so any
+worker's ``/metrics`` shows the sum over all of them, a dead one's counts included.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import contextlib
 import logging.config
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
@@ -125,7 +129,7 @@ class _Supervisor:
     """Starts the workers, restarts one that dies, and stops them all on SIGTERM/SIGINT."""
 
     def __init__(self, options: ServeOptions) -> None:
-        self.options = options
+        self.options = options  # with the metrics directory once running
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[BaseProcess] = []
         self.stopping = False
@@ -141,6 +145,8 @@ class _Supervisor:
 
     def run(self) -> None:
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        metrics_dir = tempfile.mkdtemp(prefix="shipyard-metrics-")
+        self.options = self.options.replace(metrics_dir=metrics_dir)
         try:
             self.workers = [self._start() for _ in range(self.options.workers)]
             log.info("started %d workers", len(self.workers),
@@ -169,6 +175,7 @@ class _Supervisor:
                     "with workers > 1 needs an `if __name__ == '__main__':` guard.",
                 )
         finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 

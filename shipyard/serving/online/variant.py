@@ -16,7 +16,7 @@ from shipyard.models.signature import Signature
 from shipyard.serving.online.batcher import Batcher, Gate, Job
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.options import ServeOptions
-from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+from shipyard.serving.prediction_log import ERROR, PredictionBatch, PredictionLog
 from shipyard.serving.row_scorer import MODEL, score_rows
 
 log = get_logger(__name__)
@@ -73,13 +73,17 @@ class Variant:
         records = jobs[0].records if len(jobs) == 1 else [r for j in jobs for r in j.records]
         scored = score_rows(self.model, records, signature=self.signature, extra=self.extra,
                             sizes=[len(job.records) for job in jobs])  # fmt: skip
+        refused = []
         for failure in scored.failures:
             job = jobs[failure.item]
             job.error = failure.error()
             if failure.kind == MODEL:
+                refused.append(job)
                 self._metrics.model_error(self.label, len(job.records))
                 log.warning("%s could not predict request %s: %s", self.label, job.request_id,
                             failure.message)  # fmt: skip
+        if refused and self._log is not None:
+            self._log_refused(refused)
         if scored.frame is None:
             return
         good = [job for job in jobs if job.error is None] if scored.failures else jobs
@@ -117,6 +121,25 @@ class Variant:
                 return
             for job in jobs:
                 job.result, job.error = None, error
+
+    def _log_refused(self, jobs: list[Job]) -> None:
+        """Log the rows the model raised on (role ``error``, a null prediction), so their
+        rate over time can be read back; a log that cannot take them is counted, as ever."""
+        assert self._log is not None
+        records = [record for job in jobs for record in job.records]
+        now = time.perf_counter()
+        try:
+            batch = PredictionBatch(
+                deployment=self.deployment, model=self.name, version=self.version,
+                inputs=self.signature.prepare(records, extra=self.extra),
+                predictions=[None] * len(records),
+                request_ids=[job.request_id for job in jobs for _ in job.records],
+                latency_ms=[(now - job.started) * 1000.0 for job in jobs for _ in job.records],
+                role=ERROR,
+            )  # fmt: skip
+            self._log.write(batch, timeout=0)
+        except ShipyardError:
+            self._metrics.event("log_failure", version=self.label)
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.name, "version": self.version, "role": self.role,

@@ -10,10 +10,13 @@ Parquet under the artifact root, partitioned by deployment, model version and da
 a thread writes the queue every flush interval, memory is bounded (a full queue makes
 ``write`` wait: backpressure, never a silent drop), ``close`` writes everything left, and
 ``stats.pending`` is what a crash would lose now. :class:`PredictionLogReader` queries the
-files with DuckDB and joins the feedback labels sent by request id.
+files with DuckDB and joins the feedback labels sent by request id. Rows the model raised on
+are logged too, with the role ``error`` and a null prediction (readers of the ``serve`` role,
+the default, never see them).
 """
 
 from shipyard.serving.prediction_log._layout import (
+    ERROR,
     FEEDBACK,
     PACKAGES_KEY,
     PREDICTIONS,
@@ -29,6 +32,7 @@ from shipyard.serving.prediction_log._reader import PredictionLogReader, WriterR
 from shipyard.serving.prediction_log._writer import PredictionLog, PredictionLogFullError
 
 __all__ = [
+    "ERROR",
     "FEEDBACK",
     "PACKAGES_KEY",
     "PREDICTIONS",

@@ -22,7 +22,11 @@ from shipyard.models.flavors import framework_versions
 PREDICTIONS = "predictions"
 FEEDBACK = "feedback"
 WRITERS = "_writers"
-ROLES = ("serve", "shadow")
+ERROR = "error"
+"""The role of a row the model raised on (answered 500 online, dead-lettered in a stream): its
+validated inputs, a null prediction, and the version that failed. Readers that ask for the
+``serve`` role (the default, and monitoring's) never see these rows; old files have none."""
+ROLES = ("serve", "shadow", ERROR)
 
 REJECTS = "_rejects"
 PACKAGES_KEY = b"shipyard.packages"

@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -29,6 +29,7 @@ from shipyard.serving.stream.follow import ModelFollower
 from shipyard.serving.stream.kafka import KafkaSink, KafkaSource
 from shipyard.serving.stream.metrics import MetricsServer, StreamMetrics
 from shipyard.serving.stream.options import StreamOptions
+from shipyard.serving.stream.presence import Heartbeat, gone_workers
 from shipyard.serving.stream.redis import RedisSink, RedisSource
 from shipyard.serving.stream.worker import StreamSummary, StreamWorker
 
@@ -166,25 +167,6 @@ def _clients(
     return source, sinks
 
 
-def gone_workers(workers: Mapping[str, Any], host: str) -> list[str]:
-    """The listed workers of this host whose process no longer runs (killed without saying
-    so); workers on other hosts cannot be checked from here and are left alone."""
-    gone = []
-    for worker, about in workers.items():
-        if not isinstance(about, Mapping) or about.get("host") != host:
-            continue
-        pid = about.get("pid")
-        if not isinstance(pid, int):
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            gone.append(worker)
-        except PermissionError:
-            pass  # runs, as another user
-    return gone
-
-
 @contextlib.contextmanager
 def _signals(stop: threading.Event) -> Iterator[None]:
     """SIGTERM and SIGINT set ``stop`` (only the main thread can install handlers)."""
@@ -277,7 +259,9 @@ def _run(
         follower.start()
         closing.append(follower.close)
         host = socket.gethostname()
-        about = {"host": host, "pid": os.getpid(), "group": options.group}
+        about: dict[str, Any] = {"host": host, "pid": os.getpid(), "group": options.group}
+        if worker.metrics_port:  # where a rollout reads this worker's readiness and errors
+            about["metrics_url"] = f"http://127.0.0.1:{worker.metrics_port}"
         stats = repository.get(record.name).stats or {}
         gone = gone_workers(stats.get("workers") or {}, host)
         repository.worker_started(record.name, worker_id, about, actor=workspace.actor,
@@ -285,6 +269,9 @@ def _run(
                                   forget=gone)  # fmt: skip
         if (stats.get("load_failure") or {}).get("worker") in gone:
             repository.update_stats(record.name, {"load_failure": None})  # a dead worker's
+        heartbeat = Heartbeat(repository, record.name, worker_id, about)
+        heartbeat.start()
+        closing.append(heartbeat.close)
         if on_ready is not None:
             on_ready(worker)
         with _signals(stop):

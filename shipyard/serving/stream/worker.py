@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
 from shipyard.models.plain import to_plain
-from shipyard.serving.prediction_log import PredictionBatch, PredictionLog
+from shipyard.serving.prediction_log import ERROR, PredictionBatch, PredictionLog
 from shipyard.serving.row_scorer import MODEL, score_rows
 from shipyard.serving.stream.delivery import InFlight, Sink, Source, Ticket
 from shipyard.serving.stream.endpoints import Endpoint
@@ -277,14 +278,19 @@ class StreamWorker:
         data = columns(records, scorer.names, self.options.extra)
         scored = score_rows(scorer.model, data, signature=scorer.signature,
                             extra=self.options.extra)  # fmt: skip
+        refused = []
         for failure in scored.failures:
             event = batch.event(positions[failure.item])
             if failure.kind == MODEL:
+                refused.append(failure.item)
                 self.metrics.model_error(scorer.label)
                 dead.append(DeadLetter(event, PREDICTION, "the model could not predict it: "
                                        + failure.message))  # fmt: skip
             else:
                 dead.append(invalid(event, failure))
+        if refused and self.prediction_log is not None:
+            self._log_refused(scorer, [records[i] for i in refused],
+                              [batch.request_ids[positions[i]] for i in refused])  # fmt: skip
         if scored.frame is None:
             return None, [], None, []
         output = scored.predictions
@@ -319,6 +325,17 @@ class StreamWorker:
             latency_ms=latency_ms, rows=np.zeros(len(request_ids), np.int32), role=role,
         )  # fmt: skip
         self.prediction_log.write(batch, timeout=LOG_TIMEOUT_SECONDS)
+
+    def _log_refused(self, scorer: Scorer, records: list[dict[str, Any]],
+                     request_ids: list[str]) -> None:  # fmt: skip
+        """Log the events the model raised on (role ``error``, a null prediction) beside the
+        dead letters, so their rate over time can be read back."""
+        try:
+            data = columns(records, scorer.names, self.options.extra)
+            frame = scorer.signature.prepare(data, extra=self.options.extra)
+            self._log(scorer, frame, [None] * len(records), request_ids, 0.0, role=ERROR)
+        except ShipyardError as exc:
+            log.warning("the rows %s raised on were not logged: %s", scorer.label, exc)
 
     def _observe(self, stamps: list[float | None]) -> None:
         now_ms = time.time() * 1000.0

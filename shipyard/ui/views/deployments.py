@@ -1,5 +1,6 @@
-"""Deployments: the list, and a deployment's routes, shadows, traffic and latency (p50, p99)
-per version over time from the prediction log, its recorded stats, and recent predictions."""
+"""Deployments: the list, and a deployment's routes, shadows, traffic, latency (p50, p99) and
+error rate per version over time (``sy.deployment_traffic``, from the prediction log), its
+recorded stats, and recent predictions."""
 
 from __future__ import annotations
 
@@ -33,33 +34,20 @@ def _hours(request: Request) -> int:
     return int(raw)
 
 
-def traffic(frame: Any) -> dict[str, Any]:
-    """Requests, latency p50 and p99 per model version in up to BUCKETS time buckets (x in
-    milliseconds since the epoch), ready for the chart."""
-    if frame.empty:
-        return {"x": [], "series": {}}
-    times = frame["time"].astype("datetime64[ms]").astype("int64")
-    low, high = int(times.min()), int(times.max())
-    width = max((high - low) // BUCKETS + 1, 1000)
-    frame = frame.assign(bucket=(times - low) // width * width + low)
-    x = sorted(int(b) for b in frame["bucket"].unique())
-    series: dict[str, list[list[float | None]]] = {}
-    for version, rows in frame.groupby("model_version"):
-        grouped = rows.groupby("bucket")["latency_ms"]
-        counts, p50, p99 = grouped.count(), grouped.quantile(0.5), grouped.quantile(0.99)
-        series[f"v{version}"] = [
-            [float(counts.get(b, 0)) for b in x],
-            [None if b not in p50 else float(p50[b]) for b in x],
-            [None if b not in p99 else float(p99[b]) for b in x],
-        ]
-    return {"x": x, "series": series, "bucket_ms": width}
+def traffic(found: sy.DeploymentTraffic) -> dict[str, Any]:
+    """The charts' data: per version, rows, latency p50 and p99 (``series``, picked by index)
+    and the error rate in % (``errors``), per time bucket (x in ms since the epoch)."""
+    series = {f"v{v.version}": [[float(n) for n in v.rows], v.p50_ms, v.p99_ms]
+              for v in found.versions}  # fmt: skip
+    errors = {f"v{v.version} error rate": v.error_rate for v in found.versions}
+    return {"x": found.x, "series": series, "errors": errors, "bucket_ms": found.bucket_ms}
 
 
 @page(
     "/deployments/{name}",
     "deployment.html",
-    "A deployment: routes, shadows, traffic and "
-    "latency per version over time, stats, recent predictions",
+    "A deployment: routes, shadows, traffic, latency and error rate per version over time, "
+    "stats, recent predictions",
     params=("hours",),
 )
 def deployment(request: Request, state: UiState) -> dict[str, Any]:
@@ -70,11 +58,12 @@ def deployment(request: Request, state: UiState) -> dict[str, Any]:
     frame = reader.predictions(record.name, since=utcnow() - timedelta(hours=hours), role=None)
     recent = frame.tail(SAMPLE).iloc[::-1]
     sample = [_sample(dict(row)) for _, row in recent.iterrows()]
+    found = sy.deployment_traffic(record.name, hours=hours, buckets=BUCKETS, workspace=ws)
     return {
         "deployment": record.to_dict(),
         "hours": hours,
         "predictions": len(frame),
-        "traffic": traffic(frame),
+        "traffic": traffic(found),
         "recent": sample,
         "alerts": [
             a.to_dict() for a in sy.list_alerts(deployment=record.name, active=True, workspace=ws)
