@@ -124,4 +124,4 @@ def test_the_pipeline_fits_the_baseline_on_its_train_split_and_stores_importance
                                      settings.resolved_artifacts_url, "models", "importance",
                                      "credit/1"], env={"COLUMNS": "200"})  # fmt: skip
     assert shown.exit_code == 0, shown.output
-    assert "no benefit" in shown.stdout and "sex" in shown.stdout
+    assert "no benefit" in shown.stdout and "sex" in shown.stdout and "mean |SHAP|" in shown.stdout
