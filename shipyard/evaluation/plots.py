@@ -148,8 +148,9 @@ def importance_bars(
     absolute SHAP value when there is one. Says so when there is nothing to draw."""
     panels = 1 if shap is None else 2
     height = max(2.4, 0.3 * len(features) + 1.4)
-    width = 4.6 * panels + 1.4
-    figure = new_figure(width, height, left=1.6 / width, right=0.97, bottom=0.7 / height,
+    left = _label_room(features)
+    width = 4.6 * panels + left
+    figure = new_figure(width, height, left=left / width, right=0.97, bottom=0.7 / height,
                         top=1 - 0.45 / height, wspace=0.08)  # fmt: skip
     axes = figure.subplots(1, panels, sharey=True, squeeze=False)[0]
     means = [0.0 if m is None else m for m, _ in permutation]
@@ -176,8 +177,10 @@ def beeswarm(points: Sequence[dict[str, Any]], output: str) -> str:
     from matplotlib import colormaps
 
     height = max(2.4, 0.34 * len(points) + 1.4)
-    figure = _figure(7.0, height, bottom=0.7)
-    figure.subplots_adjust(left=1.6 / 7.0, right=0.92, bottom=0.7 / height, top=1 - 0.45 / height)
+    left = _label_room([p["feature"] for p in points])
+    width = 5.6 + left
+    figure = new_figure(width, height, left=left / width, right=0.92, bottom=0.7 / height,
+                        top=1 - 0.45 / height)  # fmt: skip
     axes = figure.add_subplot()
     palette = colormaps["coolwarm"]
     drawn = None
@@ -219,6 +222,11 @@ def _swarm(xs: Sequence[float], *, bins: int = 60, width: float = 0.4) -> list[f
         offsets.append(((k + 1) // 2) * (1 if k % 2 else -1))
     most = max(abs(o) for o in offsets) or 1
     return [o * min(width / most, 0.04) for o in offsets]
+
+
+def _label_room(features: Sequence[Any]) -> float:
+    """Inches left of the plot for the feature names and the axis label."""
+    return min(3.2, 0.55 + 0.075 * max((len(str(f)) for f in features), default=8))
 
 
 def _empty(axes: Any, message: str) -> None:
