@@ -197,4 +197,4 @@ def _positions(column: pd.Series[Any]) -> list[float | None]:
 
 
 def _round(value: float) -> float | None:
-    return float(f"{value:.6g}") if math.isfinite(value) else None
+    return float(f"{value:.4g}") if math.isfinite(value) else None  # enough to plot

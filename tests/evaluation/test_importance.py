@@ -106,7 +106,7 @@ def test_shap_importance_equals_the_tree_explainers_mean_absolute_values(
     swarm = computed["beeswarm"]
     assert swarm["rows"] == 120 and swarm["points"][0]["feature"] == "income"
     income = swarm["points"][0]
-    assert income["shap"] == pytest.approx(list(values[:, 0]), rel=1e-5)
+    assert income["shap"] == pytest.approx(list(values[:, 0]), rel=1e-3, abs=1e-6)  # 4 digits
     assert all(v is None or 0.0 <= v <= 1.0 for v in income["value"])
 
 
