@@ -128,7 +128,8 @@ def shap_importance(
                 break
             parts.append(explainer.explain(sample.iloc[start : start + SHAP_CHUNK]))
     except ShipyardError as exc:
-        return {"status": "skipped", "reason": exc.message}
+        reason = exc.message if exc.hint is None else f"{exc.message} {exc.hint}"
+        return {"status": "skipped", "reason": reason}
     values = [row for part in parts for row in _rows(part.values, part.classes)]
     explained = sample.iloc[: len(values)]
     first = parts[0]

@@ -20,7 +20,7 @@
           cases:
             - {input: {income: 250000, debt: 0}, expect: 0}
         - {kind: baseline, model: linear, metric: roc_auc, margin: 0.01}
-      feature_importance: {metric: roc_auc, repeats: 3}   # on by default; `false`: off
+      feature_importance: {metric: roc_auc, max_rows: 300}   # on by default; `false`: off
 
 Each gate has a ``name`` that promotion policies refer to. Left out, it is derived from what
 the gate checks (``threshold:roc_auc``, ``fairness:sex:demographic_parity_ratio``) and made
@@ -282,7 +282,7 @@ class FeatureImportanceSpec(_Model):
 
     metric: str | None = None
     repeats: int = Field(default=3, ge=1, le=50)
-    max_rows: int = Field(default=500, ge=10)
+    max_rows: int = Field(default=300, ge=10)
     seed: int = 0
     shap: bool = True
     shap_rows: int = Field(default=200, ge=10)
