@@ -80,18 +80,24 @@ def importance_command(
     model: Annotated[str, typer.Argument(help="NAME/VERSION, NAME@ALIAS or NAME.")],
     as_json: JsonOption = False,
 ) -> None:
-    """The permutation importance stored with the version's newest evaluation."""
+    """The feature importance stored with the version's newest evaluation: permutation
+    importance, and the mean |SHAP value| when SHAP explained the model."""
     found = sy.feature_importance(model, workspace=state(ctx).workspace())
     if as_json:
         print_json(found)
         return
     if found is None:
         typer.echo(f"The newest evaluation of {model} measured no feature importance "
-                   "(set evaluation.feature_importance in shipyard.yaml).")  # fmt: skip
+                   "(evaluation.feature_importance: false in shipyard.yaml).")  # fmt: skip
         return
+    shap = found.get("shap") or {}
+    by_shap = shap.get("importances", {}) if shap.get("status") == "computed" else None
     print_table(
         f"{found['model']}: permutation importance ({found['metric']} loss)",
-        ["feature", "importance", "std", "flag"],
-        ([r["feature"], r["importance"], r["std"], "no benefit" if r["flagged"] else ""]
-         for r in found["features"]),
+        ["feature", "importance", "std", *(["mean |SHAP|"] if by_shap is not None else []), "flag"],
+        ([r["feature"], r["importance"], r["std"],
+          *([by_shap.get(r["feature"])] if by_shap is not None else []),
+          "no benefit" if r["flagged"] else ""] for r in found["features"]),
     )  # fmt: skip
+    if shap.get("status") == "skipped":
+        typer.echo(f"SHAP importance was skipped: {shap.get('reason')}")

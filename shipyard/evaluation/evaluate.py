@@ -19,7 +19,7 @@ import pandas as pd
 from shipyard.core.errors import DataError, ShipyardError, UsageError
 from shipyard.evaluation import behaviour, fairness, gates
 from shipyard.evaluation.curves import classification_curves, regression_curves
-from shipyard.evaluation.importance import permutation_importance
+from shipyard.evaluation.importance import permutation_importance, shap_importance
 from shipyard.evaluation.metrics import METRICS, Outputs, compute_many
 from shipyard.evaluation.result import Baseline, EvaluationResult, GateOutcome
 from shipyard.evaluation.simple import SimpleKind, describe, fit_simple
@@ -122,15 +122,8 @@ def evaluate(
         baseline_metrics[f"{SIMPLE}{kind}"] = _simple_metrics(
             kind, subject, train, labelled, spec, y_true, positive, needed
         )
-    importance = None
-    if spec.feature_importance is not None and spec.importance_metric is not None:
-        importance = permutation_importance(
-            subject, features, y_true, spec.feature_importance, spec.importance_metric,
-            task=spec.task, classes=classes, positive=positive,
-        )  # fmt: skip
-        if importance["flagged"]:
-            notes.append("Features that do not improve " + importance["metric"] + " (permutation "
-                         "importance <= 0): " + ", ".join(importance["flagged"]) + ".")  # fmt: skip
+    importance = _importance(subject, features, y_true, spec, metrics, task=spec.task,
+                             classes=classes, positive=positive, notes=notes)  # fmt: skip
 
     probe = _probe(subject, features, outputs, spec.task)
     outcomes: list[GateOutcome] = []
@@ -292,6 +285,35 @@ def _simple_metrics(
         return {"version": kind, "simple": True, "metrics": {}, "error": str(exc)}
     entry = _baseline_metrics(Baseline(model, kind), labelled, spec, y_true, positive, names)
     return {**entry, "simple": True, "model": describe(model), "train_rows": len(rows)}
+
+
+def _importance(
+    subject: Subject,
+    features: pd.DataFrame,
+    y_true: np.ndarray,
+    spec: EvaluationSpec,
+    metrics: Mapping[str, float],
+    *,
+    task: str,
+    classes: tuple[Any, ...] | None,
+    positive: Any,
+    notes: list[str],
+) -> dict[str, Any] | None:
+    """Permutation and SHAP importance (None when ``feature_importance: false``). Without a
+    configured metric, the first declared one the model could be scored on is used (a model
+    without probabilities has no roc_auc)."""
+    options = spec.feature_importance
+    if options is None or spec.importance_metric is None:
+        return None
+    metric = spec.importance_metric
+    if options.metric is None and not math.isfinite(metrics.get(metric, math.nan)):
+        metric = next((m for m in spec.metrics if math.isfinite(metrics.get(m, math.nan))), metric)
+    found = permutation_importance(subject, features, y_true, options, metric, task=task,
+                                   classes=classes, positive=positive)  # fmt: skip
+    if found["flagged"]:
+        notes.append("Features that do not improve " + found["metric"] + " (permutation "
+                     "importance <= 0): " + ", ".join(found["flagged"]) + ".")  # fmt: skip
+    return {**found, "shap": shap_importance(subject, features, options)}
 
 
 def _probe(

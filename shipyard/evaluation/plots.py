@@ -135,3 +135,100 @@ def bars(
         axes.set_ylim(top=top * 1.25)  # room for the legend above the bars
         axes.legend(loc="upper center", ncol=len(series) + 1, fontsize="small", frameon=False)
     return svg_data_uri(figure)
+
+
+def importance_bars(
+    features: Sequence[str],
+    permutation: Sequence[tuple[float | None, float | None]],
+    metric: str,
+    shap: Sequence[float | None] | None,
+) -> str:
+    """Horizontal bars per feature (strongest first, top to bottom): the permutation importance
+    with its spread (one standard deviation over the shuffles) and, beside it, the mean
+    absolute SHAP value when there is one. Says so when there is nothing to draw."""
+    panels = 1 if shap is None else 2
+    height = max(2.4, 0.3 * len(features) + 1.4)
+    left = _label_room(features)
+    width = 4.6 * panels + left
+    figure = new_figure(width, height, left=left / width, right=0.97, bottom=0.7 / height,
+                        top=1 - 0.45 / height, wspace=0.08)  # fmt: skip
+    axes = figure.subplots(1, panels, sharey=True, squeeze=False)[0]
+    means = [0.0 if m is None else m for m, _ in permutation]
+    spread = [0.0 if s is None else s for _, s in permutation]
+    positions = list(range(len(features)))
+    axes[0].barh(positions, means, xerr=spread, color=COLORS[0], ecolor=COLORS[5], capsize=2)
+    axes[0].axvline(0.0, color=COLORS[5], linewidth=0.8)
+    axes[0].set(xlabel=f"Permutation importance ({metric} loss)", ylabel="Feature",
+                title="Permutation importance")  # fmt: skip
+    if shap is not None:
+        axes[1].barh(positions, [0.0 if v is None else v for v in shap], color=COLORS[1])
+        axes[1].set(xlabel="Mean |SHAP value|", title="SHAP importance")
+    axes[0].set_yticks(positions, labels=[str(f) for f in features])
+    axes[0].invert_yaxis()
+    if not features:
+        _empty(axes[0], "No features to rank.")
+    return svg_data_uri(figure)
+
+
+def beeswarm(points: Sequence[dict[str, Any]], output: str) -> str:
+    """SHAP's summary plot: one line per feature (strongest at the top), each explained row a
+    dot at its SHAP value, coloured by the feature's value (blue low, red high, grey when not
+    a number), dots that would overlap spread up and down."""
+    from matplotlib import colormaps
+
+    height = max(2.4, 0.34 * len(points) + 1.4)
+    left = _label_room([p["feature"] for p in points])
+    width = 5.6 + left
+    figure = new_figure(width, height, left=left / width, right=0.92, bottom=0.7 / height,
+                        top=1 - 0.45 / height)  # fmt: skip
+    axes = figure.add_subplot()
+    palette = colormaps["coolwarm"]
+    drawn = None
+    for row, point in enumerate(points):
+        pairs = [(x, c) for x, c in zip(point["shap"], point["value"], strict=True)
+                 if x is not None]  # fmt: skip
+        xs = [x for x, _ in pairs]
+        colors = [palette(c) if c is not None else "#9a9a9a" for _, c in pairs]
+        offsets = _swarm(xs)
+        drawn = axes.scatter(xs, [row + o for o in offsets], c=colors, s=9, linewidths=0)
+    axes.axvline(0.0, color=COLORS[5], linewidth=0.8)
+    axes.set_yticks(range(len(points)), labels=[str(p["feature"]) for p in points])
+    axes.set_ylim(max(len(points), 1) - 0.5, -0.5)
+    axes.set(xlabel=f"SHAP value (impact on the model's {output} output)", ylabel="Feature",
+             title="SHAP summary")  # fmt: skip
+    if drawn is None:
+        _empty(axes, "No rows were explained.")
+    else:
+        from matplotlib.cm import ScalarMappable
+
+        bar = figure.colorbar(ScalarMappable(cmap=palette), ax=axes, pad=0.02, aspect=30)
+        bar.set_ticks([0, 1], labels=["low", "high"])
+        bar.set_label("Feature value")
+    return svg_data_uri(figure)
+
+
+def _swarm(xs: Sequence[float], *, bins: int = 60, width: float = 0.4) -> list[float]:
+    """Vertical offsets that spread the dots falling in one x bin: 0, +d, -d, +2d, …"""
+    if not xs:
+        return []
+    low, high = min(xs), max(xs)
+    span = (high - low) or 1.0
+    counts: dict[int, int] = {}
+    offsets = []
+    for x in xs:
+        slot = int((x - low) / span * (bins - 1))
+        k = counts.get(slot, 0)
+        counts[slot] = k + 1
+        offsets.append(((k + 1) // 2) * (1 if k % 2 else -1))
+    most = max(abs(o) for o in offsets) or 1
+    return [o * min(width / most, 0.04) for o in offsets]
+
+
+def _label_room(features: Sequence[Any]) -> float:
+    """Inches left of the plot for the feature names and the axis label."""
+    return min(3.2, 0.55 + 0.075 * max((len(str(f)) for f in features), default=8))
+
+
+def _empty(axes: Any, message: str) -> None:
+    axes.text(0.5, 0.5, message, transform=axes.transAxes, ha="center", va="center",
+              color=COLORS[5])  # fmt: skip

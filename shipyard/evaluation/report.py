@@ -20,6 +20,8 @@ from shipyard.evaluation.result import EvaluationResult, GateOutcome
 from shipyard.reports import template, write_files
 
 BEHAVIOURAL = ("invariance", "directional", "minimum_functionality")
+MAX_PLOTTED = 20
+"""The importance bar plot shows at most this many features (the strongest); the table all."""
 
 
 def render_markdown(result: EvaluationResult) -> str:
@@ -69,23 +71,46 @@ def _view(result: EvaluationResult, *, figures: bool) -> dict[str, Any]:
         "slices": _slices(result, figures),
         "fairness": _fairness(result, figures),
         "behaviour": _behaviour(result),
-        "importance": _importance(result),
+        "importance": _importance(result, figures),
         "notes": result.notes,
     }
 
 
-def _importance(result: EvaluationResult) -> dict[str, Any] | None:
-    """The permutation importance table, flagged features marked."""
+def _importance(result: EvaluationResult, figures: bool) -> dict[str, Any] | None:
+    """Permutation importance (flagged features marked) beside the mean absolute SHAP value,
+    their bar plot and, with SHAP, its beeswarm."""
     found = result.feature_importance
     if not found:
         return None
+    shap = found.get("shap") or {}
+    computed = shap.get("status") == "computed"
+    by_shap = shap.get("importances", {}) if computed else {}
+    ranked = found["features"][:MAX_PLOTTED]
     rows = [
         [row["feature"], fmt(row["importance"]), fmt(row["std"]),
+         *([fmt(by_shap.get(row["feature"]))] if computed else []),
          "flagged: no benefit" if row["flagged"] else ""]
         for row in found["features"]
     ]  # fmt: skip
-    return {"metric": found["metric"], "repeats": found["repeats"], "rows": rows,
-            "headers": ["feature", f"{found['metric']} loss", "std", ""]}  # fmt: skip
+    bars = swarm = None
+    if figures:
+        bars = plots.importance_bars(
+            [row["feature"] for row in ranked],
+            [(row["importance"], row["std"]) for row in ranked],
+            found["metric"],
+            [by_shap.get(row["feature"]) for row in ranked] if computed else None,
+        )
+        points = (shap.get("beeswarm") or {}).get("points")
+        if computed and points is not None:
+            swarm = plots.beeswarm(points, str(shap.get("output", "raw")))
+    return {
+        "metric": found["metric"], "repeats": found["repeats"], "rows": rows,
+        "sample_rows": found.get("rows"), "bars": bars, "beeswarm": swarm,
+        "shap": {"computed": computed, "method": shap.get("method"), "rows": shap.get("rows"),
+                 "reason": shap.get("reason")} if shap else None,
+        "headers": ["feature", f"{found['metric']} loss", "std",
+                    *(["mean |SHAP|"] if computed else []), ""],
+    }  # fmt: skip
 
 
 def _gate_row(gate: GateOutcome) -> dict[str, Any]:

@@ -12,8 +12,9 @@ def feature_importance(model: str, *, workspace: Workspace | None = None) -> dic
     """The ``feature_importance`` section of the newest evaluation of ``model`` (``name/3``,
     ``name@production`` or ``name`` for the latest version): the metric, each feature's
     permutation importance (``features``; ``importances`` maps feature to mean), and the
-    features ``flagged`` (importance <= 0); None when that evaluation did not measure it
-    (``evaluation.feature_importance`` in shipyard.yaml)."""
+    features ``flagged`` (importance <= 0), and ``shap`` (mean |SHAP value| per feature, or why
+    SHAP was skipped); None when that evaluation did not measure it
+    (``evaluation.feature_importance: false`` in shipyard.yaml)."""
     ws = workspace or workspace_for()
     version = resolve(model, workspace=ws)
     evaluation = latest_evaluation(version.model_name, version.version, workspace=ws)

@@ -9,7 +9,7 @@ class order is checked against the signature's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,11 @@ class Subject:
                 hint="Pass a fitted estimator or a model loaded with shipyard.load_model.",
             )
         self.has_proba = callable(getattr(self._estimator, "predict_proba", None))
+
+    @property
+    def estimator(self) -> Any:
+        """The model that predicts: a loaded package's native model, else the model given."""
+        return self._estimator
 
     def features(self, data: pd.DataFrame) -> pd.DataFrame:
         """The model's input columns of ``data``, as the model expects them."""
@@ -96,12 +101,27 @@ class Subject:
         return probabilities
 
     def outputs(
-        self, features: pd.DataFrame, *, task: str, classes: tuple[Any, ...] | None, positive: Any
+        self,
+        features: pd.DataFrame,
+        *,
+        task: str,
+        classes: tuple[Any, ...] | None,
+        positive: Any,
+        only: Literal["labels", "scores"] | None = None,
     ) -> Outputs:
-        """Labels and scores for ``features``; binary scores are the positive column."""
+        """Labels and scores for ``features``; binary scores are the positive column.
+        ``only`` asks the model for just what a metric reads: ``labels`` (no scores), or
+        ``scores`` (the labels then being the most probable classes)."""
         if task != "classification":
             return Outputs(self.predict(features).astype(float))
-        labels, probabilities = self._labels_and_probabilities(features)
+        probabilities = None
+        if only == "scores" and classes is not None:
+            probabilities = self.proba(features)
+        labels: np.ndarray | None = None
+        if only == "labels" or (only == "scores" and probabilities is None):
+            labels = self.predict(features)
+        elif probabilities is None:
+            labels, probabilities = self._labels_and_probabilities(features)
         scores: np.ndarray | None = None
         if probabilities is not None and classes is not None:
             if probabilities.shape[1] != len(classes):
@@ -109,9 +129,13 @@ class Subject:
                     f"predict_proba returned {probabilities.shape[1]} columns for the "
                     f"{len(classes)} classes {list(classes)}."
                 )
+            if labels is None:  # the most probable class stands in for predict's answer
+                labels = np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)]
             scores = probabilities
             if len(classes) == 2:
                 scores = probabilities[:, classes.index(positive)]
+        if labels is None:
+            labels = self.predict(features)
         return Outputs(labels, scores, classes, positive)
 
     def _labels_and_probabilities(

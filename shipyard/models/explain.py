@@ -95,51 +95,88 @@ def explain(model: LoadedModel, rows: Any) -> Explanation:
 
 def explain_frame(raw: Any, frame: pd.DataFrame, background: pd.DataFrame | None) -> Explanation:
     """Attributions of the native model ``raw`` for a validated ``frame``."""
+    return frame_explainer(raw, background).explain(frame)
+
+
+def frame_explainer(raw: Any, background: pd.DataFrame | None) -> FrameExplainer:
+    """The fast SHAP explainer of the native model ``raw`` (built once, then asked for any
+    number of frames); ``background`` is what a linear model is explained against."""
     import numpy as np
 
-    final, produced, names = _final_step(raw, frame)
+    final = raw[-1] if _is_pipeline(raw) else raw
     kind = _kind(final)
-    shap = _shap()
-    if kind == "tree":
-        explainer = shap.TreeExplainer(final)
-        method, output = "shap-tree", "raw"
-    else:
+    shap = import_shap()
+    produced = None
+    if kind == "linear":
         if background is None or background.empty:
             raise ExplanationUnavailableError(
                 "A linear model is explained against background rows, and this package has "
                 "no input example to use.",
                 hint="Save the package with an input_example.",
             )
-        back = _final_step(raw, background)[1]
-        explainer = shap.LinearExplainer(final, np.asarray(back, dtype=float))
-        method, output = "shap-linear", "raw"
+        produced = _final_step(raw, background)[1]
     try:
-        with warnings.catch_warnings():  # notes on output shapes that changed across versions
-            warnings.simplefilter("ignore", UserWarning)
-            values = explainer.shap_values(_matrix(produced, names, kind))
+        if kind == "tree":
+            explainer = shap.TreeExplainer(final)
+        else:
+            explainer = shap.LinearExplainer(final, np.asarray(produced, dtype=float))
     except Exception as exc:
         raise ExplanationUnavailableError(
-            f"SHAP could not explain this {type(final).__name__}: {type(exc).__name__}: {exc}",
+            f"SHAP has no explainer for this {type(final).__name__}: {type(exc).__name__}: {exc}",
             hint="Tree and linear models on numeric features are explained.",
         ) from exc
-    base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
-    array = np.asarray(values, dtype=float)
-    if isinstance(values, list):  # older SHAP: one table per class
-        array = np.stack(values, axis=-1)
-    if array.ndim == 2:
-        array = array[..., None]
-    columns = list(frame.columns)
-    mapped = np.stack([_to_inputs(array[..., k], names, columns) for k in range(array.shape[-1])])
-    classes = list(getattr(final, "classes_", [])) or None
-    if mapped.shape[0] == 2:  # a binary classifier: the positive class
-        mapped, base, classes = mapped[1:], base[-1:], None
-    if mapped.shape[0] == 1:
-        return Explanation(method, columns, mapped[0].tolist(), float(base[0]), output)
-    return Explanation(method, columns, mapped.tolist(), base.tolist(), output,
-                       classes=_plain(classes))  # fmt: skip
+    return FrameExplainer(raw, final, kind, explainer)
 
 
-def _shap() -> Any:
+@dataclass(frozen=True)
+class FrameExplainer:
+    """A SHAP explainer built for one model: :meth:`explain` gives a frame's attributions."""
+
+    raw: Any
+    final: Any
+    kind: str
+    explainer: Any
+
+    @property
+    def method(self) -> str:
+        return f"shap-{self.kind}"
+
+    def explain(self, frame: pd.DataFrame) -> Explanation:
+        """Attributions for a validated ``frame``, per input column."""
+        import numpy as np
+
+        _, produced, names = _final_step(self.raw, frame)
+        final, explainer = self.final, self.explainer
+        try:
+            with warnings.catch_warnings():  # notes on output shapes that changed across versions
+                warnings.simplefilter("ignore", UserWarning)
+                values = explainer.shap_values(_matrix(produced, names, self.kind))
+        except Exception as exc:
+            raise ExplanationUnavailableError(
+                f"SHAP could not explain this {type(final).__name__}: {type(exc).__name__}: {exc}",
+                hint="Tree and linear models on numeric features are explained.",
+            ) from exc
+        base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
+        array = np.asarray(values, dtype=float)
+        if isinstance(values, list):  # older SHAP: one table per class
+            array = np.stack(values, axis=-1)
+        if array.ndim == 2:
+            array = array[..., None]
+        columns = list(frame.columns)
+        mapped = np.stack(
+            [_to_inputs(array[..., k], names, columns) for k in range(array.shape[-1])]
+        )
+        classes = list(getattr(final, "classes_", [])) or None
+        if mapped.shape[0] == 2:  # a binary classifier: the positive class
+            mapped, base, classes = mapped[1:], base[-1:], None
+        if mapped.shape[0] == 1:
+            return Explanation(self.method, columns, mapped[0].tolist(), float(base[0]), "raw")
+        return Explanation(self.method, columns, mapped.tolist(), base.tolist(), "raw",
+                           classes=_plain(classes))  # fmt: skip
+
+
+def import_shap() -> Any:
+    """The shap module (slow to import: numba), or ModelError naming the ``explain`` extra."""
     with warnings.catch_warnings():  # its plotting helpers warn about Matplotlib on import
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -157,8 +194,7 @@ def _background(model: LoadedModel) -> pd.DataFrame | None:
 
 def _final_step(raw: Any, frame: pd.DataFrame) -> tuple[Any, Any, list[str]]:
     """The estimator to explain, the features it sees for ``frame`` and their names."""
-    steps = getattr(raw, "steps", None)
-    if is_instance_of(raw, "sklearn", ("Pipeline",)) and steps:
+    if _is_pipeline(raw):
         head = raw[:-1]
         used = getattr(raw, "feature_names_in_", None)  # a pipeline fitted on fewer columns
         produced = head.transform(frame if used is None else frame[list(used)])
@@ -174,6 +210,10 @@ def _final_step(raw: Any, frame: pd.DataFrame) -> tuple[Any, Any, list[str]]:
             ) from exc
         return raw[-1], produced, names
     return raw, frame, list(frame.columns)
+
+
+def _is_pipeline(raw: Any) -> bool:
+    return is_instance_of(raw, "sklearn", ("Pipeline",)) and bool(getattr(raw, "steps", None))
 
 
 def _kind(model: Any) -> str:

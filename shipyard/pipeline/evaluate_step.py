@@ -142,7 +142,7 @@ class RememberedPredictions:
     def __init__(self, model: Any) -> None:
         from shipyard.evaluation.subject import predicts_concurrently
 
-        self.model = model
+        self.model = self.__wrapped__ = model  # the model itself, for SHAP's explainers
         self.predicts_concurrently = predicts_concurrently(model)
         self._answers: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()

@@ -1,5 +1,5 @@
-"""``shipyard run`` as a user runs it, in its own process: the metrics beside the verdict, and
-a model trained again to the same content reusing its version."""
+"""``shipyard run`` as a user runs it, in its own process: the metrics and the top features
+beside the verdict, and a model trained again to the same content reusing its version."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def test_run_prints_its_metrics_and_an_identical_retrain_reuses_the_version(
     assert first.returncode == 0, first.stdout + first.stderr
     assert "PROMOTED credit/1" in first.stdout
     assert "metrics: accuracy 0." in first.stdout and "roc_auc 0." in first.stdout
+    top = next(line for line in first.stdout.splitlines() if "top features:" in line)
+    assert top.endswith("(roc_auc loss when shuffled)") and top.count(",") == 2
 
     again = run_shipyard(*home, "run", "--config", path, "--no-cache", "--json", cwd=tmp_path,
                          timeout=180)  # fmt: skip

@@ -80,7 +80,9 @@ def test_permutation_importance_flags_a_feature_the_model_ignores(
     again = EvaluationResult.from_dict(result.to_dict())
     assert again.feature_importance == result.to_dict()["feature_importance"]
     assert "## Feature importance" in render_markdown(result)
-    assert evaluate(biased_model, holdout, make_spec()).feature_importance is None
+    assert evaluate(biased_model, holdout, make_spec()).feature_importance is not None  # default
+    off = evaluate(biased_model, holdout, make_spec(feature_importance=False))
+    assert off.feature_importance is None
 
 
 def test_the_new_sections_are_checked_with_their_key_paths() -> None:
@@ -114,9 +116,12 @@ def test_the_pipeline_fits_the_baseline_on_its_train_split_and_stores_importance
     assert record is not None and record.feature_importance is not None
     assert "feature_importance" not in record.metrics  # the metrics stay numbers
     assert record.feature_importance["importances"]["sex"] <= 0
+    shap = record.feature_importance["shap"]  # the packaged pipeline, explained at its last step
+    assert shap["status"] == "computed" and shap["method"] == "shap-linear"
+    assert set(shap["importances"]) == set(record.feature_importance["importances"])
     settings = workspace.settings
     shown = CliRunner().invoke(app, ["--store", settings.resolved_store_url, "--artifacts",
                                      settings.resolved_artifacts_url, "models", "importance",
                                      "credit/1"], env={"COLUMNS": "200"})  # fmt: skip
     assert shown.exit_code == 0, shown.output
-    assert "no benefit" in shown.stdout and "sex" in shown.stdout
+    assert "no benefit" in shown.stdout and "sex" in shown.stdout and "mean |SHAP|" in shown.stdout

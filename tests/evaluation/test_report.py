@@ -67,10 +67,12 @@ def test_html_is_self_contained_with_every_plot_inline(
         "behaviour",
         "gates",
         "metrics",
+        "feature-importance",
     ):
         assert f'id="{section}' in html, section
     images = IMAGE.findall(html)
-    assert len(images) == 6  # ROC, PR, calibration, confusion, region bars, fairness bars
+    # ROC, PR, calibration, confusion, region bars, fairness bars, importance bars, beeswarm
+    assert len(images) == 8
     for encoded in images:
         svg = base64.b64decode(encoded)
         root = ET.fromstring(svg)  # well-formed SVG
