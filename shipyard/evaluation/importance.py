@@ -109,9 +109,9 @@ def shap_importance(
     value per feature (``importances``, largest first), the rows explained and the beeswarm's
     points; or ``skipped`` with the ``reason`` (SHAP switched off or not installed, no fast
     explainer for this model). The rows are the first ``spec.shap_rows`` of the permutation
-    sample, explained :data:`SHAP_CHUNK` at a time until ``spec.shap_seconds`` have passed since the
-    explainer was started (at least one chunk). A linear model is explained against the same
-    rows (their mean is its baseline)."""
+    sample, explained :data:`SHAP_CHUNK` at a time (with ``spec.shap_seconds`` set, until that
+    time has passed since the explainer was started, at least one chunk). A linear model is
+    explained against the same rows (their mean is its baseline)."""
     if not spec.shap:
         return {"status": "skipped", "reason": "SHAP is switched off (feature_importance.shap)."}
     from shipyard.models.explain import Explanation, frame_explainer, import_shap
@@ -124,7 +124,11 @@ def shap_importance(
         explainer = frame_explainer(native_model(subject), sample)
         parts: list[Explanation] = []
         for start in range(0, len(sample), SHAP_CHUNK):
-            if parts and time.perf_counter() - started > spec.shap_seconds:
+            if (
+                spec.shap_seconds is not None
+                and parts
+                and time.perf_counter() - started > spec.shap_seconds
+            ):
                 break
             parts.append(explainer.explain(sample.iloc[start : start + SHAP_CHUNK]))
     except ShipyardError as exc:

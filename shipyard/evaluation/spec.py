@@ -276,17 +276,18 @@ class FeatureImportanceSpec(_Model):
 
     SHAP importance (``shap``; tree ensembles and linear models, when ``shap`` is installed):
     the mean absolute SHAP value per feature over the first ``shap_rows`` rows of the sample,
-    explained 25 at a time until ``shap_seconds`` have passed (a large ensemble explains fewer
-    rows; the record says how many). A model SHAP cannot explain fast is skipped, the reason
-    recorded."""
+    so the record is the same on every machine. ``shap_seconds`` optionally caps the time
+    spent: rows are then explained 25 at a time until it has passed (a large ensemble explains
+    fewer rows; the record says how many). A model SHAP cannot explain fast is skipped, the
+    reason recorded."""
 
     metric: str | None = None
     repeats: int = Field(default=3, ge=1, le=50)
     max_rows: int = Field(default=300, ge=10)
     seed: int = 0
     shap: bool = True
-    shap_rows: int = Field(default=200, ge=10)
-    shap_seconds: float = Field(default=0.3, gt=0)
+    shap_rows: int = Field(default=100, ge=10)
+    shap_seconds: float | None = Field(default=None, gt=0)
 
 
 Gate = Annotated[
