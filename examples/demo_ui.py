@@ -48,8 +48,8 @@ def start(home: Path) -> tuple[subprocess.Popen[bytes], str]:
 def pages(url: str) -> dict[str, str]:
     """Every page to photograph, by file name: the lists, and one page of each kind that shows
     one thing (the newest run, two runs compared, a model with aliases and its newest
-    version, a dataset and its newest version, a deployment and its monitoring, the newest
-    rollout), found through the pages' JSON twins."""
+    version, a dataset and its newest version, a monitored deployment and its monitoring,
+    the newest rollout), found through the pages' JSON twins."""
     found = dict(LISTS)
 
     def api(path: str, **params: object) -> Any:
@@ -71,10 +71,11 @@ def pages(url: str) -> dict[str, str]:
         found["dataset"] = f"/datasets/{datasets[0]['name']}"
         if datasets[0]["latest_version"]:
             found["dataset-version"] = f"{found['dataset']}/{datasets[0]['latest_version']}"
-    deployments = api("/deployments")["deployments"]
-    if deployments:
-        found["deployment"] = f"/deployments/{deployments[0]['name']}"
-        found["deployment-monitoring"] = f"/monitoring/{deployments[0]['name']}"
+    names = [d["name"] for d in api("/deployments")["deployments"]]
+    monitored = [n for n in names if api(f"/monitoring/{n}")["windows"]]
+    if names:  # one that was monitored, if any
+        found["deployment"] = f"/deployments/{(monitored or names)[0]}"
+        found["deployment-monitoring"] = f"/monitoring/{(monitored or names)[0]}"
     rollouts = api("/rollouts")["rollouts"]
     if rollouts:
         found["rollout"] = f"/rollouts/{rollouts[0]['id']}"
