@@ -1,7 +1,7 @@
 """Revision 0008 (each run's latest metrics, for searching runs): upgrading a 0006 store fills
-``latest_metrics`` from the metrics already there, a trigger keeps it as points are logged
-(the highest step wins, the newest point on a tie), the schema matches the models, and it
-downgrades cleanly; on SQLite and PostgreSQL."""
+``latest_metrics`` from the metrics already there, it is kept as points are logged (at head
+by the batch writer of revision 0009; the highest step wins, the newest point on a tie), the
+schema matches the models, and it downgrades cleanly; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
