@@ -91,7 +91,7 @@ def _counted(
     """A count check (out of range for numbers, unseen for categories): absent where it does
     not apply."""
     if count not in entry:
-        return {"value": None, "fails": False, "note": "not checked for this feature"}
+        return {"value": None, "fails": False, "note": "not checked"}
     number = int(entry[count] or 0)
     note = f"{100 * float(entry.get(rate) or 0.0):.2g}% of values"
     if examples:
