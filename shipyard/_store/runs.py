@@ -272,8 +272,15 @@ class RunRepository:
                     for r, k, v, s, t in rows
                 ],
             )
-            upsert(session, _table(LatestMetric), list(latest.values()), keys=["run_id", "key"],
-                   update=["value", "step"], unless_lower="step")  # fmt: skip
+            # in key order: two writers of the same runs lock their rows in the same order
+            upsert(
+                session,
+                _table(LatestMetric),
+                [latest[k] for k in sorted(latest)],
+                keys=["run_id", "key"],
+                update=["value", "step"],
+                unless_lower="step",
+            )
 
     def metric_history(self, run_id: str, key: str | None = None) -> builtins.list[MetricPoint]:
         query = select(Metric.key, Metric.value, Metric.step, Metric.timestamp).where(
