@@ -183,7 +183,7 @@ def main() -> None:
     n = scorecard_steps(step, n)  # the ci-credit project's scorecard and maturity grid
     os.chdir(DEMO)
     n = rollout_steps(step, n)  # a good canary promoted, a worse one rolled back by itself
-    n = ui_steps(step, n)  # the web UI on this workspace, three pages photographed
+    n = ui_steps(step, n)  # the web UI on this workspace, every page photographed
 
     step(n, "Everything is recorded: any run can be traced and reproduced")
     cli("runs", "show", sy.resolve("churn/2").source_run_id or "")

@@ -131,8 +131,7 @@ def _create_engine(url: str) -> Engine:
         if backend == "postgresql" and parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
-        # Many rows go as multi-row INSERTs, not one statement each: the statement-level
-        # trigger that keeps latest_metrics (revision 0008) then runs once per batch.
+        # Many rows go as multi-row INSERTs, not one statement each (a batch of metrics).
         engine.dialect.use_insertmanyvalues_wo_returning = True
         return engine
     except (NoSuchModuleError, ModuleNotFoundError) as exc:

@@ -19,7 +19,7 @@ from shipyard.core.errors import MigrationRequiredError, StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0008"
+HEAD = "0009"
 """The newest schema revision this Shipyard knows (a test holds it equal to the newest file
 in ``migrations/versions``). Opening a store at this revision reads one row and never imports
 Alembic, which is slow to import."""

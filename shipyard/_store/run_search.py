@@ -3,7 +3,7 @@ returns a single page, then the page's params, tags and latest metrics in three 
 
 Nothing loads more rows than one page (plus one, to know whether another follows). A metric's
 value is its value at its highest step, read from ``latest_metrics`` (revision 0008, kept by
-a trigger as points are logged) through its primary key ``(run_id, key)`` or its
+the batch that logs the points) through its primary key ``(run_id, key)`` or its
 ``(key, value)`` index; params and tags are matched through their primary key
 ``(run_id, key)`` or the ``key`` index (revision 0005), whichever the database prefers.
 """

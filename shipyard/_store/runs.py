@@ -253,10 +253,16 @@ class RunRepository:
     # -- metrics ---------------------------------------------------------------------------
 
     def log_metrics(self, rows: Sequence[MetricRow]) -> None:
-        """Insert many metric points in one transaction (the buffered writer calls this)."""
+        """Insert many metric points in one transaction (the buffered writer calls this), and
+        in it one upsert of ``latest_metrics`` per (run, key) of the batch."""
         if not rows:
             return
         table = _table(Metric)
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for run_id, key, value, step, _ in rows:  # the highest step; the last point on a tie
+            found = latest.get((run_id, key))
+            if found is None or step >= found["step"]:
+                latest[run_id, key] = {"run_id": run_id, "key": key, "value": value, "step": step}
         with self._db.write() as session:
             # Core executemany on the table: no ORM unit of work for a hot, append-only path.
             session.connection().execute(
@@ -265,6 +271,15 @@ class RunRepository:
                     {"run_id": r, "key": k, "value": v, "step": s, "timestamp": t}
                     for r, k, v, s, t in rows
                 ],
+            )
+            # in key order: two writers of the same runs lock their rows in the same order
+            upsert(
+                session,
+                _table(LatestMetric),
+                [latest[k] for k in sorted(latest)],
+                keys=["run_id", "key"],
+                update=["value", "step"],
+                unless_lower="step",
             )
 
     def metric_history(self, run_id: str, key: str | None = None) -> builtins.list[MetricPoint]:
@@ -284,7 +299,7 @@ class RunRepository:
 
     @staticmethod
     def latest_metrics_in(session: Session, ids: builtins.list[str]) -> dict[str, dict[str, float]]:
-        """Read from ``latest_metrics``, which a trigger on ``metrics`` keeps (revision 0008)."""
+        """Read from ``latest_metrics``, which :meth:`log_metrics` keeps (revisions 0008, 0009)."""
         result: dict[str, dict[str, float]] = {run_id: {} for run_id in ids}
         if ids:
             query = select(LatestMetric.run_id, LatestMetric.key, LatestMetric.value).where(

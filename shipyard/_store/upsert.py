@@ -22,14 +22,20 @@ def upsert(
     *,
     keys: Sequence[str],
     update: Sequence[str],
+    unless_lower: str | None = None,
 ) -> None:
-    """Insert rows, or update the ``update`` columns of those whose ``keys`` already exist."""
+    """Insert rows, or update the ``update`` columns of those whose ``keys`` already exist;
+    with ``unless_lower``, a stored row keeps its values where that column of the new row is
+    lower than its own."""
     if not rows:
         return
     statement = _insert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={column: statement.excluded[column] for column in update},
+        where=None
+        if unless_lower is None
+        else statement.excluded[unless_lower] >= table.c[unless_lower],
     )
     session.execute(statement, list(rows))
 

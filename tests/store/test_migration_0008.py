@@ -1,7 +1,7 @@
 """Revision 0008 (each run's latest metrics, for searching runs): upgrading a 0006 store fills
-``latest_metrics`` from the metrics already there, a trigger keeps it as points are logged
-(the highest step wins, the newest point on a tie), the schema matches the models, and it
-downgrades cleanly; on SQLite and PostgreSQL."""
+``latest_metrics`` from the metrics already there, it is kept as points are logged (at head
+by the batch writer of revision 0009; the highest step wins, the newest point on a tie), the
+schema matches the models, and it downgrades cleanly; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -69,5 +69,8 @@ def test_revision_0008_backfills_then_keeps_latest_metrics(store_url: str) -> No
         command.downgrade(_config(connection), "0006")
     with db.engine.connect() as connection:
         assert "latest_metrics" not in inspect(connection).get_table_names()
-    RunRepository(db).log_metrics([("a" * 32, "loss", 0.2, 9, 0)])  # no trigger left behind
+    with db.engine.begin() as connection:  # no trigger left behind
+        connection.execute(insert(Metric), [
+            {"run_id": "a" * 32, "key": "loss", "value": 0.2, "step": 9, "timestamp": 0}
+        ])  # fmt: skip
     db.close()

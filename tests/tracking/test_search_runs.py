@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert
 
 import shipyard as sy
-from shipyard._store.tables import Metric, Param, Run, Tag
+from shipyard._store.tables import Param, Run, Tag
 from shipyard._store.workspace import Workspace
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -25,13 +25,14 @@ def _bulk_runs(workspace: Workspace, count: int) -> list[str]:
             for i in range(count)]  # fmt: skip
     params = [{"run_id": ids[i], "key": "C", "value": str(i % 10)} for i in range(count)]
     tags = [{"run_id": ids[i], "key": "team", "value": "ab"[i % 2]} for i in range(count)]
-    metrics = [{"run_id": ids[i], "key": "auc", "value": value, "step": step, "timestamp": 0}
+    metrics = [(ids[i], "auc", value, step, 0)
                for i in range(count) for step, value in ((0, -1.0), (1, i / count))]  # fmt: skip
     with workspace.db.write() as session:
         connection = session.connection()
-        for table, rows in ((Run, runs), (Param, params), (Tag, tags), (Metric, metrics)):
+        for table, rows in ((Run, runs), (Param, params), (Tag, tags)):
             for start in range(0, len(rows), 5000):
                 connection.execute(insert(table), rows[start : start + 5000])
+    workspace.runs.log_metrics(metrics)  # the store's batch writer keeps the latest values
     return ids
 
 

@@ -1,6 +1,7 @@
 """A small workspace with something on every page of the UI: runs (params, metrics with a
 history, an artifact, a dataset input, a child), a model whose versions stand in each state of
-its promotion policy, a deployment and an open alert."""
+its promotion policy, a deployment with monitored windows (the newest failing data-quality
+checks), an open alert and a resolved one."""
 
 from __future__ import annotations
 
@@ -94,17 +95,26 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
     log_traffic(ws)
     for hours in (3, 2, 1):
         end = utcnow() - timedelta(hours=hours - 1)
-        ws.monitoring.add_result(NewResult(
+        result = ws.monitoring.add_result(NewResult(
             deployment="churn-online", window_start=end - timedelta(hours=1), window_end=end,
             reference="customers/1", rows=100,
             feature_drift={"features": [
                 {"column": "x", "kind": "numeric", "verdict": "ok", "score": 0.05 * hours},
                 {"column": "plan", "kind": "categorical", "verdict": "ok", "score": 0.02},
             ]},
-            prediction_drift=None, data_quality={"nulls": {"x": 0}},
+            prediction_drift=None, data_quality=QUALITY if hours == 1 else QUALITY_OK,
             performance={"metrics": {"accuracy": 0.8 + hours / 100}},
             service_health={"latency_p50_ms": 3.0}, summary={"verdict": "ok"},
         ))  # fmt: skip
+    # a rule breached on the newest window (then resolved): x's missing share, under the
+    # page's own margin, is marked failing because of it
+    breached, _ = ws.monitoring.raise_alert(
+        rule="x-nulls", deployment="churn-online", fingerprint="fp-x-nulls", severity="info",
+        message="null_rate > 0.001 on 1 feature(s): x=0.005", result_id=result.id,
+        details={"metric": "null_rate", "features": ["x"], "values": {"x": 0.005},
+                 "result_id": result.id},
+    )  # fmt: skip
+    ws.monitoring.resolve(breached.id, actor="shipyard-monitor", auto=True)
     ws.monitoring.raise_alert(
         rule="drift",
         deployment="churn-online",
@@ -115,6 +125,27 @@ def seed(ws: Workspace, tmp: Path, runs: int = 30) -> dict[str, str]:
     )
     ids["rollout"] = seed_rollout(ws)
     return ids
+
+
+QUALITY_OK = {
+    "features": {
+        "x": {"null_rate": 0.0, "reference_null_rate": 0.0, "out_of_range": 0,
+              "out_of_range_rate": 0.0},
+        "plan": {"null_rate": 0.0, "reference_null_rate": 0.0, "unseen": 0, "unseen_rate": 0.0,
+                 "unseen_values": []},
+    },
+    "schema_violations": [],
+}  # fmt: skip
+QUALITY = {  # the newest window: a check of each kind fails
+    "features": {
+        "x": {"null_rate": 0.005, "reference_null_rate": 0.0, "out_of_range": 3,
+              "out_of_range_rate": 0.03},
+        "plan": {"null_rate": 0.08, "reference_null_rate": 0.0, "unseen": 5, "unseen_rate": 0.05,
+                 "unseen_values": ["platinum"]},
+    },
+    "schema_violations": ["age: was numeric, is categorical now",
+                          "debug_id: logged but not a model input"],
+}  # fmt: skip
 
 
 def seed_rollout(ws: Workspace) -> str:

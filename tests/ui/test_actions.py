@@ -70,7 +70,8 @@ def test_acknowledge_then_resolve_an_alert(page: Watched, server: Served) -> Non
     assert "acknowledged" in page.page.locator(".notice").inner_text()
     submit(page, "#alerts button:text('Resolve')")
     with _workspace(server) as ws:
-        alert = sy.list_alerts(deployment="churn-online", workspace=ws)[0]
+        found = sy.list_alerts(deployment="churn-online", workspace=ws)
+        alert = next(a for a in found if a.rule == "drift")
         assert alert.state == "resolved" and alert.resolved_by is not None
         assert alert.resolved_by.endswith("(ui)")
     page.clean()

@@ -137,3 +137,35 @@ def test_deployment_error_rate_per_version_draws_or_says_why_not(
     assert "no error rate to show" in empty.inner_text()
     page.clean()
     assert axe_violations(page.page) == []
+
+
+def test_data_quality_is_a_table_with_the_failing_checks_marked(page: Watched) -> None:
+    page.goto("/monitoring/churn-online")
+    table = page.page.locator("table#data-quality")
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers == ["Feature", "Missing share", "Out of range", "Unseen categories",
+                       "Type and presence", "Result"]  # fmt: skip
+    # one row per feature the newest window checked (and age, whose type changed), by name
+    rows = table.locator("tbody tr")
+    assert rows.locator("th[scope=row]").all_inner_texts() == ["age", "plan", "x"]
+
+    def cell(feature: str, check: str) -> Any:
+        return table.locator(f"tr[data-feature={feature}] td[data-check={check}]")
+
+    assert "3" in cell("x", "out_of_range").inner_text()
+    assert "fails" in cell("x", "out_of_range").inner_text()
+    assert "fails (alert rule)" in cell("x", "missing").inner_text()  # 0.5%, breached a rule
+    assert "8.00%" in cell("plan", "missing").inner_text()
+    assert "platinum" in cell("plan", "unseen").inner_text()
+    assert "was numeric, is categorical now" in cell("age", "schema").inner_text()
+    assert "not checked" in cell("plan", "out_of_range").inner_text()
+    assert "fails" not in cell("plan", "schema").inner_text()
+    assert table.locator("td.check-fail").count() == 5
+    assert "5 checks failing" in page.page.locator("#h-quality + p").inner_text()
+    assert "debug_id" in page.page.locator("section[aria-labelledby=h-quality]").inner_text()
+    page.clean()
+    assert axe_violations(page.page) == []
+    # the JSON twin carries the same table
+    quality = page.page.request.get(page.base + "/api/monitoring/churn-online").json()["quality"]
+    assert [row["feature"] for row in quality["rows"]] == ["age", "plan", "x"]
+    assert quality["failing"] == 5 and quality["extra"] == ["debug_id"]

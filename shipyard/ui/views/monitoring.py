@@ -12,6 +12,7 @@ from shipyard.core.errors import UsageError
 from shipyard.ui.charts import heatmap
 from shipyard.ui.pages import action, form_text, page
 from shipyard.ui.state import UiState
+from shipyard.ui.views.quality import quality_table
 
 WINDOWS = 30
 STATES = ("open", "acknowledged", "resolved")
@@ -63,8 +64,8 @@ def drift_grid(results: list[sy.MonitorResultRecord]) -> dict[str, Any]:
 @page(
     "/monitoring/{deployment}",
     "monitor.html",
-    "A deployment's monitored windows: drift "
-    "heatmap, data quality, live performance, service health and alerts",
+    "A deployment's monitored windows: drift heatmap, data quality per feature (failing checks "
+    "marked), live performance, service health and alerts",
 )
 def monitor(request: Request, state: UiState) -> dict[str, Any]:
     ws = state.workspace()
@@ -72,7 +73,8 @@ def monitor(request: Request, state: UiState) -> dict[str, Any]:
     results = sy.list_monitor_results(record.name, limit=WINDOWS, workspace=ws)
     grid = drift_grid(results)
     highest = max((s for row in grid["scores"] for s in row if s is not None), default=0.0)
-    latest = results[-1] if results else None
+    newest = results[-1].to_dict() if results else None
+    alerts = [a.to_dict() for a in sy.list_alerts(deployment=record.name, workspace=ws)]
     performance: dict[str, list[float | None]] = {}
     for index, result in enumerate(results):
         for key, value in ((result.performance or {}).get("metrics") or {}).items():
@@ -94,8 +96,9 @@ def monitor(request: Request, state: UiState) -> dict[str, Any]:
             scale_max=max(highest, 0.2),
             unit="score",
         ),
-        "latest": None if latest is None else latest.to_dict(),
-        "alerts": [a.to_dict() for a in sy.list_alerts(deployment=record.name, workspace=ws)],
+        "latest": newest,
+        "quality": quality_table(newest, alerts),
+        "alerts": alerts,
     }
 
 
