@@ -148,15 +148,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each job, alternating")
     parser.add_argument(
         "--only",
-        choices=["hgb", "logistic", "small"],
+        choices=["hgb", "logistic", "small", "spark_cluster"],
         default=None,
-        help="one model's large jobs, or only the 1,000-row job",
+        help="one model's large jobs, only the 1,000-row job, or only the cluster row",
     )
+    parser.add_argument("--cluster-rows", type=int, default=CLUSTER_ROWS,
+                        help="rows of the cluster row (S3 in and out)")  # fmt: skip
     parser.add_argument("--no-spark", action="store_true", help="skip the two Spark jobs")
     args = parser.parse_args()
     peer_environment()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if args.only == "spark_cluster":
+        print(f"Batch scoring benchmark, cluster row — {environment_line()}")
+        figures = spark_cluster_vs_mlflow_udf(args)
+        emit_result("batch", figures, _cluster_ratio(figures))
+        return
     shown = SMALL_ROWS if args.only == "small" else args.rows
     print(f"Batch scoring benchmark — {environment_line()}, {shown:,} rows x 20 features, "
           f"{args.rounds} rounds (jobs alternate within each round; medians, min-max)")  # fmt: skip
@@ -235,6 +242,9 @@ def main() -> None:
             ratio(figures[f"{m}_spark_rows_per_s"], figures[f"{m}_mlflow_udf_rows_per_s"])
             for m in models
         )
+    if args.only is None and not args.no_spark:
+        figures.update(spark_cluster_vs_mlflow_udf(args))
+        ratios.update(_cluster_ratio(figures))
     if "small_local_seconds" in figures:
         ratios["small_job_vs_script"] = ratio(
             figures["small_local_seconds"], figures["small_script_seconds"]
@@ -251,6 +261,78 @@ def main() -> None:
 
 
 Job = Callable[[str], list[str]]
+CLUSTER_ROWS, CLUSTER_GROUP = 2_000_000, 250_000
+"""The cluster row: rows on S3, in row groups (= tasks on both sides) of this many rows."""
+
+
+def spark_cluster_vs_mlflow_udf(args: argparse.Namespace) -> dict[str, float]:
+    """``shipyard batch --engine spark`` on a 2-worker standalone cluster, S3 input and
+    output (SeaweedFS), against MLflow's spark_udf on the same cluster and data, the logistic
+    pipeline on both sides; alternating rounds (see ``_spark_cluster.py``)."""
+    import mlflow.sklearn
+    import s3fs
+    from _spark_cluster import MLFLOW_UDF_S3, cluster_and_s3, environment
+
+    import shipyard as sy
+
+    rows, bin_dir = args.cluster_rows, Path(sys.executable).parent
+    group = min(CLUSTER_GROUP, max(rows // 4, 1))  # at least 4 tasks for the 2 executors
+    with fresh_dir("batch-cluster") as root, cluster_and_s3() as (cluster, s3):
+        bucket = s3.new_bucket()
+        env = {**os.environ, **s3.environment, "SHIPYARD_CAPTURE_GIT": "false"}
+        with environment(s3.environment):
+            write_input(root / "input.parquet", rows, chunk=group)
+            source = f"s3://{bucket}/input/input.parquet"
+            s3fs.S3FileSystem().put_file(str(root / "input.parquet"), source.removeprefix("s3://"))
+            model = train_models()["logistic"]
+            settings = sy.load_settings(home=root / "shipyard", capture_git=False,
+                                        artifacts_url=f"s3://{bucket}/artifacts")  # fmt: skip
+            workspace = sy.Workspace(settings)
+            with sy.start_run(workspace=workspace) as run:
+                run.log_model(model, "logistic", input_example=make_chunk(5, seed=1))
+            store, artifacts = settings.resolved_store_url, settings.resolved_artifacts_url
+            workspace.close()
+            mlflow.sklearn.save_model(model, str(root / "logistic-mlflow"))
+        note(f"cluster row: {rows:,} rows on S3 in row groups of {group:,}, "
+             f"{cluster.url} with 2 one-core workers")  # fmt: skip
+        jobs: dict[str, Job] = {
+            "shipyard spark, cluster, S3": lambda out: [
+                str(bin_dir / "shipyard"), "--store", store, "--artifacts", artifacts, "batch",
+                "logistic/1", "--input", source, "--output", out, "--engine", "spark",
+                "--spark-master", cluster.url, "--rows-per-part", str(group), "--json"],
+            "mlflow spark_udf, cluster, S3": lambda out: [
+                sys.executable, "-c", MLFLOW_UDF_S3, str(root / "logistic-mlflow"), source, out,
+                cluster.url, str(rows)],
+        }  # fmt: skip
+        timed: dict[str, list[float]] = {label: [] for label in jobs}
+        for number in range(args.rounds):
+            for label, command in jobs.items():
+                out = f"s3://{bucket}/out-{number}-{len(timed[label])}-{label[:4]}"
+                seconds, _ = run_measured(command(out), env=env)
+                timed[label].append(seconds)
+                with environment(s3.environment):
+                    s3fs.S3FileSystem().rm(out.removeprefix("s3://"), recursive=True)
+                print(f"  round {number + 1}: {label:34} {seconds:8.2f} s", flush=True)
+    figures: dict[str, float] = {}
+    table: list[list[object]] = []
+    for label, seconds in timed.items():
+        short = "cluster_spark" if label.startswith("shipyard") else "cluster_mlflow_udf"
+        rate = [rows / s for s in seconds]
+        figures[f"logistic_{short}_rows_per_s"] = rounded(statistics.median(rate))
+        figures[f"logistic_{short}_seconds"] = rounded(statistics.median(seconds))
+        table.append(["logistic", label, statistics.median(seconds), statistics.median(rate),
+                      f"{min(rate):,.0f}-{max(rate):,.0f}"])  # fmt: skip
+    figures["cluster_rows"] = rows
+    print_table("Spark standalone cluster, S3 in and out (medians over the rounds)",
+                ["model", "job", "seconds", "rows/s", "spread"], table)  # fmt: skip
+    return figures
+
+
+def _cluster_ratio(figures: dict[str, float]) -> dict[str, float]:
+    ours, theirs = (
+        figures[f"logistic_cluster_{side}_rows_per_s"] for side in ("spark", "mlflow_udf")
+    )
+    return {"spark_cluster_vs_mlflow_udf": ratio(ours, theirs)}
 
 
 def _jobs(

@@ -22,6 +22,12 @@ to ``/health/ready`` (median of 3 starts), and the physical limit, the model's o
 rows/s in-process on batches of the mean size the server formed at 64 clients (read from its
 ``/metrics``), in as many processes as the server has workers: ``rps_c64_vs_predict_limit``.
 
+And BentoML (``_bentoml.py``: ``bentoml serve``, adaptive batching on, as many workers):
+Shipyard and BentoML are started in turn, ``--bento-rounds`` times each (3; the order flips
+every round), each start timed from the process start to its readiness endpoint
+(``/health/ready``, BentoML's ``/readyz``) and then loaded with 64 clients after the warm-up;
+medians of the rounds give ``rps_c64_vs_bentoml`` and ``cold_start_vs_bentoml``.
+
 Run with ``make bench NAME=serving``; ``--help`` lists the options.
 """
 
@@ -45,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _bentoml import READY as BENTO_READY, command as bento_command, environment as bento_env
 from _common import (
     emit_result,
     environment_line,
@@ -101,7 +108,7 @@ async def _client(port: int, request: bytes, deadline: float, latencies: list[fl
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
             body = await reader.readexactly(length)
-            if head[9:12] != b"200" or (b"predictions" not in body and b"{" not in body):
+            if head[9:12] != b"200" or body[:1] not in (b"{", b"["):
                 errors.append(head[:12].decode())
             latencies.append(time.perf_counter() - start)
     except (OSError, asyncio.IncompleteReadError) as exc:
@@ -190,6 +197,8 @@ def make_models() -> tuple[Any, dict[str, Any]]:
 class Running:
     process: subprocess.Popen[bytes]
     port: int
+    ready_s: float = 0.0
+    """Seconds from the process start until its health endpoint first answered 200."""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -212,6 +221,7 @@ def free_port() -> int:
 @contextmanager
 def server(command: list[str], port: int, health: str, cwd: Path, env: dict[str, str],
            log: Path) -> Iterator[Running]:  # fmt: skip
+    started = time.monotonic()
     with log.open("wb") as handle:
         process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=handle,
                                    stderr=subprocess.STDOUT)  # fmt: skip
@@ -224,9 +234,10 @@ def server(command: list[str], port: int, health: str, cwd: Path, env: dict[str,
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as r:
                     if r.status == 200:
+                        running.ready_s = time.monotonic() - started
                         break
             except OSError:
-                time.sleep(0.25)
+                time.sleep(0.05)
         yield running
     finally:
         running.stop()
@@ -249,13 +260,17 @@ def launch(tool: str, model: str, root: Path, options: argparse.Namespace,
                    "--port", str(port), "--workers", str(options.workers), "--no-access-log",
                    "--log-level", "warning"]  # fmt: skip
         return server(command, port, "/health", root, env, log)
+    if tool == "bentoml":
+        command = bento_command(root, model, port, options.workers)
+        return server(command, port, BENTO_READY, root, {**env, **bento_env(root)}, log)
     command = [str(Path(sys.executable).with_name("mlflow")), "models", "serve", "-m",
                str(root / f"mlflow-{model}"), "--env-manager", "local", "-h", "127.0.0.1",
                "-p", str(port), "--workers", str(options.workers)]  # fmt: skip
     return server(command, port, "/ping", root, env, log)
 
 
-ENDPOINTS = {"shipyard": "/predict", "floor": "/predict", "mlflow": "/invocations"}
+ENDPOINTS = {"shipyard": "/predict", "floor": "/predict", "mlflow": "/invocations",
+             "bentoml": "/predict"}  # fmt: skip
 
 
 def body_for(tool: str) -> str:
@@ -357,6 +372,65 @@ def limits(model: str, root: Path, results: dict[str, Any], options: argparse.Na
             f"{model}_rps_c64_vs_predict_limit": ratio(results["c64"]["rps"], limit)}  # fmt: skip
 
 
+def versus_bentoml(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
+    """Shipyard and BentoML started in turn (the order flips every round): seconds from the
+    process start to ready, then requests/s at 64 clients after the warm-up; medians."""
+    tools = ("shipyard", "bentoml")
+    keys = ("ready", "rps", "p50", "p99", "errors")
+    seen: dict[str, dict[str, list[float]]] = {t: {k: [] for k in keys} for t in tools}
+    for number in range(options.bento_rounds):
+        for tool in tools if number % 2 == 0 else tools[::-1]:
+            with launch(tool, model, root, options) as running:
+                run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 16, options.warmup)
+                r = run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 64,
+                                options.seconds)  # fmt: skip
+            for key, value in (("ready", running.ready_s), ("rps", r["rps"]),
+                               ("p50", r["p50_ms"]), ("p99", r["p99_ms"]),
+                               ("errors", r["errors"])):  # fmt: skip
+                seen[tool][key].append(value)
+            note(f"  round {number + 1}: {tool} / {model}: ready in {running.ready_s:.2f} s, "
+                 f"{r['rps']:.0f} req/s at 64 clients")  # fmt: skip
+    figures: dict[str, float] = {}
+    for tool, values in seen.items():
+        figures[f"{model}_{tool}_vs_bento_cold_start_s"] = rounded(
+            statistics.median(values["ready"])
+        )
+        figures[f"{model}_{tool}_vs_bento_rps_c64"] = rounded(statistics.median(values["rps"]))
+        figures[f"{model}_{tool}_vs_bento_p50_ms_c64"] = rounded(statistics.median(values["p50"]))
+        figures[f"{model}_{tool}_vs_bento_p99_ms_c64"] = rounded(statistics.median(values["p99"]))
+        figures[f"{model}_{tool}_vs_bento_errors"] = sum(values["errors"])
+    figures[f"{model}_rps_c64_vs_bentoml"] = ratio(
+        figures[f"{model}_shipyard_vs_bento_rps_c64"], figures[f"{model}_bentoml_vs_bento_rps_c64"]
+    )
+    figures[f"{model}_cold_start_vs_bentoml"] = ratio(
+        figures[f"{model}_shipyard_vs_bento_cold_start_s"],
+        figures[f"{model}_bentoml_vs_bento_cold_start_s"],
+    )
+    return figures
+
+
+def versus_others(model: str, all_results: dict[str, dict[str, Any]],
+                  latency: dict[str, dict[str, float]], figures: dict[str, Any],
+                  options: argparse.Namespace) -> dict[str, float]:  # fmt: skip
+    """The ratios against MLflow and the floor, when all three servers were measured."""
+    found = {tool: all_results.get(f"{tool}/{model}") for tool in TOOLS}
+    if not all(found.values()) or 64 not in options.levels or 1 not in options.levels:
+        return {}
+    s, f, m = (found[t] for t in TOOLS)
+    assert s is not None and f is not None and m is not None
+    mine = {"rps_c64_vs_mlflow": ratio(s["c64"]["rps"], m["c64"]["rps"]),
+            "rps_c64_vs_floor": ratio(s["c64"]["rps"], f["c64"]["rps"])}  # fmt: skip
+    side = latency.get(model)
+    if side is not None:
+        mine["p50_c1_vs_floor"] = ratio(side["shipyard"], side["floor"])
+        figures[f"{model}_p50_c1_batching_on_vs_off"] = ratio(
+            side["shipyard"], side["shipyard_unbatched"]
+        )
+    else:
+        mine["p50_c1_vs_floor"] = ratio(s["c1"]["p50_ms"], f["c1"]["p50_ms"])
+    return mine
+
+
 def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, float]],
            extra: dict[str, Any], options: argparse.Namespace) -> None:  # fmt: skip
     rows = []
@@ -384,24 +458,12 @@ def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, 
                 figures[f"{model}_{name}_p50_ms_c1_interleaved"] = rounded(value)
     ratios: dict[str, float] = {}
     for model in options.models:
-        found = {tool: all_results.get(f"{tool}/{model}") for tool in TOOLS}
-        if not all(found.values()) or 64 not in options.levels or 1 not in options.levels:
+        mine = versus_others(model, all_results, latency, figures, options)
+        for key in ("rps_c64_vs_predict_limit", "rps_c64_vs_bentoml", "cold_start_vs_bentoml"):
+            if f"{model}_{key}" in extra:
+                mine[key] = extra[f"{model}_{key}"]
+        if not mine:
             continue
-        s, f, m = (found[t] for t in TOOLS)
-        assert s is not None and f is not None and m is not None
-        mine = {"rps_c64_vs_mlflow": ratio(s["c64"]["rps"], m["c64"]["rps"]),
-                "rps_c64_vs_floor": ratio(s["c64"]["rps"], f["c64"]["rps"])}  # fmt: skip
-        side = latency.get(model)
-        if side is not None:
-            mine["p50_c1_vs_floor"] = ratio(side["shipyard"], side["floor"])
-            figures[f"{model}_p50_c1_batching_on_vs_off"] = ratio(
-                side["shipyard"], side["shipyard_unbatched"]
-            )
-        else:
-            mine["p50_c1_vs_floor"] = ratio(s["c1"]["p50_ms"], f["c1"]["p50_ms"])
-        limit = extra.get(f"{model}_rps_c64_vs_predict_limit")
-        if limit is not None:
-            mine["rps_c64_vs_predict_limit"] = limit
         if model == "lr":
             ratios.update(mine)
         else:
@@ -410,9 +472,19 @@ def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, 
     print()
     for key, value in extra.items():
         note(f"{key}: {value}")
+    columns = ("cold_start_s", "rps_c64", "p50_ms_c64", "p99_ms_c64", "errors")
+    bento = [[model, tool, *(extra[f"{model}_{tool}_vs_bento_{c}"] for c in columns)]
+             for model in options.models for tool in ("shipyard", "bentoml")
+             if f"{model}_{tool}_vs_bento_rps_c64" in extra]  # fmt: skip
+    if bento:
+        table(f"Shipyard vs BentoML, started in turn {options.bento_rounds} times each "
+              "(medians): seconds to ready, then 64 clients",
+              ["model", "server", "ready s", "req/s", "p50 ms", "p99 ms", "errors"],
+              bento)  # fmt: skip
     note("Ratios (targets): rps_c64_vs_mlflow >= 3, rps_c64_vs_floor >= 1.5, "
-         "p50_c1_vs_floor <= 1.2, rps_c64_vs_predict_limit >= 0.5 (LogisticRegression "
-         "pipeline; HistGradientBoosting under figures.hgb_ratios).")  # fmt: skip
+         "p50_c1_vs_floor <= 1.2, rps_c64_vs_predict_limit >= 0.5, rps_c64_vs_bentoml >= 2, "
+         "cold_start_vs_bentoml <= 0.5 (LogisticRegression pipeline; HistGradientBoosting "
+         "under figures.hgb_ratios).")  # fmt: skip
     emit_result("serving", figures, ratios)
 
 
@@ -426,6 +498,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--models", type=lambda s: s.split(","), default=["lr", "hgb"])
     parser.add_argument("--tools", type=lambda s: s.split(","), default=list(TOOLS))
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds at c1")
+    parser.add_argument("--bento-rounds", type=int, default=3,
+                        help="Shipyard and BentoML started in turn this many times each "
+                        "(0 skips BentoML)")  # fmt: skip
     parser.add_argument("--no-limits", dest="limits", action="store_false",
                         help="skip cold start and the in-process predict limit")  # fmt: skip
     return parser.parse_args()
@@ -459,6 +534,9 @@ def main() -> None:
             served = results.get(f"shipyard/{model}")
             if served is not None and "c64" in served and options.limits:
                 extra.update(limits(model, root, served, options))
+        if options.bento_rounds > 0:
+            for model in options.models:
+                extra.update(versus_bentoml(model, root, options))
         latency: dict[str, dict[str, float]] = {}
         if {"shipyard", "floor"} <= set(options.tools) and options.rounds > 0:
             for model in options.models:
