@@ -55,7 +55,7 @@ test: lint typecheck imports unit
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) -e ".[kafka,redis,xgboost,lightgbm,onnx,torch]" -r benchmarks/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install $(PIP_FLAGS) -e ".[kafka,redis,xgboost,lightgbm,onnx,torch,ci]" -r benchmarks/requirements.txt
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,16 +87,24 @@ def integration(
     model = load_model(ref, trusted=trusted, warm=False, workspace=workspace)
     frame = load_dataset(evaluation_set, workspace=workspace)
     features = parity_sample(frame[[spec.name for spec in model.signature.inputs]], parity_rows)
-    expected = model.predict(features)
-    with ephemeral_server(ref, workspace=workspace, host=host) as url:
-        smoke = smoke_test(ref, smoke_cases, url=url, workspace=workspace)
-        details: dict[str, Any] = {"url": url, "smoke": smoke.to_dict(), "rows": len(features),
-                                   "evaluation_rows": len(frame)}  # fmt: skip
-        if not smoke.passed:
-            raise StageFailed(f"Smoke test failed: {smoke.failures[0]}.", details=details)
-        with httpx.Client(base_url=url, timeout=120.0) as client:
-            served = _score_over_http(client, features)
-    batched = _score_in_batch(ref, features, trusted=trusted, workspace=workspace)
+    # The three scorings are independent and share the loaded model (models/in_use.py): the
+    # batch engine and the in-process predictions run on threads of their own while the
+    # server starts and answers (each mostly in native code that releases the GIL).
+    with ThreadPoolExecutor(2, thread_name_prefix="shipyard-ci-parity") as pool:
+        in_batch = pool.submit(_score_in_batch, ref, features, trusted=trusted,
+                               workspace=workspace)  # fmt: skip
+        in_process = pool.submit(model.predict, features)
+        with ephemeral_server(ref, workspace=workspace, host=host) as url:
+            smoke = smoke_test(ref, smoke_cases, url=url, workspace=workspace)
+            details: dict[str, Any] = {
+                "url": url, "smoke": smoke.to_dict(), "rows": len(features),
+                "evaluation_rows": len(frame),
+            }  # fmt: skip
+            if not smoke.passed:
+                raise StageFailed(f"Smoke test failed: {smoke.failures[0]}.", details=details)
+            with httpx.Client(base_url=url, timeout=120.0) as client:
+                served = _score_over_http(client, features)
+        expected, batched = in_process.result(), in_batch.result()
     for how, got in (("over HTTP", served), ("by the batch engine", batched)):
         row = _first_difference(expected, got)
         if row is not None:

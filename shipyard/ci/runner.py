@@ -57,6 +57,9 @@ def ci(
             f"config is the path of a shipyard.yaml, not {type(config).__name__}.",
             hint="Pass a path, or nothing for ./shipyard.yaml.",
         )
+    from shipyard.models.flavors.sklearn import import_scipy_first
+
+    import_scipy_first()  # before the stages import more: a skops load is then cheaper
     found = _CI(config, against, host, workspace, progress)
     found.settings = settings
     return found.run(run_checks, run_tests, integration)

@@ -40,6 +40,10 @@ def ci(
     """Run the CI stages: checks, tests, data validation, the pipeline, gates against
     --against, package checks, an integration test, and the tested mark. Exits 1 when a stage
     or gate fails."""
+    if print_workflow is None:  # first, while the process is small (see the function)
+        from shipyard.models.flavors.sklearn import import_scipy_first
+
+        import_scipy_first()
     from shipyard.ci.report import to_junit, write_markdown
     from shipyard.ci.runner import ci as run_ci
     from shipyard.ci.workflows import workflow

@@ -168,6 +168,22 @@ def test_untrusted_skops_types_are_named_and_refused(
     assert np.array_equal(loaded.predict_array(loaded.prepare(numbers)), model.predict(numbers))
 
 
+def test_a_list_of_trusted_types_loads_exactly_those(
+    tmp_path: Path, customers: pd.DataFrame
+) -> None:
+    """With the trusted types listed, a file with only those loads; one with another type is
+    refused, naming the type not listed."""
+    numbers = customers[["age", "spend"]]
+    model: Any = make_pipeline(FunctionTransformer(double), LinearRegression())
+    model.fit(numbers, customers["spend"])
+    save_package(model, tmp_path / "pkg", input_example=numbers.head())
+    with pytest.raises(UnsafeModelError, match=r"types that are not known to be safe to load: "
+                       r"tests\.models\.pymodels\.double\. "):  # fmt: skip
+        load_package(tmp_path / "pkg", trusted=["tests.models.pymodels.triple"])
+    loaded = load_package(tmp_path / "pkg", trusted=["tests.models.pymodels.double"])
+    assert np.array_equal(loaded.predict_array(loaded.prepare(numbers)), model.predict(numbers))
+
+
 def test_manifest_records_versions(
     tmp_path: Path, regressor: HistGradientBoostingRegressor, customers: pd.DataFrame
 ) -> None:
