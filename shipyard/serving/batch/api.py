@@ -49,6 +49,9 @@ class BatchResult:
     seconds: float
     workers: int = 0
     """Worker processes the job ran on (0: in the calling process, or on Spark)."""
+    threads: int | None = None
+    """Native threads (OpenMP, BLAS) each worker's model ran on, or this process's when it
+    scored the job (None: the libraries' default, one per core; or Spark's choice)."""
     challenger: str | None = None
     """The challenger (``name/version``), when the job scored one; its counts follow."""
     challenger_rows_scored: int = 0
@@ -95,8 +98,10 @@ def batch_score(
     ``progress`` is called after each part with (input rows done, rows rejected, total input
     rows or None when unknown). Re-running the same job skips the parts already finished; a
     job already complete is recognised from its manifest, before any model loads. A job of
-    one part runs in this process; larger ones on ``workers`` processes (default: chosen from
-    the cores and the model, see :func:`~shipyard.serving.batch.local.plan_workers`).
+    one part runs in this process; larger ones on ``workers`` processes (default: one per
+    core), the cores shared out among their native thread pools (see
+    :func:`~shipyard.serving.batch.local.plan_workers`); the result and the job's manifest
+    say which ``workers`` and ``threads`` ran it.
     Memory stays bounded whatever the input size: each worker holds one record batch of
     ``batch_rows`` rows at a time (or as many rows as ``memory_budget_mb`` allows, shared by
     all workers). Returns the counts.
@@ -160,9 +165,12 @@ def batch_score(
             if engine == "local" and plan.workers > 1:
                 # Workers start loading the model now, while this process prepares the job.
                 pool = start_pool(plan.workers, str(package_dir), task_trust, plan.threads)
-            elif plan.threads is not None:  # scored here: limit this process's pools meanwhile
+            loaded = load_package(package_dir, trusted=trusted, warm=False)
+            if pool is None and plan.threads is not None:
+                # Scored here: limit this process's pools meanwhile (once the model's native
+                # libraries are loaded: threadpoolctl limits the loaded ones), warm-up included.
                 limits.enter_context(threadpoolctl.threadpool_limits(limits=plan.threads))
-            loaded = load_package(package_dir, trusted=trusted)
+            loaded = load_package(package_dir, trusted=trusted)  # in memory now: warms it up
             if memory_budget_mb is not None:
                 batch_rows = rows_within_budget(
                     memory_budget_mb, max(plan.workers, 1), len(loaded.signature.inputs)
@@ -208,7 +216,8 @@ def batch_score(
         model=version.model_name, version=version.version, output=output, parts=len(parts),
         parts_skipped=len(parts) - len(pending), rows_scored=folder.rows_scored,
         rows_rejected=folder.rows_rejected, seconds=round(time.perf_counter() - started, 3),
-        workers=plan.workers, challenger=None if other is None else other.ref,
+        workers=plan.workers, threads=plan.threads,
+        challenger=None if other is None else other.ref,
         challenger_rows_scored=folder.total("challenger_rows"),
         challenger_rows_rejected=folder.total("challenger_rejected"),
     )  # fmt: skip

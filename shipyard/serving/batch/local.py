@@ -36,6 +36,14 @@ SMALL_JOB_ROWS = 100_000
 thread: starting a team of OpenMP threads for each small call costs more than it saves."""
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def plan_workers(
     workers: int | None, parts: int, engine: str, rows: int | None = None
 ) -> WorkerPlan:
@@ -43,22 +51,24 @@ def plan_workers(
 
     A job of one part runs in this process: spawning workers (each importing the ML stack
     and loading the model) costs seconds, more than a part of a million rows takes to
-    score. Given no ``workers``, one process per core, never more than the parts. Each
-    worker keeps its libraries' own thread pools (as many threads as cores), as Spark's
-    Python workers do: a worker spends much of a part in single-threaded work (reading,
-    validating, converting, writing), and while it does, another worker's native threads
-    use the idle cores. Capping each worker at its share of the cores (one thread each on
-    two cores) left those cores idle and made the local engine about 1.5 times slower than
-    the same part scorer under Spark (``benchmarks/batch.py``, docs/scale-out.md).
+    score. It keeps the libraries' own thread pools (every core), except for a small job
+    (one thread). Given no ``workers``, one process per core, never more than the parts;
+    the cores are then shared out, each worker running its model's native pools (OpenMP,
+    BLAS) on ``cores // workers`` threads: one on a machine with as many workers as cores.
+    Left at their default, every worker's pools start a thread per core, and on a busy
+    machine those threads spin waiting for each other: the same part then costs about
+    twice the CPU (``benchmarks/batch.py``; Spark's Python workers get the same single
+    thread from Spark, through ``OMP_NUM_THREADS``). The plan is recorded in the job's
+    manifest and result.
     """
     if engine != "local":
         return WorkerPlan(0, None)
-    cores = os.cpu_count() or 1
-    chosen = min(cores if workers is None else workers, parts)
+    available = cores()
+    chosen = min(available if workers is None else workers, parts)
     if chosen <= 1:
         small = rows is not None and rows <= SMALL_JOB_ROWS
         return WorkerPlan(0, 1 if small else None)
-    return WorkerPlan(chosen, None)
+    return WorkerPlan(chosen, max(1, available // chosen))
 
 
 def start_pool(

@@ -114,10 +114,13 @@ def model_for(
 ) -> LoadedModel:
     model = _models.get(package_dir)
     if model is None:
+        model = load_package(Path(package_dir), trusted=trusted, warm=threads is None)
         if threads is not None:
-            # Set once per worker process, before the first model runs.
+            # Set once per worker process, after the model's native libraries are loaded
+            # (threadpoolctl limits the loaded ones only) and before it first runs.
             threadpoolctl.threadpool_limits(limits=threads)
-        model = _models[package_dir] = load_package(Path(package_dir), trusted=trusted)
+            model = load_package(Path(package_dir), trusted=trusted)  # in memory: warms it
+        _models[package_dir] = model
     return model
 
 
