@@ -102,9 +102,10 @@ def batch_score(
     core), the cores shared out among their native thread pools (see
     :func:`~shipyard.serving.batch.local.plan_workers`); the result and the job's manifest
     say which ``workers`` and ``threads`` ran it.
-    Memory stays bounded whatever the input size: each worker holds one record batch of
-    ``batch_rows`` rows at a time (or as many rows as ``memory_budget_mb`` allows, shared by
-    all workers). Returns the counts.
+    Memory stays bounded whatever the input size: each worker holds about two record batches
+    of ``batch_rows`` rows at a time, one scored while the next is read or the last written
+    (or as many rows as ``memory_budget_mb`` allows, shared by all workers). Returns the
+    counts.
     """
     if engine not in ENGINES:
         raise UsageError(f"Unknown engine {engine!r}.", hint="Use --engine local or spark.")
@@ -272,11 +273,16 @@ BYTES_PER_CELL = 64
 validated copy, the model's own arrays)."""
 
 
+IN_FLIGHT = 2
+"""Batches a worker holds at once: the one it scores, and the next read ahead or the last
+being written (:mod:`~shipyard.serving.batch.overlap`)."""
+
+
 def rows_within_budget(budget_mb: int, workers: int, columns: int) -> int:
     """Record-batch rows that keep ``workers`` workers within ``budget_mb`` of data memory."""
     if budget_mb < 1:
         raise UsageError("The memory budget must be at least 1 MB.")
-    rows = budget_mb * 1_000_000 // (workers * max(columns, 1) * BYTES_PER_CELL)
+    rows = budget_mb * 1_000_000 // (workers * IN_FLIGHT * max(columns, 1) * BYTES_PER_CELL)
     return int(max(1_000, rows))
 
 
