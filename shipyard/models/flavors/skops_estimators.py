@@ -27,14 +27,17 @@ from typing import Any
 
 import orjson
 
+from shipyard.core.hashing import sha256_bytes
+
 MODULE = "skops.io._trusted_types"
-_FILE = "skops-trusted-types.json"
 _BUILTINS = {f"builtins.{t.__name__}" for t in (int, float, str, bool, list, set, map, tuple)}
 
 
-def cache_file() -> Path:
+def cache_file(key: dict[str, str]) -> Path:
+    """The cache file of this installation (one per key, so environments do not take turns)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "shipyard" / _FILE
+    digest = sha256_bytes(orjson.dumps(key, option=orjson.OPT_SORT_KEYS))[:16]
+    return Path(base) / "shipyard" / f"skops-trusted-types-{digest}.json"
 
 
 def _key() -> dict[str, str]:
@@ -57,7 +60,7 @@ def _allowed(attribute: str, names: list[str]) -> bool:
 
 def _cached(key: dict[str, str]) -> dict[str, list[str]] | None:
     try:
-        document = orjson.loads(cache_file().read_bytes())
+        document = orjson.loads(cache_file(key).read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
     if not isinstance(document, dict) or document.get("key") != key:
@@ -81,7 +84,7 @@ def _remember(key: dict[str, str], module: Any) -> None:
     }
     if not lists or not all(_allowed(name, names) for name, names in lists.items()):
         return
-    path = cache_file()
+    path = cache_file(key)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
