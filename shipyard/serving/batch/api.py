@@ -98,8 +98,9 @@ def batch_score(
     ``progress`` is called after each part with (input rows done, rows rejected, total input
     rows or None when unknown). Re-running the same job skips the parts already finished; a
     job already complete is recognised from its manifest, before any model loads. A job of
-    one part runs in this process; larger ones on ``workers`` processes (default: one per
-    core), the cores shared out among their native thread pools (see
+    one part runs in this process; larger ones on ``workers`` processes, this one and
+    ``workers - 1`` helpers (default: one per core), the cores shared out among their native
+    thread pools (see
     :func:`~shipyard.serving.batch.local.plan_workers`); the result and the job's manifest
     say which ``workers`` and ``threads`` ran it.
     Memory stays bounded whatever the input size: each worker holds about two record batches
@@ -164,12 +165,13 @@ def batch_score(
             rows = None if None in sizes else sum(r or 0 for r in sizes)
             plan = plan_workers(workers, len(pending), engine, rows)
             if engine == "local" and plan.workers > 1:
-                # Workers start loading the model now, while this process prepares the job.
-                pool = start_pool(plan.workers, str(package_dir), task_trust, plan.threads)
+                # The helpers start loading the model now, while this process (which scores
+                # parts too) prepares the job.
+                pool = start_pool(plan.workers - 1, str(package_dir), task_trust, plan.threads)
             loaded = load_package(package_dir, trusted=trusted, warm=False)
-            if pool is None and plan.threads is not None:
-                # Scored here: limit this process's pools meanwhile (once the model's native
-                # libraries are loaded: threadpoolctl limits the loaded ones), warm-up included.
+            if engine == "local" and plan.threads is not None:
+                # Parts are scored here: limit this process's pools meanwhile (once the model's
+                # native libraries are loaded: threadpoolctl limits loaded ones), warm-up too.
                 limits.enter_context(threadpoolctl.threadpool_limits(limits=plan.threads))
             loaded = load_package(package_dir, trusted=trusted)  # in memory now: warms it up
             if memory_budget_mb is not None:
@@ -200,9 +202,8 @@ def batch_score(
 
                 run_spark(tasks, folder, master=spark_master, progress=report)
             else:
-                if pool is None:
-                    seed_model(str(package_dir), loaded)  # scored here: load it once
-                run_local(tasks, folder, pool=pool, workers=plan.workers, progress=report)
+                seed_model(str(package_dir), loaded)  # scored here too: load it once
+                run_local(tasks, folder, pool=pool, helpers=plan.workers - 1, progress=report)
         except BaseException as exc:
             record.fail(folder, exc)
             raise
@@ -210,7 +211,7 @@ def batch_score(
             limits.close()
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-            elif engine == "local":
+            if engine == "local":
                 forget_models()
     result = BatchResult(
         name=job,
