@@ -20,7 +20,7 @@ from shipyard.cli.options import TrustedOption, TrustOption
 from shipyard.cli.output import JsonOption, print_json, say
 from shipyard.cli.state import state
 from shipyard.core.settings import find_config_file
-from shipyard.serving.batch import ENGINES, batch_score
+from shipyard.serving.batch import ENGINES, BatchResult, batch_score
 from shipyard.serving.batch.config import load_batch_defaults
 
 
@@ -121,7 +121,7 @@ def batch(
     resumed = f" ({result.parts_skipped} parts already done)" if result.parts_skipped else ""
     say(
         f"Scored {result.rows_scored:,} rows with {result.model}/{result.version} into "
-        f"{result.output} in {result.seconds:.1f} s{resumed}; "
+        f"{result.output} in {result.seconds:.1f} s{resumed}{_ran_on(result)}; "
         f"{result.rows_rejected:,} rejected (see {result.output}/_rejects)."
     )
     if result.challenger is not None:
@@ -130,3 +130,14 @@ def batch(
             f"{result.challenger_rows_scored:,} rows and rejected "
             f"{result.challenger_rows_rejected:,} (rows with arm = 'challenger')."
         )
+
+
+def _ran_on(result: BatchResult) -> str:
+    """How the job ran: its worker processes and each one's native threads."""
+    threads = "default" if result.threads is None else str(result.threads)
+    plural = "" if threads == "1" else "s"
+    if result.workers:
+        return f" on {result.workers} workers x {threads} native thread{plural}"
+    if result.parts == result.parts_skipped:
+        return ""
+    return f" in this process ({threads} native thread{plural})"

@@ -17,6 +17,7 @@ def test_the_batch_command_scores_and_reports(registered: Registered, tmp_path: 
     shown = runner.invoke(app, [*base, "--workers", "0"], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "Scored 3,000 rows with churn/1" in shown.stdout
+    assert "in this process (1 native thread)" in shown.stdout  # a small job: one thread
     resumed = runner.invoke(app, [*base, "--json"])
     assert json.loads(resumed.stdout)["parts_skipped"] == 1
 

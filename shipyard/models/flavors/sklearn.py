@@ -34,6 +34,7 @@ from shipyard.models.flavors.base import (
     check_serialization,
     refuse_untrusted_load,
 )
+from shipyard.models.flavors.skops_estimators import import_skops_io
 from shipyard.models.manifest import Manifest
 
 if TYPE_CHECKING:
@@ -129,13 +130,16 @@ def skops_io() -> Any:
     PyTorch, which imports PyTorch itself when it is installed: seconds, for nothing a model
     file needs. The shim is hidden for that one import (the walk skips a module that does not
     import) and is importable again right after; when PyTorch is loaded already, nothing is
-    hidden."""
+    hidden. The estimator list itself is found once per installation (see
+    :mod:`~shipyard.models.flavors.skops_estimators`)."""
     with _SKOPS_IMPORT:
-        if "skops.io" in sys.modules or "torch" in sys.modules or _TORCH_SHIM in sys.modules:
-            return importlib.import_module("skops.io")
+        if "skops.io" in sys.modules:
+            return sys.modules["skops.io"]
+        if "torch" in sys.modules or _TORCH_SHIM in sys.modules:
+            return import_skops_io()
         sys.modules[_TORCH_SHIM] = None  # type: ignore[assignment]
         try:
-            return importlib.import_module("skops.io")
+            return import_skops_io()
         finally:
             if sys.modules.get(_TORCH_SHIM, sys) is None:
                 del sys.modules[_TORCH_SHIM]

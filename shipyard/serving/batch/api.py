@@ -49,6 +49,9 @@ class BatchResult:
     seconds: float
     workers: int = 0
     """Worker processes the job ran on (0: in the calling process, or on Spark)."""
+    threads: int | None = None
+    """Native threads (OpenMP, BLAS) each worker's model ran on, or this process's when it
+    scored the job (None: the libraries' default, one per core; or Spark's choice)."""
     challenger: str | None = None
     """The challenger (``name/version``), when the job scored one; its counts follow."""
     challenger_rows_scored: int = 0
@@ -95,11 +98,15 @@ def batch_score(
     ``progress`` is called after each part with (input rows done, rows rejected, total input
     rows or None when unknown). Re-running the same job skips the parts already finished; a
     job already complete is recognised from its manifest, before any model loads. A job of
-    one part runs in this process; larger ones on ``workers`` processes (default: chosen from
-    the cores and the model, see :func:`~shipyard.serving.batch.local.plan_workers`).
-    Memory stays bounded whatever the input size: each worker holds one record batch of
-    ``batch_rows`` rows at a time (or as many rows as ``memory_budget_mb`` allows, shared by
-    all workers). Returns the counts.
+    one part runs in this process; larger ones on ``workers`` processes, this one and
+    ``workers - 1`` helpers (default: one per core), the cores shared out among their native
+    thread pools (see
+    :func:`~shipyard.serving.batch.local.plan_workers`); the result and the job's manifest
+    say which ``workers`` and ``threads`` ran it.
+    Memory stays bounded whatever the input size: each worker holds about two record batches
+    of ``batch_rows`` rows at a time, one scored while the next is read or the last written
+    (or as many rows as ``memory_budget_mb`` allows, shared by all workers). Returns the
+    counts.
     """
     if engine not in ENGINES:
         raise UsageError(f"Unknown engine {engine!r}.", hint="Use --engine local or spark.")
@@ -158,11 +165,15 @@ def batch_score(
             rows = None if None in sizes else sum(r or 0 for r in sizes)
             plan = plan_workers(workers, len(pending), engine, rows)
             if engine == "local" and plan.workers > 1:
-                # Workers start loading the model now, while this process prepares the job.
-                pool = start_pool(plan.workers, str(package_dir), task_trust, plan.threads)
-            elif plan.threads is not None:  # scored here: limit this process's pools meanwhile
+                # The helpers start loading the model now, while this process (which scores
+                # parts too) prepares the job.
+                pool = start_pool(plan.workers - 1, str(package_dir), task_trust, plan.threads)
+            loaded = load_package(package_dir, trusted=trusted, warm=False)
+            if engine == "local" and plan.threads is not None:
+                # Parts are scored here: limit this process's pools meanwhile (once the model's
+                # native libraries are loaded: threadpoolctl limits loaded ones), warm-up too.
                 limits.enter_context(threadpoolctl.threadpool_limits(limits=plan.threads))
-            loaded = load_package(package_dir, trusted=trusted)
+            loaded = load_package(package_dir, trusted=trusted)  # in memory now: warms it up
             if memory_budget_mb is not None:
                 batch_rows = rows_within_budget(
                     memory_budget_mb, max(plan.workers, 1), len(loaded.signature.inputs)
@@ -191,9 +202,8 @@ def batch_score(
 
                 run_spark(tasks, folder, master=spark_master, progress=report)
             else:
-                if pool is None:
-                    seed_model(str(package_dir), loaded)  # scored here: load it once
-                run_local(tasks, folder, pool=pool, workers=plan.workers, progress=report)
+                seed_model(str(package_dir), loaded)  # scored here too: load it once
+                run_local(tasks, folder, pool=pool, helpers=plan.workers - 1, progress=report)
         except BaseException as exc:
             record.fail(folder, exc)
             raise
@@ -201,14 +211,15 @@ def batch_score(
             limits.close()
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-            elif engine == "local":
+            if engine == "local":
                 forget_models()
     result = BatchResult(
         name=job,
         model=version.model_name, version=version.version, output=output, parts=len(parts),
         parts_skipped=len(parts) - len(pending), rows_scored=folder.rows_scored,
         rows_rejected=folder.rows_rejected, seconds=round(time.perf_counter() - started, 3),
-        workers=plan.workers, challenger=None if other is None else other.ref,
+        workers=plan.workers, threads=plan.threads,
+        challenger=None if other is None else other.ref,
         challenger_rows_scored=folder.total("challenger_rows"),
         challenger_rows_rejected=folder.total("challenger_rejected"),
     )  # fmt: skip
@@ -263,11 +274,16 @@ BYTES_PER_CELL = 64
 validated copy, the model's own arrays)."""
 
 
+IN_FLIGHT = 2
+"""Batches a worker holds at once: the one it scores, and the next read ahead or the last
+being written (:mod:`~shipyard.serving.batch.overlap`)."""
+
+
 def rows_within_budget(budget_mb: int, workers: int, columns: int) -> int:
     """Record-batch rows that keep ``workers`` workers within ``budget_mb`` of data memory."""
     if budget_mb < 1:
         raise UsageError("The memory budget must be at least 1 MB.")
-    rows = budget_mb * 1_000_000 // (workers * max(columns, 1) * BYTES_PER_CELL)
+    rows = budget_mb * 1_000_000 // (workers * IN_FLIGHT * max(columns, 1) * BYTES_PER_CELL)
     return int(max(1_000, rows))
 
 

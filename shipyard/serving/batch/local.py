@@ -1,18 +1,20 @@
-"""The local engine: parts scored across worker processes, a bounded number in flight, each
-finished part recorded in the job manifest as soon as it is in place.
+"""The local engine: parts scored by this process and helper worker processes, a bounded
+number in flight, each finished part recorded in the job manifest as soon as it is in place.
 
-The pool is started before the job is planned: worker processes spawn, import and load the
-model while the parent reads the inputs' footers, so a job's start-up is paid once, not twice.
+The helpers are started before the job is planned: they spawn, import and load the model while
+this process reads the inputs' footers and loads the model too, then scores parts alongside
+them (it would otherwise sit waiting), so a job of N workers starts N - 1 processes.
 """
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shipyard.core.errors import ShipyardError
 from shipyard.serving.batch.job import JobFolder
@@ -36,6 +38,14 @@ SMALL_JOB_ROWS = 100_000
 thread: starting a team of OpenMP threads for each small call costs more than it saves."""
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def plan_workers(
     workers: int | None, parts: int, engine: str, rows: int | None = None
 ) -> WorkerPlan:
@@ -43,30 +53,32 @@ def plan_workers(
 
     A job of one part runs in this process: spawning workers (each importing the ML stack
     and loading the model) costs seconds, more than a part of a million rows takes to
-    score. Given no ``workers``, one process per core, never more than the parts. Each
-    worker keeps its libraries' own thread pools (as many threads as cores), as Spark's
-    Python workers do: a worker spends much of a part in single-threaded work (reading,
-    validating, converting, writing), and while it does, another worker's native threads
-    use the idle cores. Capping each worker at its share of the cores (one thread each on
-    two cores) left those cores idle and made the local engine about 1.5 times slower than
-    the same part scorer under Spark (``benchmarks/batch.py``, docs/scale-out.md).
+    score. It keeps the libraries' own thread pools (every core), except for a small job
+    (one thread). Given no ``workers``, one process per core (this one and helpers), never
+    more than the parts; the cores are then shared out, each running its model's native
+    pools (OpenMP, BLAS) on ``cores // workers`` threads: one with as many workers as cores.
+    Left at their default, every worker's pools start a thread per core, and on a busy
+    machine those threads spin waiting for each other: the same part then costs about
+    twice the CPU (``benchmarks/batch.py``; Spark's Python workers get the same single
+    thread from Spark, through ``OMP_NUM_THREADS``). The plan is recorded in the job's
+    manifest and result.
     """
     if engine != "local":
         return WorkerPlan(0, None)
-    cores = os.cpu_count() or 1
-    chosen = min(cores if workers is None else workers, parts)
+    available = cores()
+    chosen = min(available if workers is None else workers, parts)
     if chosen <= 1:
         small = rows is not None and rows <= SMALL_JOB_ROWS
         return WorkerPlan(0, 1 if small else None)
-    return WorkerPlan(chosen, None)
+    return WorkerPlan(chosen, max(1, available // chosen))
 
 
 def start_pool(
     workers: int, package_dir: str, trusted: bool | tuple[str, ...], threads: int | None
 ) -> ProcessPoolExecutor | None:
-    """Worker processes that load the model as they start; None for ``workers <= 1``
-    (scoring in this process). Shut it down when done (``shutdown(cancel_futures=True)``)."""
-    if workers <= 1:
+    """``workers`` helper processes that load the model as they start; None for none. Shut
+    it down when done (``shutdown(cancel_futures=True)``)."""
+    if workers < 1:
         return None
     # spawn: workers start clean (no inherited threads or open database connections)
     pool = ProcessPoolExecutor(
@@ -83,11 +95,11 @@ def run_local(
     folder: JobFolder,
     *,
     pool: ProcessPoolExecutor | None,
-    workers: int,
+    helpers: int,
     progress: Progress | None,
 ) -> None:
-    """Score every task in ``pool`` (``workers`` processes), or in this process without one."""
-    results = _in_process(tasks) if pool is None else _in_pool(tasks, pool, workers)
+    """Score every task in this process, and in ``pool`` (``helpers`` processes) if any."""
+    results = _in_process(tasks) if pool is None else _shared(tasks, pool, helpers)
     try:
         for result in results:
             folder.record(result.part_id, result.info())
@@ -104,23 +116,30 @@ def run_local(
 
 def _in_process(tasks: list[PartTask]) -> Iterator[PartResult]:
     for task in tasks:
-        yield score_part(task)
+        yield score_part(replace(task, threads=None))  # this process's limit is set already
 
 
-def _in_pool(
-    tasks: list[PartTask], pool: ProcessPoolExecutor, workers: int
-) -> Iterator[PartResult]:
-    window = workers * 2
-    queue = iter(tasks)
+def _shared(tasks: list[PartTask], pool: ProcessPoolExecutor, helpers: int) -> Iterator[PartResult]:
+    """Parts scored by the helpers and by this process, which has the model loaded already
+    (one process start fewer than a pool of as many workers). Each helper is kept up to two
+    parts ahead, one running and one waiting, but never given the last part left: this
+    process takes that one, so a job of two parts on two cores scores both at once."""
+    pending = collections.deque(tasks)
     running: set[Future[PartResult]] = set()
-    for task in queue:
-        running.add(pool.submit(score_part, task))
-        if len(running) >= window:
-            break
+
+    def refill(limit: int) -> None:
+        while len(running) < limit and len(pending) > 1:
+            running.add(pool.submit(score_part, pending.popleft()))
+
+    refill(helpers)  # one each to start: this process takes the next
+    while pending:
+        yield from _in_process([pending.popleft()])
+        finished = {future for future in running if future.done()}
+        running.difference_update(finished)
+        for future in finished:
+            yield future.result()
+        refill(2 * helpers)
     while running:
         finished, running = wait(running, return_when=FIRST_COMPLETED)
         for future in finished:
             yield future.result()
-            following = next(queue, None)
-            if following is not None:
-                running.add(pool.submit(score_part, following))

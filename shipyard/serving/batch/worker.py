@@ -4,6 +4,7 @@ the part's output (and rejects) to temporary files that are renamed into place a
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from shipyard.models.package import load_package
 from shipyard.serving.batch.inputs import InputFile, Part, read_part
 from shipyard.serving.batch.job import part_paths, temporary_path
 from shipyard.serving.batch.log import LogTarget, PartLog
+from shipyard.serving.batch.overlap import WriteBehind, read_ahead
 from shipyard.serving.batch.scoring import score_batch
 
 _models: dict[str, LoadedModel] = {}  # one loaded model per package, per worker process
@@ -114,10 +116,13 @@ def model_for(
 ) -> LoadedModel:
     model = _models.get(package_dir)
     if model is None:
+        model = load_package(Path(package_dir), trusted=trusted, warm=threads is None)
         if threads is not None:
-            # Set once per worker process, before the first model runs.
+            # Set once per worker process, after the model's native libraries are loaded
+            # (threadpoolctl limits the loaded ones only) and before it first runs.
             threadpoolctl.threadpool_limits(limits=threads)
-        model = _models[package_dir] = load_package(Path(package_dir), trusted=trusted)
+            model = load_package(Path(package_dir), trusted=trusted)  # in memory: warms it
+        _models[package_dir] = model
     return model
 
 
@@ -132,7 +137,9 @@ def forget_models() -> None:
 
 
 def score_part(task: PartTask) -> PartResult:
-    """Score one part with the model (and the challenger, if any) into its output files."""
+    """Score one part with the model (and the challenger, if any) into its output files,
+    reading the next batch and writing the last while each is scored (see
+    :mod:`~shipyard.serving.batch.overlap`)."""
     arms = [_Arm(model_for(task.package_dir, task.trusted, task.threads), task.version,
                  None if task.challenger is None else "champion", task.log)]  # fmt: skip
     if task.challenger is not None:
@@ -154,30 +161,34 @@ def score_part(task: PartTask) -> PartResult:
             writer = pq.ParquetWriter(files.enter_context(fs.open(out_temp, "wb")), task.schema)
             files.callback(writer.close)
             rejects_writer: pq.ParquetWriter | None = None
-            for batch in read_part(task.part, task.batch_rows, columns):
-                for arm in arms:
-                    started = time.perf_counter()
-                    scored = score_batch(
-                        arm.model, batch, file_index=task.part.file.index, first_row=row,
-                        version=arm.version, text_input=text_input, schema=task.schema,
-                        keep=task.keep, arm=arm.name,
-                    )  # fmt: skip
-                    if arm.log is not None and scored.inputs is not None:
-                        arm.log.write(scored.inputs, scored.predictions,
-                                      scored.output.column("row_id").to_numpy(),
-                                      time.perf_counter() - started)  # fmt: skip
-                    writer.write_table(scored.output)
-                    arm.rows += scored.output.num_rows
-                    if scored.rejects is None:
-                        continue
-                    if rejects_writer is None:
-                        fs.makedirs(rejects_path.rpartition("/")[0], exist_ok=True)
-                        handle = files.enter_context(fs.open(rejects_temp, "wb"))
-                        rejects_writer = pq.ParquetWriter(handle, scored.rejects.schema)
-                        files.callback(rejects_writer.close)
-                    rejects_writer.write_table(scored.rejects)
-                    arm.rejected += scored.rejects.num_rows
-                row += batch.num_rows
+            # Left (waiting for its last writes) before the writers above close.
+            with WriteBehind(depth=1) as behind:
+                for batch in read_ahead(read_part(task.part, task.batch_rows, columns)):
+                    for arm in arms:
+                        started = time.perf_counter()
+                        scored = score_batch(
+                            arm.model, batch, file_index=task.part.file.index, first_row=row,
+                            version=arm.version, text_input=text_input, schema=task.schema,
+                            keep=task.keep, arm=arm.name,
+                        )  # fmt: skip
+                        seconds = time.perf_counter() - started
+                        if arm.log is not None and scored.inputs is not None:
+                            behind.submit(functools.partial(
+                                arm.log.write, scored.inputs, scored.predictions,
+                                scored.output.column("row_id").to_numpy(), seconds))  # fmt: skip
+                        behind.submit(functools.partial(writer.write_table, scored.output))
+                        arm.rows += scored.output.num_rows
+                        if scored.rejects is None:
+                            continue
+                        if rejects_writer is None:
+                            fs.makedirs(rejects_path.rpartition("/")[0], exist_ok=True)
+                            handle = files.enter_context(fs.open(rejects_temp, "wb"))
+                            rejects_writer = pq.ParquetWriter(handle, scored.rejects.schema)
+                            files.callback(rejects_writer.close)
+                        behind.submit(functools.partial(rejects_writer.write_table,
+                                                        scored.rejects))  # fmt: skip
+                        arm.rejected += scored.rejects.num_rows
+                    row += batch.num_rows
         if rejects_writer is not None:
             fs.mv(rejects_temp, rejects_path)
         elif fs.exists(rejects_path):

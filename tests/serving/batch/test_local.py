@@ -5,11 +5,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import threadpoolctl
 
 import shipyard as sy
 from shipyard.core.errors import NotFoundError
+from shipyard.models.storage import fetch_package
+from shipyard.registry import resolve
 from shipyard.serving.batch import BatchInputError, OutputInUseError, batch_score
 from shipyard.serving.batch.inputs import ROW_BITS
+from shipyard.serving.batch.local import cores, start_pool
 from tests.models.pymodels import PickyScorer
 from tests.registered_model import Registered, make_frame, read_parts
 from tests.serving.models import REFUSED_AGES, customers
@@ -25,6 +29,11 @@ def test_batch_predictions_equal_online_predictions_exactly(
         workspace=registered.workspace, workers=2, rows_per_part=8_000, batch_rows=3_000,
     )  # fmt: skip
     assert (result.rows_scored, result.rows_rejected, result.parts) == (20_000, 0, 3)
+    # Two workers share the cores' native threads out; the manifest says so.
+    threads = max(1, cores() // 2)
+    assert (result.workers, result.threads) == (2, threads)
+    manifest = json.loads((tmp_path / "out" / "_shipyard_job.json").read_text())
+    assert (manifest["finished"]["workers"], manifest["finished"]["threads"]) == (2, threads)
 
     out = read_parts(tmp_path / "out").sort_values("row_id", ignore_index=True)
     assert out["row_id"].tolist() == list(range(20_000))
@@ -183,3 +192,18 @@ def test_the_job_is_recorded_and_its_predictions_are_logged(
     scored = read_parts(tmp_path / "out").set_index("row_id")["prediction"]
     sample = logged.iloc[0]
     assert sample["prediction"] == scored[int(sample["request_id"])]
+
+
+def test_each_worker_runs_its_model_on_the_threads_it_was_given(registered: Registered) -> None:
+    """The limit is set once the model's native libraries are loaded: set before, it limited
+    nothing, and every worker started a thread per core."""
+    ws = registered.workspace
+    version = resolve("churn/1", workspace=ws)
+    package = fetch_package(version.package_hash, ws.artifacts, ws.cache_dir / "packages")
+    pool = start_pool(2, str(package), True, 1)
+    assert pool is not None
+    try:
+        pools = pool.submit(threadpoolctl.threadpool_info).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert pools and {info["num_threads"] for info in pools} == {1}
