@@ -16,7 +16,7 @@ from tests.scorecard.conftest import DEPLOYMENT, Project, project_config
 # What the fixture's records justify, worked out by hand from docs/scorecard.md:
 EXPECTED = {
     "DATA-1": 0.5,  # one validation: the second run took the unchanged data's from cache
-    "DATA-2": 0.0,  # no feature importance stored
+    "DATA-2": 1.0,  # both evaluations stored feature importance (on unless switched off)
     "DATA-3": 0.0, "DATA-4": 0.0, "DATA-5": 0.0,  # organisational, not attested
     "DATA-6": 0.5,  # two pipeline runs, none started by CI
     "DATA-7": 0.0,  # no CI run
@@ -45,9 +45,9 @@ def test_the_project_scores_what_its_records_justify(project: Project) -> None:
     card = _card(project)
     assert [i.id for i in card.items][:8] == [f"DATA-{n}" for n in range(1, 8)] + ["MODEL-1"]
     assert {i.id: i.points for i in card.items} == EXPECTED
-    assert card.sections == {"DATA": 1.0, "MODEL": 3.0, "INFRA": 1.5, "MON": 3.0}
-    assert card.score == 1.0
-    assert card.reading.startswith("Not totally untested")
+    assert card.sections == {"DATA": 2.0, "MODEL": 3.0, "INFRA": 1.5, "MON": 3.0}
+    assert card.score == 1.5
+    assert card.reading.startswith("There's been first pass")
     assert card.model == "credit"
 
     ws = project.workspace
@@ -97,7 +97,7 @@ def test_the_cli_prints_the_same_card_as_json_markdown_and_html(
     shown = runner.invoke(app, [*base, "scorecard", "credit", "-c", str(project.config), "--json"])
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.output)
-    assert data["score"] == 1.0 and data["sections"]["MON"] == 3.0
+    assert data["score"] == 1.5 and data["sections"]["MON"] == 3.0
     assert {i["id"]: i["points"] for i in data["items"]} == EXPECTED
 
     markdown = runner.invoke(app, [*base, "scorecard", "-c", str(project.config), "--markdown"])
@@ -116,6 +116,6 @@ def test_the_cli_prints_the_same_card_as_json_markdown_and_html(
     table = runner.invoke(app, [*base, "scorecard", "-c", str(project.config)],
                           env={"COLUMNS": "200"})  # fmt: skip
     assert table.exit_code == 0, table.output
-    assert "ML Test Score 1 (minimum of data 1, model 3, infrastructure 1.5, monitoring 3)" in (
+    assert "ML Test Score 1.5 (minimum of data 2, model 3, infrastructure 1.5, monitoring 3)" in (
         table.output
     )

@@ -78,6 +78,15 @@ def test_every_worker_answers_metrics_for_all_workers_even_dead_ones(tmp_path: P
             assert len(ready) == 2 and set(ready.values()) == {1.0}, ready
             workers |= set(ready)
         check_metrics(text)
+        # the rows the model raised on are in the prediction log too, for their rate over time
+        # (flushed before a worker is killed: a SIGKILL loses what a worker has not flushed)
+        reader = sy.PredictionLogReader(ArtifactStore(str(home / "artifacts")))
+        deadline = time.monotonic() + 30
+        while len(failed := reader.predictions("picky-production", role="error")) < errors:
+            assert time.monotonic() < deadline, f"{len(failed)} of {errors} error rows logged"
+            time.sleep(0.3)
+        assert len(failed) == errors and failed["prediction"].isna().all()
+        assert set(failed["inputs"].map(lambda row: row["age"])) == set(REFUSED_AGES)
         # a worker killed outright: its counts stay in the sums, and its successor joins in
         killed = int(sorted(workers)[0].split('"')[1])
         os.kill(killed, signal.SIGKILL)
@@ -94,9 +103,3 @@ def test_every_worker_answers_metrics_for_all_workers_even_dead_ones(tmp_path: P
         check_metrics(text)
     finally:
         server.stop()
-    # the rows the model raised on are in the prediction log too, for their rate over time
-    failed = sy.PredictionLogReader(ArtifactStore(str(home / "artifacts"))).predictions(
-        "picky-production", role="error"
-    )
-    assert len(failed) == errors and failed["prediction"].isna().all()
-    assert set(failed["inputs"].map(lambda row: row["age"])) == set(REFUSED_AGES)

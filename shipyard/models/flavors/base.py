@@ -70,6 +70,10 @@ class Flavor(ABC):
         """The versions of the libraries this flavor uses, as installed now."""
         return {}
 
+    def preload(self) -> None:  # noqa: B027 (an optional hook: most flavors import lazily)
+        """Import the libraries ``load`` needs, without loading or running anything (a server
+        does it once before forking its workers)."""
+
     def for_saving(self, model: Any, example: pd.DataFrame, *, serialization: str | None) -> Any:
         """The object to save for ``model``, given its validated input example.
 

@@ -68,6 +68,10 @@ class SklearnFlavor(Flavor):
     def framework_versions(self) -> dict[str, str]:
         return {name: _version(name) for name in ("scikit-learn", "skops", "numpy")}
 
+    def preload(self) -> None:
+        import_scipy_first()
+        skops_io()
+
     def save(
         self, model: Any, directory: Path, *, serialization: str | None, trusted: bool
     ) -> SavedFlavor:

@@ -1,6 +1,14 @@
 """Running the ASGI app on uvicorn (uvloop, httptools): one process, or N worker processes
 that each load the model.
 
+On Linux the supervisor imports, once, the serving stack and the libraries of the flavors the
+deployment serves, then forks the workers, which start with them imported (the way
+gunicorn's ``--preload`` does): a worker is ready in the time it takes to load and warm up
+its model, not to import everything again. Nothing has run a model or started a thread in
+the supervisor by then, so no thread pool is broken by the fork; each worker sets its own
+native thread limits. Elsewhere, or when the calling process already runs threads, workers
+are spawned as fresh interpreters.
+
 Workers each listen on their own ``SO_REUSEPORT`` socket, so the kernel spreads new
 connections evenly over them (with one shared socket, whichever worker wakes first takes a
 burst of connections and the others idle). SIGTERM (or SIGINT) makes every worker stop
@@ -21,8 +29,10 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
@@ -33,7 +43,7 @@ from shipyard.core.errors import ConflictError, ModelError
 from shipyard.core.logging import get_logger
 from shipyard.serving.online.app import ServingApp
 from shipyard.serving.online.logs import logging_config
-from shipyard.serving.online.options import ServeOptions
+from shipyard.serving.online.options import ServeOptions, server_settings
 
 log = get_logger(__name__)
 
@@ -81,6 +91,10 @@ def _socket(options: ServeOptions, *, listen: bool = True) -> socket.socket:
 def _serve_one(options_json: str, worker: bool = False) -> None:
     """One server process: its own socket, the app, uvicorn until SIGTERM."""
     options = ServeOptions.from_json(options_json)
+    if worker:  # a forked worker inherits native libraries loaded before its limits were set
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(options.native_threads)
     app = create_app(options)
     logging.config.dictConfig(logging_config())
     server = uvicorn.Server(_config(options, app))
@@ -130,7 +144,8 @@ class _Supervisor:
 
     def __init__(self, options: ServeOptions) -> None:
         self.options = options  # with the metrics directory once running
-        self.context = multiprocessing.get_context("spawn")
+        fork, spawn = multiprocessing.get_context("fork"), multiprocessing.get_context("spawn")
+        self.context: ForkContext | SpawnContext = fork if _can_fork() else spawn
         self.workers: list[BaseProcess] = []
         self.stopping = False
 
@@ -148,6 +163,8 @@ class _Supervisor:
         metrics_dir = tempfile.mkdtemp(prefix="shipyard-metrics-")
         self.options = self.options.replace(metrics_dir=metrics_dir)
         try:
+            if self.context.get_start_method() == "fork":
+                _preload(self.options)
             self.workers = [self._start() for _ in range(self.options.workers)]
             log.info("started %d workers", len(self.workers),
                      extra={"workers": [w.pid for w in self.workers]})  # fmt: skip
@@ -191,6 +208,46 @@ class _Supervisor:
                 worker.kill()
                 worker.join()
         log.info("all workers stopped")
+
+
+def _can_fork() -> bool:
+    """Whether workers may be forked: on Linux, from a process running no other thread."""
+    return (
+        sys.platform == "linux"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def _preload(options: ServeOptions) -> None:
+    """Import the libraries of the flavors ``options.deployment`` serves, so that forked
+    workers have them already. Only imports: the store connection is closed again, and no
+    model is loaded or run here. A problem is left for the workers to report."""
+    from shipyard.core.errors import ShipyardError
+    from shipyard.models.flavors import get_flavor
+    from shipyard.serving.deploy import deployments_of
+
+    flavors: set[str] = set()
+    try:
+        workspace = Workspace(server_settings(options))
+        try:
+            record = deployments_of(workspace).get(options.deployment)
+            models = workspace.models
+            for route in record.routes:
+                found = (
+                    models.resolve_alias(record.model_name, str(route["alias"]))
+                    if "alias" in route
+                    else models.get_version(record.model_name, int(route["version"]))
+                )
+                flavors.add(found.flavor)
+            for version in record.shadows:
+                flavors.add(models.get_version(record.model_name, version).flavor)
+            for name in sorted(flavors):
+                get_flavor(name).preload()
+        finally:
+            workspace.close()
+    except ShipyardError as exc:
+        log.info("nothing preloaded before forking the workers: %s", exc.message)
 
 
 def os_kill(pid: int, sig: int) -> None:
