@@ -127,7 +127,7 @@ def _rerun(
     with start_run(f"reproduce {original.id}", kind="reproduce", workspace=ws,
                    tags={"shipyard.reproduces": original.id}) as run:  # fmt: skip
         frames, data_facts = _frames(state, data)
-        seed_everything(config.train.seed)
+        seed_everything(config.train.seed, import_frameworks=False)  # fit_model seeds again
         model = fit_model(state, frames["train"], frames["eval"], run_id=run.id)
         result = evaluate(model, frames["eval"], config.evaluation, train=frames["train"])
         with tempfile.TemporaryDirectory(prefix="shipyard-reproduce-") as temporary:

@@ -13,6 +13,7 @@ from shipyard.pipeline.cache import blobs_exist
 from shipyard.pipeline.entrypoint import call_training, entrypoint_function
 from shipyard.pipeline.state import State, load_packaged_model
 from shipyard.tracking.liveness import staging_dir
+from shipyard.tracking.seed import seed_generators
 
 if TYPE_CHECKING:
     from shipyard.tracking.run import ActiveRun
@@ -42,7 +43,7 @@ def train_compute(state: State, run: ActiveRun) -> dict[str, Any]:
     if state.tuned:
         run.set_tags({"shipyard.tuning.study": state.tuned["study_run_id"],
                       "shipyard.tuning.study_name": state.tuned["study"]})  # fmt: skip
-    seed_everything(config.train.seed)
+    seed_everything(config.train.seed, import_frameworks=False)  # again once train.py is in
     started = time.perf_counter()
     model = fit_model(state, train, evaluation, run_id=run.id, params=params)
     seconds = time.perf_counter() - started
@@ -72,6 +73,9 @@ def fit_model(
                  "label": config.evaluation.label, "seed": config.train.seed,
                  "trial": trial}  # fmt: skip
     with entrypoint_function(config.train.entrypoint, config.base_dir) as function:
+        # seeded here, after the training module's imports: a framework it imports is seeded
+        # too, and one it does not use is never imported just to be seeded
+        seed_generators(config.train.seed, import_frameworks=False)
         try:
             model = call_training(function, available)
         except Exception as exc:

@@ -149,10 +149,11 @@ def log_model(model: Any, name: str, **options: Any) -> ModelVersionRecord:
     return _require_run().log_model(model, name, **options)
 
 
-def seed_everything(seed: int) -> int:
+def seed_everything(seed: int, *, import_frameworks: bool = True) -> int:
     """Seed Python, NumPy and installed frameworks, and record the seed on the active run
-    (or on the next run started in this context)."""
-    seed_generators(seed)
+    (or on the next run started in this context). ``import_frameworks=False`` seeds only the
+    frameworks imported already."""
+    seed_generators(seed, import_frameworks=import_frameworks)
     run = _active.get()
     if run is not None:
         run.record_seed(seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import random
+import sys
 
 from shipyard.core.errors import UsageError
 
@@ -15,8 +16,11 @@ _FRAMEWORKS = (
 )
 
 
-def seed_generators(seed: int) -> list[str]:
-    """Seed Python, NumPy and installed frameworks; returns what was seeded."""
+def seed_generators(seed: int, *, import_frameworks: bool = True) -> list[str]:
+    """Seed Python, NumPy and installed frameworks; returns what was seeded. With
+    ``import_frameworks=False`` only frameworks imported already are seeded: importing
+    PyTorch to seed it costs seconds, wasted on a model that never uses it (the pipeline
+    seeds again once the training module is imported, so what it imports is seeded)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise UsageError(
             f"A seed is a whole number from 0 to 2**32 - 1, not {str(seed)[:40]!r}.",
@@ -28,6 +32,8 @@ def seed_generators(seed: int) -> list[str]:
     np.random.seed(seed)
     seeded = ["python", "numpy"]
     for module_name, function_path in _FRAMEWORKS:
+        if not import_frameworks and module_name not in sys.modules:
+            continue
         if importlib.util.find_spec(module_name) is None:
             continue
         target: object = importlib.import_module(module_name)
