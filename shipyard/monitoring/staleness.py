@@ -132,7 +132,7 @@ def staleness(
             age = (record.created_at - version.created_at).total_seconds() / SECONDS_PER_DAY
             found = None if value is None or not math.isfinite(value) else float(value)
             points.append(StalenessPoint(record.ref, record.created_at.isoformat(),
-                                         round(max(age, 0.0), 6), len(frame), found))  # fmt: skip
+                                         max(age, 0.0), len(frame), found))  # fmt: skip
             if found is not None:
                 run.log_metric(chosen, found, step=step)
         report = StalenessReport(version.ref, chosen, METRICS[chosen].direction, trained_on,
