@@ -133,6 +133,36 @@ def test_a_killed_study_of_20_trials_resumes_and_records_every_trial(
     assert numbers == list(range(20))
 
 
+_CLAIM_A_TRIAL_AND_DIE = """
+import sys, optuna
+from shipyard.pipeline.tuning import _OWNER_ATTR, _this_process
+storage = optuna.storages.RDBStorage(sys.argv[1], skip_compatibility_check=True)
+study = optuna.create_study(study_name="credit-search", storage=storage, direction="maximize")
+trial = study.ask()
+trial.suggest_float("C", 0.001, 10.0, log=True)
+trial.set_user_attr(_OWNER_ATTR, _this_process())
+"""
+
+
+def test_a_trial_whose_process_died_before_it_named_a_run_is_failed_and_gets_a_run(
+    tmp_path: Path, sqlite_workspace: Workspace
+) -> None:
+    ws = sqlite_workspace
+    config = make_tuning_project(tmp_path, trials=3)
+    url = ws.settings.resolved_store_url
+    subprocess.run([sys.executable, "-c", _CLAIM_A_TRIAL_AND_DIE, url], check=True)
+
+    result = tune(config, workspace=ws)  # at once: no grace period to wait out
+    assert result.trials == {"fail": 1, "complete": 2}
+    runs = {
+        int(run.tags["shipyard.tuning.trial"]): run for run in _trial_runs(ws, result.study_run_id)
+    }
+    assert sorted(runs) == [0, 1, 2]
+    assert runs[0].status == "killed"
+    assert runs[0].tags["shipyard.tuning.state"] == "failed"
+    assert "died" in (runs[0].error or "")
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
