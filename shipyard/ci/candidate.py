@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard._store.workspace import Workspace
 from shipyard.ci.checks import StageFailed
 from shipyard.core.errors import ShipyardError
+from shipyard.core.http import http_client
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +78,6 @@ def integration(
     """Serve ``ref`` on a free port of ``host``, run the smoke cases, and check that rows of
     the evaluation set scored over HTTP and by the batch engine equal in-process predictions:
     a covering sample of ``parity_rows`` rows (every row when None)."""
-    import httpx
 
     from shipyard.delivery.ephemeral import ephemeral_server
     from shipyard.delivery.smoke import smoke_test
@@ -102,7 +102,7 @@ def integration(
             }  # fmt: skip
             if not smoke.passed:
                 raise StageFailed(f"Smoke test failed: {smoke.failures[0]}.", details=details)
-            with httpx.Client(base_url=url, timeout=120.0) as client:
+            with http_client(url, timeout=120.0) as client:
                 served = _score_over_http(client, features)
         expected, batched = in_process.result(), in_batch.result()
     for how, got in (("over HTTP", served), ("by the batch engine", batched)):

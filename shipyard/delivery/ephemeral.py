@@ -1,5 +1,6 @@
 """A model server that lives for one block: started on a free loopback port in this process,
-answering once its models are loaded and warmed, and stopped on leaving the block.
+answering once its models are loaded and warmed, and told to stop on leaving the block (it
+stops on its own thread, within the server's graceful-shutdown time).
 
 Smoke tests run against it before any user traffic reaches a new version, and ``shipyard ci``
 uses it for its integration stage. It is the real server (the same ASGI app and uvicorn as
@@ -42,14 +43,15 @@ def ephemeral_server(
     sock = _bound_socket(host)
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
-        app, host=host, port=port, lifespan="on", access_log=False, log_config=None,
+        app, host=host, port=port, ws="none", lifespan="on", access_log=False, log_config=None,
         server_header=False, date_header=False, timeout_graceful_shutdown=5,
     )  # fmt: skip
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"shipyard-ephemeral-{port}",
-        daemon=True,
-    )  # fmt: skip
+    # Not a daemon: the server stops on its own thread after the block (answering what is in
+    # flight, then closing its socket) while the caller goes on, and the interpreter waits for
+    # it at exit instead of freezing it halfway.
+    thread = threading.Thread(target=_serve, args=(server, sock),
+                              name=f"shipyard-ephemeral-{port}")  # fmt: skip
     thread.start()
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -65,7 +67,12 @@ def ephemeral_server(
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+
+
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    try:
+        server.run(sockets=[sock])
+    finally:
         sock.close()
 
 

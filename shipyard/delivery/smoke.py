@@ -32,6 +32,7 @@ import httpx
 
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConfigurationError, ShipyardError
+from shipyard.core.http import http_client
 
 JSON_TYPES = {"integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,)}
 DEFAULT_LATENCY_MS = 1000.0
@@ -247,7 +248,7 @@ def _run(
 ) -> SmokeReport:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     base = url.rstrip("/")
-    with httpx.Client(base_url=base, headers=headers, timeout=30.0) as client:
+    with http_client(base, headers=headers, timeout=30.0) as client:
         ready, why = _wait_ready(client, ready_timeout_s)
         if not ready:
             return SmokeReport(target, base, expected, False, problems=(why,))

@@ -25,6 +25,7 @@ from shipyard.core.errors import (
     ShipyardError,
     UsageError,
 )
+from shipyard.core.http import http_client
 from shipyard.serving.row_scorer import ModelPredictionError
 
 
@@ -52,7 +53,7 @@ class Client:
         if token:
             headers["authorization"] = f"Bearer {token}"
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._http = http_client(self.url, headers=headers, timeout=timeout)
 
     def predict(self, data: Any, *, key: str | None = None) -> list[Any]:
         """Predictions for ``data`` (a DataFrame, a list of records or one record)."""

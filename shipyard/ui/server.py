@@ -53,6 +53,7 @@ def ui(
         log_level="warning",
         server_header=False,
         lifespan="on",
+        ws="none",  # no WebSocket endpoints: the websockets library is never imported
     )
     server = uvicorn.Server(config)
     if ready is not None:

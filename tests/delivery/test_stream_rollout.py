@@ -1,7 +1,7 @@
 """Rollouts of a stream deployment, watched through its real `shipyard stream` workers: each
 worker records where its metrics are, the controller reads their readiness and their model
-errors per version, and with keyed events flowing through Redis Streams an identical canary
-is promoted and a canary that raises on some events is rolled back."""
+errors per version, and with keyed events flowing through Kafka and through Redis Streams an
+identical canary is promoted and a canary that raises on some events is rolled back."""
 
 from __future__ import annotations
 
@@ -17,18 +17,17 @@ import httpx
 import numpy as np
 import orjson
 import pytest
-import redis
 
 import shipyard as sy
 from shipyard._store.workspace import Workspace
 from shipyard.serving.stream import StreamOptions, record_stream
-from tests.brokers import start_redis
+from tests.brokers import start_redis, start_tansu
 from tests.delivery.models import AGES, Threshold, example
 from tests.delivery.test_rollout import ERRORS, FAST, open_home
-from tests.serving.stream.streams import Names, start_process, stop_process, wait_ready
+from tests.serving.stream.streams import Names, start_process, stop_process, wait_ready, write
 
 WORKERS = 2
-pytestmark = pytest.mark.slow  # two worker processes and three rollouts: about 30 s idle
+pytestmark = pytest.mark.slow  # two worker processes, three rollouts: about 30 s per broker
 
 
 @dataclass
@@ -38,18 +37,21 @@ class StreamShop:
     names: Names
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamShop]:
+@pytest.fixture(scope="module", params=["kafka", "redis"])
+def shop(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StreamShop]:
     """churn/1 and churn/2 (identical), churn/3 (refuses ages ERRORS); the stream deployment
-    ``shop-stream`` follows churn@production -> 1, served by two real stream workers."""
-    root = tmp_path_factory.mktemp("stream-rollout")
+    ``shop-stream`` follows churn@production -> 1, served by two real stream workers reading
+    from Kafka or from Redis Streams."""
+    root = tmp_path_factory.mktemp(f"stream-rollout-{request.param}")
     ws = open_home(root / "home")
     for model in (Threshold(), Threshold(), Threshold(refused=ERRORS)):
         with sy.start_run("train", workspace=ws) as run:
             run.log_model(model, "churn", input_example=example())
     sy.promote("churn", 1, "production", workspace=ws)
-    broker = start_redis()
-    names = Names(broker)
+    broker = start_tansu() if request.param == "kafka" else start_redis()
+    names = Names(broker).prepare()
     record_stream(
         "churn@production",
         "shop-stream",
@@ -81,16 +83,13 @@ class KeyedEvents:
 
     def _run(self) -> None:
         rng = np.random.default_rng(7)
-        client = redis.Redis(port=self.names.broker.port)
-        while not self.stop.wait(0.02):
-            pipeline = client.pipeline(transaction=False)
-            for _ in range(5):
+        while not self.stop.wait(0.1):
+            events = []
+            for _ in range(25):
                 event = {"age": int(rng.integers(*AGES)),
                          "spend": round(float(rng.normal(50.0, 12.0)), 2)}  # fmt: skip
-                pipeline.xadd(self.names.source, {"key": f"customer-{rng.integers(5000)}",
-                                                  "value": orjson.dumps(event)})  # fmt: skip
-            pipeline.execute()
-        client.close()
+                events.append((f"customer-{rng.integers(5000)}", orjson.dumps(event)))
+            write(self.names, events)
 
     def __enter__(self) -> KeyedEvents:
         self.thread.start()

@@ -59,8 +59,9 @@ def create_app(options: ServeOptions, workspace: Workspace | None = None) -> Ser
 
 
 def _config(options: ServeOptions, app: ServingApp) -> uvicorn.Config:
+    # ws="none": no WebSocket endpoints, so the websockets library is never imported
     return uvicorn.Config(
-        app, host=options.host, port=options.port, loop="uvloop", http="httptools",
+        app, host=options.host, port=options.port, loop="uvloop", http="httptools", ws="none",
         lifespan="on", access_log=False, log_config=logging_config(),
         timeout_graceful_shutdown=max(1, round(options.graceful_timeout)),
         server_header=False, date_header=False, timeout_keep_alive=30, backlog=2048,

@@ -200,7 +200,11 @@ def predictions_table(
     (``packages``, default: this process's), which every file written from it keeps."""
     inputs = _inputs([b.inputs for b in batches])
     parts = [_columns(b) for b in batches]
-    columns = {name: pa.concat_arrays([p[name] for p in parts]) for name in PREDICTION_COLUMNS}
+    columns = (
+        parts[0]  # one batch (the batch engine's case): its arrays as they are, not copied
+        if len(parts) == 1
+        else {name: pa.concat_arrays([p[name] for p in parts]) for name in PREDICTION_COLUMNS}
+    )
     columns["inputs"] = pa.StructArray.from_arrays(inputs.columns, names=inputs.schema.names)
     found = framework_versions() if packages is None else packages
     metadata = {PACKAGES_KEY: orjson.dumps(dict(found), option=orjson.OPT_SORT_KEYS)}

@@ -243,7 +243,8 @@ class StreamWorker:
     def _shadow(self, scorer: Scorer, records: list[dict[str, Any]], positions: list[int],
                 batch: Batch) -> None:  # fmt: skip
         """Score every valid event with a shadow version: its answers are logged (role
-        ``shadow``), never sent; its failures are counted, never dead-lettered."""
+        ``shadow``), never sent; its failures are counted, never dead-lettered, and the events
+        its model raised on are logged as errors of its version, as an online shadow's are."""
         if not records:
             return
         started = time.perf_counter()
@@ -252,6 +253,10 @@ class StreamWorker:
                             extra=self.options.extra)  # fmt: skip
         if scored.failures:
             self.metrics.shadow_failed(scorer.label, len(scored.failures))
+            refused = [failure.item for failure in scored.failures if failure.kind == MODEL]
+            if refused and self.prediction_log is not None:
+                self._log_refused(scorer, [records[i] for i in refused],
+                                  [batch.request_ids[positions[i]] for i in refused])  # fmt: skip
         if scored.frame is None:
             return
         rows = positions if scored.whole else [positions[i] for i in scored.rows.tolist()]

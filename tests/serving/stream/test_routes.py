@@ -18,7 +18,7 @@ from shipyard.serving.prediction_log import PredictionLogReader
 from shipyard.serving.stream.follow import ModelFollower
 from tests.brokers import Broker
 from tests.serving.conftest import home_workspace
-from tests.serving.models import classifier, customers
+from tests.serving.models import REFUSED_AGES, classifier, customers
 from tests.serving.stream.streams import GOOD, Names, read, worker_thread, write
 
 EVENTS = 10_000
@@ -75,6 +75,35 @@ def test_a_deployment_splits_by_key_shadows_and_follows_its_routes(
     assert set(shadow["model_version"]) == {3}
     assert len(shadow) >= EVENTS + 1000  # it scored what the routes answered, and logged it
     assert set(served["model_version"]) == {1, 2}
+
+
+def test_a_shadow_that_raises_logs_its_errors_and_the_served_answers_flow(
+    broker: Broker, home: Path
+) -> None:
+    from tests.models.pymodels import PickyScorer
+
+    names = Names(broker).prepare()
+    workspace = home_workspace(home)
+    try:
+        with sy.start_run("train", workspace=workspace) as run:  # churn/3 raises on some ages
+            run.log_model(PickyScorer(REFUSED_AGES), "churn", input_example=customers().head(3))
+        deploy_online("churn-picky", routes=["churn/1=100"], shadows=["churn/3"],
+                      workspace=workspace)  # fmt: skip
+        events = [(f"c-{i}", orjson.dumps({**GOOD, "age": 30 + i})) for i in range(60)]
+        with worker_thread("churn-picky", names, workspace, trusted=True):  # a tests class
+            write(names, events)
+            results = read(names, names.sink, at_least=len(events), timeout=60)
+        reader = PredictionLogReader(workspace.artifacts)
+        errors = reader.predictions("churn-picky", role="error")
+        shadow = reader.predictions("churn-picky", role="shadow")
+    finally:
+        workspace.close()
+
+    assert sorted(m.key for m in results) == sorted(key.encode() for key, _ in events)
+    assert {m.json["version"] for m in results} == {1}  # the shadow's failures cost nothing
+    assert sorted(errors["model_version"]) == [3, 3]  # ages 41 and 77
+    assert errors["prediction"].isna().all()
+    assert len(shadow) == len(events) - 2
 
 
 def test_streaming_an_unknown_deployment_or_a_bare_model_name_is_explained(
