@@ -27,7 +27,14 @@ from shipyard.registry import resolve, trust_for
 from shipyard.serving.batch.errors import BatchInputError
 from shipyard.serving.batch.inputs import find_inputs, input_schema, plan_parts
 from shipyard.serving.batch.job import JobFolder, JobIdentity
-from shipyard.serving.batch.local import WorkerPlan, plan_workers, run_local, start_pool
+from shipyard.serving.batch.local import (
+    WorkerPlan,
+    available_memory,
+    package_bytes,
+    plan_workers,
+    run_local,
+    start_pool,
+)
 from shipyard.serving.batch.log import LogTarget
 from shipyard.serving.batch.record import JobRecord
 from shipyard.serving.batch.scoring import OUTPUT_COLUMNS, output_schema
@@ -163,7 +170,11 @@ def batch_score(
         try:
             sizes = [p.rows for p in pending]
             rows = None if None in sizes else sum(r or 0 for r in sizes)
-            plan = plan_workers(workers, len(pending), engine, rows)
+            model_bytes = package_bytes(package_dir) + (
+                0 if other_dir is None else package_bytes(other_dir)
+            )
+            plan = plan_workers(workers, len(pending), engine, rows, model_bytes=model_bytes,
+                                memory=available_memory())  # fmt: skip
             if engine == "local" and plan.workers > 1:
                 # The helpers start loading the model now, while this process (which scores
                 # parts too) prepares the job.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from shipyard.core.errors import ShipyardError
 from shipyard.serving.batch.job import JobFolder
@@ -46,16 +47,59 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+MODEL_FOOTPRINT = 3
+"""A loaded model's memory, as a multiple of its package's size on disk (a generous guess:
+compressed arrays expand, and libraries add their own buffers)."""
+
+MEMORY_SHARE = 0.5
+"""The share of the machine's available memory the workers' models may take together."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux ``MemAvailable``), or None when unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def package_bytes(package_dir: Path) -> int:
+    """The size on disk of a model package's files."""
+    return sum(path.stat().st_size for path in package_dir.rglob("*") if path.is_file())
+
+
+def memory_workers(model_bytes: int | None, memory: int | None) -> int | None:
+    """How many copies of a model of ``model_bytes`` the available ``memory`` holds (half of
+    it, each copy :data:`MODEL_FOOTPRINT` times the package's size); None when either is
+    unknown."""
+    if not model_bytes or memory is None:
+        return None
+    return max(1, int(memory * MEMORY_SHARE) // (model_bytes * MODEL_FOOTPRINT))
+
+
 def plan_workers(
-    workers: int | None, parts: int, engine: str, rows: int | None = None
+    workers: int | None,
+    parts: int,
+    engine: str,
+    rows: int | None = None,
+    *,
+    model_bytes: int | None = None,
+    memory: int | None = None,
 ) -> WorkerPlan:
-    """The processes and native threads for ``parts`` parts of ``rows`` rows (None: unknown).
+    """The processes and native threads for ``parts`` parts of ``rows`` rows (None: unknown),
+    of a model whose package takes ``model_bytes`` on a machine with ``memory`` bytes
+    available (None: unknown).
 
     A job of one part runs in this process: spawning workers (each importing the ML stack
     and loading the model) costs seconds, more than a part of a million rows takes to
     score. It keeps the libraries' own thread pools (every core), except for a small job
     (one thread). Given no ``workers``, one process per core (this one and helpers), never
-    more than the parts; the cores are then shared out, each running its model's native
+    more than the parts nor than the copies of the model half the available memory holds
+    (:func:`memory_workers`: a large model on many cores would otherwise exhaust the
+    memory before it used the cores); the cores are then shared out, each running its model's native
     pools (OpenMP, BLAS) on ``cores // workers`` threads: one with as many workers as cores.
     Left at their default, every worker's pools start a thread per core, and on a busy
     machine those threads spin waiting for each other: the same part then costs about
@@ -66,7 +110,10 @@ def plan_workers(
     if engine != "local":
         return WorkerPlan(0, None)
     available = cores()
-    chosen = min(available if workers is None else workers, parts)
+    wanted = available
+    if workers is None and (fits := memory_workers(model_bytes, memory)) is not None:
+        wanted = min(wanted, fits)
+    chosen = min(wanted if workers is None else workers, parts)
     if chosen <= 1:
         small = rows is not None and rows <= SMALL_JOB_ROWS
         return WorkerPlan(0, 1 if small else None)

@@ -13,7 +13,13 @@ from shipyard.models.storage import fetch_package
 from shipyard.registry import resolve
 from shipyard.serving.batch import BatchInputError, OutputInUseError, batch_score
 from shipyard.serving.batch.inputs import ROW_BITS
-from shipyard.serving.batch.local import cores, start_pool
+from shipyard.serving.batch.local import (
+    available_memory,
+    cores,
+    package_bytes,
+    plan_workers,
+    start_pool,
+)
 from tests.models.pymodels import PickyScorer
 from tests.registered_model import Registered, make_frame, read_parts
 from tests.serving.models import REFUSED_AGES, customers
@@ -41,6 +47,32 @@ def test_batch_predictions_equal_online_predictions_exactly(
     online = sy.load_model("churn/1", workspace=registered.workspace)
     assert out["prediction"].tolist() == online.predict(frame)
     assert out["prediction"].tolist() == registered.model.predict(frame).tolist()
+
+
+def test_the_default_workers_follow_the_cores_the_parts_and_the_model_in_memory(
+    registered: Registered,
+) -> None:
+    package = fetch_package(
+        resolve("churn/1", workspace=registered.workspace).package_hash,
+        registered.workspace.artifacts, registered.workspace.cache_dir / "packages",
+    )  # fmt: skip
+    size = package_bytes(package)
+    assert size > 0
+    memory = available_memory()
+    assert memory is not None and memory > 0  # Linux says
+    # A small model: one worker per core (never more than the parts), cores shared out.
+    plan = plan_workers(None, 64, "local", model_bytes=size, memory=memory)
+    assert plan.workers == (cores() if cores() > 1 else 0)
+    assert plan_workers(None, 1, "local", 1_000, model_bytes=size, memory=memory).workers == 0
+    # 1 GB of package takes about 3 GB loaded; half of 12 GB holds two copies.
+    two = plan_workers(None, 64, "local", model_bytes=10**9, memory=12 * 10**9)
+    assert two.workers == min(cores(), 2) if cores() > 1 else two.workers == 0
+    assert two.threads is None or two.threads == max(1, cores() // two.workers)
+    # A model only one copy of which fits: the calling process scores every part.
+    one = plan_workers(None, 64, "local", model_bytes=2 * 10**9, memory=8 * 10**9)
+    assert one.workers == 0
+    # Asked for, the workers are what the user said.
+    assert plan_workers(3, 64, "local", model_bytes=2 * 10**9, memory=8 * 10**9).workers == 3
 
 
 def test_bad_rows_go_to_rejects_with_a_reason_and_the_job_goes_on(
