@@ -224,12 +224,15 @@ def _inputs(parts: list[pd.DataFrame | pa.RecordBatch]) -> pa.RecordBatch:
 
 
 def open_log_writer(sink: Any, schema: pa.Schema) -> pq.ParquetWriter:
-    """A Parquet writer for log files: zstd at a fast level, and dictionary pages only for
-    text and integer columns (real-valued features rarely repeat, and trying a dictionary on
-    them costs time for nothing)."""
+    """A Parquet writer for log files: zstd at a fast level, dictionary pages only for text
+    and integer columns (real-valued features rarely repeat, and trying a dictionary on them
+    costs time for nothing), and min/max statistics only for the log's own columns, which
+    queries filter on (time, request id, role); no reader filters on an input feature, and
+    their statistics were a seventh of a batch log's writing time."""
     return pq.ParquetWriter(
         sink, schema, compression="zstd", compression_level=1,
         use_dictionary=_discrete_columns(schema),
+        write_statistics=[name for name in PREDICTION_COLUMNS if name in schema.names],
     )  # fmt: skip
 
 
