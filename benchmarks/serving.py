@@ -28,6 +28,12 @@ every round), each start timed from the process start to its readiness endpoint
 (``/health/ready``, BentoML's ``/readyz``) and then loaded with 64 clients after the warm-up;
 medians of the rounds give ``rps_c64_vs_bentoml`` and ``cold_start_vs_bentoml``.
 
+And large requests (``_payloads.py``; ``--no-payloads`` skips them): 1,000 rows a request to
+Shipyard, one client, as Open Inference Protocol v2 JSON tensors, as v2 binary tensors (what
+tritonclient sends by default) and as ``/predict`` JSON records, alternating rounds; the figures
+``MODEL_v2_json_1000_rows_ms``, ``MODEL_v2_binary_1000_rows_ms`` and ``MODEL_predict_json_…``
+(median ms, rows/s and body bytes).
+
 Run with ``make bench NAME=serving``; ``--help`` lists the options.
 """
 
@@ -63,6 +69,7 @@ from _common import (
     rounded,
 )
 from _limits import batch_totals, predict_limit
+from _payloads import measure_payloads
 
 LEVELS = (1, 16, 64)
 WORKERS = 2
@@ -283,6 +290,7 @@ def prepare(root: Path) -> None:
     from shipyard._store.workspace import Workspace
 
     frame, models = make_models()
+    frame.head(1_000).to_parquet(root / "rows.parquet")  # the large requests' rows
     settings = sy.load_settings(home=root / "shipyard", capture_git=False, capture_packages=False)
     workspace = Workspace(settings)
     for name, model in models.items():
@@ -325,6 +333,18 @@ def measure(tool: str, model: str, root: Path, options: argparse.Namespace) -> d
             results["ceiling"] = run_loadgen(running.port, "/health/live", "", 64, 4)
     note(f"  measured {tool} / {model}")
     return results
+
+
+def payloads(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
+    """1,000-row requests to Shipyard as v2 JSON, v2 binary tensors and /predict JSON
+    (``_payloads.py``), one client, alternating rounds: median ms and rows/s of each."""
+    import pandas as pd
+
+    frame = pd.read_parquet(root / "rows.parquet")
+    with launch("shipyard", model, root, options) as running:
+        found = measure_payloads(running.port, f"churn-{model}", frame)
+    note(f"  measured 1,000-row requests for {model}")
+    return {f"{model}_{key}": value for key, value in found.items()}
 
 
 def c1_interleaved(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
@@ -501,6 +521,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--bento-rounds", type=int, default=3,
                         help="Shipyard and BentoML started in turn this many times each "
                         "(0 skips BentoML)")  # fmt: skip
+    parser.add_argument(
+        "--no-payloads",
+        dest="payloads",
+        action="store_false",
+        help="skip the 1,000-row requests (JSON against binary tensors)",
+    )
     parser.add_argument("--no-limits", dest="limits", action="store_false",
                         help="skip cold start and the in-process predict limit")  # fmt: skip
     return parser.parse_args()
@@ -537,6 +563,9 @@ def main() -> None:
         if options.bento_rounds > 0:
             for model in options.models:
                 extra.update(versus_bentoml(model, root, options))
+        if options.payloads and "shipyard" in options.tools:
+            for model in options.models:
+                extra.update(payloads(model, root, options))
         latency: dict[str, dict[str, float]] = {}
         if {"shipyard", "floor"} <= set(options.tools) and options.rounds > 0:
             for model in options.models:
