@@ -59,21 +59,27 @@ def test_the_cluster_scores_s3_into_s3_as_the_local_engine_does(
         assert list((spark_cluster.directory / f"work-{index}").glob("app-*/*/stderr"))
 
 
+PARTS = 96
+
+
 def test_killing_a_worker_mid_job_still_scores_every_row_exactly_once(
     on_s3: OnS3, tmp_path: Path
 ) -> None:
     cluster = start_spark_cluster(workers=2)  # its own: one of its workers dies here
     try:
         ws = on_s3.workspace
-        frame = make_frame(48_000, seed=8)[FEATURES]
-        frame.to_parquet(tmp_path / "in.parquet", row_group_size=2_000)
+        # 96 parts of 1,000 rows: the driver records them a wave of four at a time, so the
+        # job is still running well after its first wave is in (24 parts of 2,000 once
+        # finished within the watcher's poll on a fast run)
+        frame = make_frame(PARTS * 1_000, seed=8)[FEATURES]
+        frame.to_parquet(tmp_path / "in.parquet", row_group_size=1_000)
         ws.artifacts.fs.put_file(str(tmp_path / "in.parquet"), f"{on_s3.bucket}/in/in.parquet")
         settings = ws.settings
         driver = subprocess.Popen(
             [str(Path(sys.executable).parent / "shipyard"), "--store", settings.resolved_store_url,
              "--artifacts", settings.resolved_artifacts_url, "batch", "churn/1",
              "--input", on_s3.url("in/in.parquet"), "--output", on_s3.url("out"),
-             "--engine", "spark", "--spark-master", cluster.url, "--rows-per-part", "2000",
+             "--engine", "spark", "--spark-master", cluster.url, "--rows-per-part", "1000",
              "--json"],
             env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -90,17 +96,17 @@ def test_killing_a_worker_mid_job_still_scores_every_row_exactly_once(
                     break  # the first parts are in: the job is under way
             time.sleep(0.2)
         cluster.workers[0].kill()
-        assert driver.poll() is None and 0 < done_at_kill < 24  # killed mid-job
+        assert driver.poll() is None and 0 < done_at_kill < PARTS  # killed mid-job
         output, _ = driver.communicate(timeout=900)
         assert driver.returncode == 0, output.decode(errors="replace")
         recorded = json.loads(fs.cat_file(manifest))
-        assert len(recorded["parts"]) == 24 and recorded["finished"] is not None
+        assert len(recorded["parts"]) == PARTS and recorded["finished"] is not None
         fs.invalidate_cache()
         parts = sorted(
             p for p in fs.find(f"{on_s3.bucket}/out") if p.rpartition("/")[2].startswith("part-")
         )
-        assert len(parts) == 24
+        assert len(parts) == PARTS
         scored = pd.concat([pd.read_parquet(fs.open(p, "rb")) for p in parts])
-        assert sorted(scored["row_id"].tolist()) == list(range(48_000))  # each row exactly once
+        assert sorted(scored["row_id"].tolist()) == list(range(PARTS * 1_000))  # exactly once
     finally:
         cluster.stop()
