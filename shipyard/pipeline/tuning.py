@@ -20,34 +20,31 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shipyard._store.runs import KILLED
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConfigurationError, ModelError, PipelineStepError, UsageError
-from shipyard.core.origin import host_name, process_alive, process_start
 from shipyard.pipeline.config import PipelineConfig, load_pipeline_config
 from shipyard.pipeline.state import State
+from shipyard.pipeline.trial_runs import (
+    OWNER_ATTR,
+    RUN_ATTR,
+    STATE_TAG,
+    STUDY_NAME_TAG,
+    STUDY_TAG,
+    TUNE_KIND,
+    TrialRuns,
+    fail_abandoned,
+    this_process,
+)
 from shipyard.pipeline.tune_config import CategoricalParam, FloatParam, TuneSpec
 from shipyard.tracking.fluent import start_run
 from shipyard.tracking.run import ActiveRun
-
-STUDY_TAG = "shipyard.tuning.study"
-"""On every run a study produces: the id of the study's parent run."""
-STUDY_NAME_TAG = "shipyard.tuning.study_name"
-STATE_TAG = "shipyard.tuning.state"
-TUNE_KIND = "tune"
-TRIAL_KIND = "trial"
-_RUN_ATTR = "shipyard_run_id"
-_OWNER_ATTR = "shipyard_process"
 
 
 @dataclass(frozen=True)
@@ -127,14 +124,14 @@ def run_study(
         )
     with start_run(f"{name} tuning", kind=TUNE_KIND, parent=parent, workspace=ws,
                    tags={STUDY_NAME_TAG: name}) as run:  # fmt: skip
-        study_run_id = str(study.user_attrs.get(_RUN_ATTR) or run.id)
-        if _RUN_ATTR not in study.user_attrs:
-            study.set_user_attr(_RUN_ATTR, run.id)
+        study_run_id = str(study.user_attrs.get(RUN_ATTR) or run.id)
+        if RUN_ATTR not in study.user_attrs:
+            study.set_user_attr(RUN_ATTR, run.id)
         run.set_tags({STUDY_TAG: study_run_id, "shipyard.tuning.metric": spec.metric})
         if not state.datasets:
             state.datasets = data_steps.version_compute(state, run)["datasets"]
         frames = (state.frame("train", context="train"), state.frame("eval", context="eval"))
-        _fail_abandoned(optuna, study, ws, _TrialRuns(run.id, study_run_id, name))
+        fail_abandoned(optuna, study, ws, TrialRuns(run.id, study_run_id, name))
         budget = trials if trials is not None else spec.trials
         done = len(study.get_trials(deepcopy=False))
         remaining = None if budget is None else max(budget - done, 0)
@@ -173,13 +170,13 @@ class _Objective:
 
         spec = self.config.tune
         assert spec is not None
-        trial.set_user_attr(_OWNER_ATTR, _this_process())  # first: a kill from here on is seen
+        trial.set_user_attr(OWNER_ATTR, this_process())  # first: a kill from here on is seen
         params = {name: _suggest(trial, name, space) for name, space in spec.params.items()}
         ws = self.state.workspace
         pruned = False
-        runs = _TrialRuns(self.run_id, self.study_run_id, self.study)
+        runs = TrialRuns(self.run_id, self.study_run_id, self.study)
         with runs.start(trial.number, ws) as child:
-            trial.set_user_attr(_RUN_ATTR, child.id)
+            trial.set_user_attr(RUN_ATTR, child.id)
             child.log_params(params)
             child.set_tag(STATE_TAG, "failed")  # until it ends otherwise
             train, evaluation = self.frames
@@ -291,68 +288,6 @@ def _pruner(optuna: Any, spec: TuneSpec) -> Any:
     return pruners[spec.pruner]()
 
 
-UNNAMED_TRIAL_GRACE_S = 60.0
-"""A running trial that names neither its process nor its run after this long was abandoned
-before it did (its process on another host cannot be asked whether it lives)."""
-
-
-@dataclass(frozen=True)
-class _TrialRuns:
-    """Where a study's trial runs go: children of the tune run, tagged with the study."""
-
-    parent: str
-    study_run_id: str
-    study: str
-
-    def start(self, number: int, ws: Workspace) -> AbstractContextManager[ActiveRun]:
-        tags = {STUDY_TAG: self.study_run_id, STUDY_NAME_TAG: self.study,
-                "shipyard.tuning.trial": str(number)}  # fmt: skip
-        return start_run(f"trial {number}", kind=TRIAL_KIND, parent=self.parent, workspace=ws,
-                         tags=tags)  # fmt: skip
-
-
-def _this_process() -> dict[str, Any]:
-    pid = os.getpid()
-    return {"host": host_name(), "pid": pid, "start": process_start(pid)}
-
-
-def _owner_died(owner: Any) -> bool | None:
-    """Whether the process that ran a trial died, or None when this host cannot tell."""
-    if not isinstance(owner, dict) or owner.get("host") != host_name():
-        return None
-    pid, start = owner.get("pid"), owner.get("start")
-    if not isinstance(pid, int) or not (start is None or isinstance(start, int)):
-        return None
-    return not process_alive(pid, start)
-
-
-def _fail_abandoned(optuna: Any, study: Any, ws: Workspace, runs: _TrialRuns) -> None:
-    """Record as failed each running trial whose process died (its run, if it had one, was
-    reaped when this run started), so a resumed study counts it and moves on; a trial killed
-    before it named a run gets one, ended as killed, so every trial has its run."""
-    running = optuna.trial.TrialState.RUNNING
-    now = datetime.now()  # Optuna records trial times naive, in local time
-    for trial in study.get_trials(deepcopy=False, states=(running,)):
-        run_id = trial.user_attrs.get(_RUN_ATTR)
-        died = _owner_died(trial.user_attrs.get(_OWNER_ATTR))
-        if run_id is not None:
-            abandoned = ws.runs.get(run_id).status != "running"
-        elif died is not None:  # killed before it named its run
-            abandoned = died
-        else:  # another process may be starting it: it has named nothing yet
-            started = trial.datetime_start
-            if started is None or (now - started).total_seconds() < UNNAMED_TRIAL_GRACE_S:
-                continue
-            abandoned = True
-        if not abandoned:
-            continue
-        if run_id is None:
-            with runs.start(trial.number, ws) as child:
-                child.set_tag(STATE_TAG, "failed")
-                child.end(KILLED, error="its process died before the trial started training")
-        study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
-
-
 def _summarise(
     optuna: Any, study: Any, spec: TuneSpec, name: str, study_run_id: str, run_id: str,
     direction: str,
@@ -380,7 +315,7 @@ def _record(run: ActiveRun, spec: TuneSpec, study: Any, result: TuneResult) -> N
     """The search space, the optimisation history and the importances, on the tune run."""
     history = [
         {"number": t.number, "state": t.state.name.lower(), "value": t.value,
-         "params": t.params, "run_id": t.user_attrs.get(_RUN_ATTR)}
+         "params": t.params, "run_id": t.user_attrs.get(RUN_ATTR)}
         for t in study.get_trials(deepcopy=False)
     ]  # fmt: skip
     if result.best_value is not None:

@@ -135,12 +135,12 @@ def test_a_killed_study_of_20_trials_resumes_and_records_every_trial(
 
 _CLAIM_A_TRIAL_AND_DIE = """
 import sys, optuna
-from shipyard.pipeline.tuning import _OWNER_ATTR, _this_process
+from shipyard.pipeline.trial_runs import OWNER_ATTR, this_process
 storage = optuna.storages.RDBStorage(sys.argv[1], skip_compatibility_check=True)
 study = optuna.create_study(study_name="credit-search", storage=storage, direction="maximize")
 trial = study.ask()
 trial.suggest_float("C", 0.001, 10.0, log=True)
-trial.set_user_attr(_OWNER_ATTR, _this_process())
+trial.set_user_attr(OWNER_ATTR, this_process())
 """
 
 
