@@ -34,10 +34,15 @@ canary is promoted once it passes at the last weight (50%).
 traffic on the stable version, measured once against a real server (see ``_rollback.py``).
 
 Reported per scenario: the share rolled back and promoted, and the median number of requests
-(both arms) and of canary requests until a rollback. Ratios (issue: progressive delivery):
-``detection_samples_vs_threshold_rule`` (median requests to a rollback on a real degradation,
-ours / theirs, the worst of the three), ``false_rollback_rate`` (A/A replications rolled back)
-and ``missed_degradation_rate`` (degraded replications promoted, the worst of the three).
+(both arms) and of canary requests until a rollback. A replication that was never rolled back
+(the canary was promoted) counts as never detected, an infinite number of requests: a rule that
+lets 18% of the degradations through has not caught them at its median delay, and leaving them
+out would favour the rule that misses more ("never" when half or more were not rolled back).
+The median over the rolled-back replications alone is shown beside it. Ratios (issue:
+progressive delivery): ``detection_samples_vs_threshold_rule`` (median requests to a rollback
+on a real degradation, ours / theirs, the worst of the three), ``false_rollback_rate`` (A/A
+replications rolled back) and ``missed_degradation_rate`` (degraded replications promoted, the
+worst of the three).
 
 Run with ``make bench NAME=rollout`` (``--replications``, ``--rate``).
 """
@@ -252,15 +257,29 @@ def simulate(
     return outcomes
 
 
+def _median_to_rollback(values: list[float]) -> float | None:
+    """The median, where a replication that was never rolled back counts as never (infinite):
+    a rule that lets a degradation through has not detected it at any number of requests.
+    None when the median itself is never (half or more were not rolled back)."""
+    if not values:
+        return None
+    middle = statistics.median(values)
+    return None if math.isinf(middle) else middle
+
+
 def summarise(outcomes: list[Outcome]) -> dict[str, float | None]:
     rolled = [o for o in outcomes if o.action == "rollback"]
+    never = math.inf
     return {
         "rollback_share": len(rolled) / len(outcomes),
         "promote_share": sum(o.action == "promote" for o in outcomes) / len(outcomes),
-        "median_requests_to_rollback": statistics.median(o.requests for o in rolled)
-        if rolled
-        else None,
-        "median_canary_requests_to_rollback": statistics.median(o.canary_requests for o in rolled)
+        "median_requests_to_rollback": _median_to_rollback(
+            [o.requests if o.action == "rollback" else never for o in outcomes]
+        ),
+        "median_canary_requests_to_rollback": _median_to_rollback(
+            [o.canary_requests if o.action == "rollback" else never for o in outcomes]
+        ),
+        "median_requests_when_rolled_back": statistics.median(o.requests for o in rolled)
         if rolled
         else None,
     }
@@ -298,8 +317,15 @@ def detection_ratios(results: dict[str, dict[str, dict[str, float | None]]]) -> 
             continue
         ours_n = results[name]["shipyard"]["median_requests_to_rollback"]
         theirs_n = results[name]["threshold_rule"]["median_requests_to_rollback"]
-        ratios[name] = ours_n / theirs_n if ours_n is not None and theirs_n else math.inf
+        if ours_n is None:  # we let most degraded canaries through
+            ratios[name] = math.inf
+        else:  # 0 when the threshold rule let most of them through
+            ratios[name] = ours_n / theirs_n if theirs_n is not None else 0.0
     return ratios
+
+
+def _or_never(value: float | None) -> float | str:
+    return "never" if value is None else value
 
 
 def main() -> None:
@@ -348,8 +374,9 @@ def main() -> None:
                         label,
                         f"{summary['rollback_share']:.3f}",
                         f"{summary['promote_share']:.3f}",
-                        summary["median_requests_to_rollback"],
-                        summary["median_canary_requests_to_rollback"],
+                        _or_never(summary["median_requests_to_rollback"]),
+                        _or_never(summary["median_canary_requests_to_rollback"]),
+                        _or_never(summary["median_requests_when_rolled_back"]),
                         f"{detection[name]:.2f}"
                         if name in detection and label == "shipyard"
                         else "",
@@ -369,6 +396,7 @@ def main() -> None:
             "promoted",
             "median requests to rollback",
             "median canary requests",
+            "… when rolled back",
             "ours/theirs",
         ],
         rows,
