@@ -45,7 +45,7 @@ from _common import (
     ratio,
     rounded,
 )
-from serving import free_port, run_loadgen, server
+from _http_load import free_port, run_loadgen, server
 
 FLAVORS = ("xgb", "lgbm", "onnx", "torch")
 COLUMNS = ["tenure", "charges", "calls", "age"]
