@@ -1,10 +1,11 @@
-"""A study's trials as runs: the tags every run of a study carries, where each trial's run goes,
-which process each trial belongs to, and how a resumed study settles the trials a killed
-process left running."""
+"""A study's trials as runs: the tags every run of a study carries, which run stands for the
+study, where each trial's run goes, which process each trial belongs to, and how a resumed
+study settles the trials a killed process left running."""
 
 from __future__ import annotations
 
 import os
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +27,29 @@ RUN_ATTR = "shipyard_run_id"
 OWNER_ATTR = "shipyard_process"
 
 
+STUDY_RUN_WAIT_S = 10.0
+"""How long a process that joined a study another process has just created waits for the
+creator to name the study's run (it names its own after that)."""
 UNNAMED_TRIAL_GRACE_S = 60.0
 """A running trial that names neither its process nor its run after this long was abandoned
 before it did (its process on another host cannot be asked whether it lives)."""
+
+
+def study_run_for(study: Any, run_id: str, *, created: bool) -> str:
+    """The id of the run that stands for ``study``: the first tuning run of the process that
+    created it. Processes started together all find the study missing; only the one whose
+    ``create_study`` succeeded names its run, and the others wait for that name (a check
+    and a set by each would let the last writer win while the others tag with their own)."""
+    if created:
+        study.set_user_attr(RUN_ATTR, run_id)
+        return run_id
+    deadline = time.monotonic() + STUDY_RUN_WAIT_S
+    while (named := study.user_attrs.get(RUN_ATTR)) is None:
+        if time.monotonic() > deadline:  # the creator died first, or it is not Shipyard's
+            study.set_user_attr(RUN_ATTR, run_id)
+            return run_id
+        time.sleep(0.05)
+    return str(named)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from shipyard.pipeline.trial_runs import (
     TUNE_KIND,
     TrialRuns,
     fail_abandoned,
+    study_run_for,
     this_process,
 )
 from shipyard.pipeline.tune_config import CategoricalParam, FloatParam, TuneSpec
@@ -110,11 +111,9 @@ def run_study(
     ws = state.workspace
     name = spec.study or f"{config.model.name}-tuning"
     direction = spec.direction or _better(spec.metric)
-    study = optuna.create_study(
-        study_name=name, storage=_storage(optuna, ws), load_if_exists=True,
-        direction=direction, sampler=_sampler(optuna, spec, config.train.seed),
-        pruner=_pruner(optuna, spec),
-    )  # fmt: skip
+    study, created = _open_study(optuna, name, _storage(optuna, ws), direction=direction,
+                                 sampler=_sampler(optuna, spec, config.train.seed),
+                                 pruner=_pruner(optuna, spec))  # fmt: skip
     existing = study.direction.name.lower()
     if existing != direction:
         raise ConfigurationError(
@@ -124,9 +123,7 @@ def run_study(
         )
     with start_run(f"{name} tuning", kind=TUNE_KIND, parent=parent, workspace=ws,
                    tags={STUDY_NAME_TAG: name}) as run:  # fmt: skip
-        study_run_id = str(study.user_attrs.get(RUN_ATTR) or run.id)
-        if RUN_ATTR not in study.user_attrs:
-            study.set_user_attr(RUN_ATTR, run.id)
+        study_run_id = study_run_for(study, run.id, created=created)
         run.set_tags({STUDY_TAG: study_run_id, "shipyard.tuning.metric": spec.metric})
         if not state.datasets:
             state.datasets = data_steps.version_compute(state, run)["datasets"]
@@ -252,6 +249,16 @@ def _optuna() -> Any:
     optuna = require("optuna", "tune")
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # trials are recorded as runs
     return optuna
+
+
+def _open_study(optuna: Any, name: str, storage: Any, **options: Any) -> tuple[Any, bool]:
+    """The study named ``name``, and whether this call created it."""
+    try:
+        return optuna.create_study(study_name=name, storage=storage, **options), True
+    except optuna.exceptions.DuplicatedStudyError:
+        return optuna.create_study(
+            study_name=name, storage=storage, load_if_exists=True, **options
+        ), False
 
 
 def _storage(optuna: Any, ws: Workspace) -> Any:
