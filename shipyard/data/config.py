@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shipyard.core.config_errors import validation_problems
 from shipyard.core.errors import ConfigurationError, NotFoundError
 from shipyard.core.settings import Settings, find_config_file
 from shipyard.core.yamlfile import KeyPath, Locate, dotted, load_yaml, where
@@ -68,9 +69,8 @@ def parse_expectations(
     try:
         return Expectations.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_where(path, locate, (*prefix, *error['loc']))}: {error['msg']}"
-            for error in exc.errors()
+        problems = validation_problems(
+            exc, body, lambda key_path: _where(path, locate, (*prefix, *key_path))
         )
         raise ConfigurationError(
             f"Invalid expectations: {problems}.",

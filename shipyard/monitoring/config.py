@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from shipyard.core.config_errors import validation_problems
 from shipyard.core.errors import ConfigurationError
 from shipyard.core.settings import find_config_file
 from shipyard.core.yamlfile import Locate, dotted, load_yaml, where
@@ -204,9 +205,9 @@ def parse_config(
     try:
         config = MonitoringConfig.model_validate(section or {})
     except ValidationError as exc:
-        first = exc.errors()[0]
         raise ConfigurationError(
-            f"{at(*first['loc'])}: {first['msg']}", hint="See the monitoring section in the docs."
+            validation_problems(exc, section or {}, lambda key_path: at(*key_path)),
+            hint="See the monitoring section in the docs.",
         ) from None
     config._at = at
     for index, rule in enumerate(config.rules):

@@ -46,11 +46,12 @@ from pydantic import (
     model_validator,
 )
 
+from shipyard.core.config_errors import validation_problems
 from shipyard.core.errors import ConfigurationError, ConfigurationKeyError, UsageError
 from shipyard.core.settings import CONFIG_FILE, find_config_file
 from shipyard.core.yamlfile import (
+    KeyPath,
     Locate,
-    dig,
     load_yaml,
     parse_scalar,
     parse_yaml,
@@ -313,19 +314,16 @@ def _validate(
     def located_line(key_path: Sequence[str | int]) -> int | None:
         return None if locate is None else locate(key_path)
 
+    def label(key_path: KeyPath) -> str:
+        text = where(path or CONFIG_FILE, located_line, key_path)
+        marked = any(tuple(key_path[: len(o)]) == o for o in overridden)
+        return f"{text} ({_OVERRIDDEN})" if marked else text
+
     try:
         config = PipelineConfig.model_validate(document)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors()[:5]:
-            key_path = _document_path(document, error["loc"])
-            label = where(path or CONFIG_FILE, located_line, key_path)
-            if any(tuple(key_path[: len(o)]) == o for o in overridden):
-                label += f" ({_OVERRIDDEN})"
-            problems.append(f"{label}: {_message(error)}")
-        more = len(exc.errors()) - len(problems)
         raise ConfigurationError(
-            "; ".join(problems) + (f"; and {more} more" if more > 0 else "") + ".",
+            f"{validation_problems(exc, document, label)}.",
             hint="See `shipyard init` for a complete, working shipyard.yaml.",
         ) from None
     config._path, config._document, config._locate = path, document, locate
@@ -357,45 +355,3 @@ def _check_promotion(config: PipelineConfig) -> None:
                     f"{name!r} (gates: {', '.join(known) or 'none'}).",
                     hint="Name a gate of `evaluation.gates` (its `name`, or the derived one).",
                 )
-
-
-def _document_path(document: Any, loc: Sequence[Any]) -> tuple[str | int, ...]:
-    """pydantic's error location as a path in the document: parts that are not keys of the
-    document (union and discriminator tags) are left out."""
-    path: list[str | int] = []
-    current = document
-    for part in loc:
-        if _has(current, part):
-            path.append(part)
-            current = current[part]
-        elif (
-            isinstance(current, Mapping | list)
-            and dig(current, [part]) is None
-            and (isinstance(part, str) and not _is_tag(part))
-        ):
-            path.append(part)  # a missing or unknown key: name it
-            current = None
-    return tuple(path)
-
-
-def _has(container: Any, part: Any) -> bool:
-    if isinstance(container, Mapping):
-        return part in container
-    return isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container)
-
-
-def _is_tag(part: str) -> bool:
-    """pydantic's names for union members (``function-after[...]``, ``str``, gate kinds)."""
-    return "[" in part or part in {"str", "int", "float", "bool", "list", "dict"} or (
-        part in {"threshold", "no_regression", "slice", "fairness", "invariance",
-                 "directional", "minimum_functionality", "SqlSource", "categorical"}
-    )  # fmt: skip
-
-
-def _message(error: Mapping[str, Any]) -> str:
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        return "unknown key (not allowed here)"
-    if error["type"] == "missing":
-        return "required key is missing"
-    return message

@@ -123,3 +123,14 @@ def test_a_label_the_reference_lacks_is_rejected(monitored: Monitored) -> None:
                          workspace=monitored.workspace)  # fmt: skip
     assert result.prediction_drift is not None
     assert result.prediction_drift["reference"] == "churn-train/1 column churned"
+
+
+def test_every_problem_of_a_monitoring_section_is_named_at_its_key_in_words() -> None:
+    with pytest.raises(ConfigurationError) as error:
+        parse_config({"rules": [{"metric": "drift", "above": 1, "colour": "red"}]})
+    text = str(error.value)
+    assert "monitoring.rules[0].name: required key is missing" in text
+    assert "monitoring.rules[0].colour: unknown key (not allowed here)" in text
+    with pytest.raises(ConfigurationError) as error:
+        _config({"name": "a", "metric": "drift"})
+    assert "Value error" not in str(error.value)
