@@ -45,7 +45,9 @@ def study_run_for(study: Any, run_id: str, *, created: bool) -> str:
         return run_id
     deadline = time.monotonic() + STUDY_RUN_WAIT_S
     while (named := study.user_attrs.get(RUN_ATTR)) is None:
-        if time.monotonic() > deadline:  # the creator died first, or it is not Shipyard's
+        # A creator names the run before its first trial: a study with trials and no name
+        # will not get one (plain Optuna made it, or its creator died before naming it).
+        if study.get_trials(deepcopy=False) or time.monotonic() > deadline:
             study.set_user_attr(RUN_ATTR, run_id)
             return run_id
         time.sleep(0.05)

@@ -44,3 +44,13 @@ def test_a_study_whose_creator_never_named_its_run_gets_the_joiners(
     joiner = _study(tmp_path)  # e.g. created by plain Optuna, or its creator was killed
     assert study_run_for(joiner, "joiner-run", created=False) == "joiner-run"
     assert study_run_for(_study(tmp_path), "later-run", created=False) == "joiner-run"
+
+
+def test_a_study_that_has_trials_but_no_named_run_takes_the_joiners_at_once(
+    tmp_path: Path,
+) -> None:
+    made_elsewhere = _study(tmp_path)  # by plain Optuna: trials, and no Shipyard run named
+    made_elsewhere.tell(made_elsewhere.ask(), 0.5)
+    started = time.monotonic()
+    assert study_run_for(_study(tmp_path), "joiner-run", created=False) == "joiner-run"
+    assert time.monotonic() - started < trial_runs.STUDY_RUN_WAIT_S / 2
