@@ -21,7 +21,7 @@ import uvicorn
 from shipyard._store.workspace import Workspace, workspace_for
 from shipyard.core.errors import ConflictError, ModelError
 from shipyard.serving.online.api import plan_options
-from shipyard.serving.online.server import create_app
+from shipyard.serving.online.server import create_app, server_config
 
 STARTUP_TIMEOUT_S = 120.0
 
@@ -42,10 +42,7 @@ def ephemeral_server(
     app = create_app(resolved, ws)
     sock = _bound_socket(host)
     port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        app, host=host, port=port, ws="none", lifespan="on", access_log=False, log_config=None,
-        server_header=False, date_header=False, timeout_graceful_shutdown=5,
-    )  # fmt: skip
+    config = server_config(resolved, app, embedded=True)
     server = uvicorn.Server(config)
     # Not a daemon: the server stops on its own thread after the block (answering what is in
     # flight, then closing its socket) while the caller goes on, and the interpreter waits for

@@ -26,6 +26,7 @@ from shipyard.serving.online.http import (
     NotReadyError,
     Receive,
     Request,
+    Response,
     Scope,
     Send,
     UnauthorizedError,
@@ -96,29 +97,38 @@ class ServingApp:
             await send({"type": "websocket.close", "code": 1003})
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        path: str = scope["path"]
-        request = Request(scope, receive, started, dict(scope["headers"]))
+        """A request from an ASGI server (the server's own protocol calls :meth:`respond`)."""
+        headers = dict(scope["headers"])
+        request = Request(scope["method"], scope["path"], headers, time.perf_counter(),
+                          client=scope.get("client"), receive=receive)  # fmt: skip
+        response = await self.respond(request)
+        if response is not None:
+            await response.send(send)
+
+    async def respond(self, request: Request) -> Response | None:
+        """The response to ``request`` (None when its client went away before its body came):
+        authentication, routing, the one mapping of errors, the access log and metrics."""
+        path, method = request.path, request.method
         try:
             if self._tokens and path not in OPEN_PATHS:
                 self._authorize(request)  # before anything else, even a 404
-            handler = self._resolve(path, scope["method"], request)
+            handler = self._resolve(path, method, request)
             response = await handler(request)
         except ClientGoneError:
-            return
+            return None
         except ShipyardError as error:
             response = error_response(error, protocol_v2=path.startswith("/v2"))
         except Exception:
-            log.exception("Unexpected error answering %s %s", scope["method"], path)
+            log.exception("Unexpected error answering %s %s", method, path)
             response = error_response(ShipyardError("The server failed; see its log."),
                                       protocol_v2=path.startswith("/v2"))  # fmt: skip
+        elapsed = time.perf_counter() - request.started
         if self.options.access_log:
-            log.info("%s %s %s", scope["method"], path, response.status,
+            log.info("%s %s %s", method, path, response.status,
                      extra={"status": response.status, "version": response.version,
-                            "ms": round((time.perf_counter() - started) * 1000, 3)})  # fmt: skip
-        await response.send(send)
-        self.metrics.request(endpoints.label(path), response.version, response.status,
-                             time.perf_counter() - started)  # fmt: skip
+                            "ms": round(elapsed * 1000, 3)})  # fmt: skip
+        self.metrics.request(endpoints.label(path), response.version, response.status, elapsed)
+        return response
 
     def _resolve(self, path: str, method: str, request: Request) -> Handler:
         handler = self._routes.get((method, path))

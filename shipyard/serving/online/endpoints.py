@@ -69,7 +69,7 @@ def label(path: str) -> str:
 
 
 async def not_found(request: Request) -> Response:
-    raise NotFoundError(f"There is no endpoint {request.scope['path']}.",
+    raise NotFoundError(f"There is no endpoint {request.path}.",
                         hint="GET /openapi.json lists the endpoints.")  # fmt: skip
 
 
@@ -77,7 +77,7 @@ async def not_found(request: Request) -> Response:
 
 
 async def predict(app: ServingApp, request: Request) -> Response:
-    app.gate.enter(request.scope.get("client"), request.started)
+    app.gate.enter(request.client, request.started)
     try:
         body = await request.json(app.options.max_body_bytes)
         table = app.table
@@ -154,7 +154,7 @@ def _variant(table: RouteTable, request: Request, sticky: bytes | None) -> Varia
 
 
 async def infer(app: ServingApp, request: Request) -> Response:
-    app.gate.enter(request.scope.get("client"), request.started)
+    app.gate.enter(request.client, request.started)
     try:
         raw = await request.body(app.options.max_body_bytes)
         body = binary.parse_request(raw, request.headers.get(binary.HEADER))

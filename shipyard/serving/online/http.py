@@ -3,6 +3,7 @@ of the HTTP layer (each a ShipyardError carrying its status), mapped to JSON in 
 
 from __future__ import annotations
 
+import http
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,17 +61,35 @@ class ClientGoneError(Exception):
     """The client disconnected before its body arrived; there is no one to answer."""
 
 
-@dataclass
 class Request:
-    scope: Scope
-    receive: Receive
-    started: float
-    headers: dict[bytes, bytes]
-    params: dict[str, str] = field(default_factory=dict)
+    """One request as the handlers see it, from either front end: the server's own HTTP
+    protocol hands over the whole body (or the error reading it met), an ASGI server a
+    ``receive`` to read it from."""
 
-    @property
-    def method(self) -> str:
-        return str(self.scope["method"])
+    __slots__ = ("_body", "_error", "_receive", "client", "headers", "method", "params", "path",
+                 "started")  # fmt: skip
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        headers: dict[bytes, bytes],
+        started: float,
+        *,
+        client: Any = None,
+        body: bytes | None = None,
+        receive: Receive | None = None,
+        error: ShipyardError | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.started = started
+        self.client = client
+        self.params: dict[str, str] = {}
+        self._body = body
+        self._receive = receive
+        self._error = error
 
     def request_id(self, given: str | None = None) -> str:
         """The client's ``x-request-id`` (or body id) when well formed, else a new id."""
@@ -82,22 +101,29 @@ class Request:
         return new_id()
 
     async def body(self, limit: int) -> bytes:
+        if self._error is not None:
+            raise self._error
         length = self.headers.get(b"content-length")
         if length is not None:
             if not length.isdigit():
                 raise MalformedRequestError("The Content-Length header is not a number.")
             if int(length) > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
+        if self._body is not None:
+            if len(self._body) > limit:
+                raise too_large(limit)
+            return self._body
+        assert self._receive is not None, "a request has a body or a way to read it"
         chunks = []
         size = 0
         while True:
-            message = await self.receive()
+            message = await self._receive()
             if message["type"] == "http.disconnect":
                 raise ClientGoneError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -112,7 +138,7 @@ class Request:
             ) from exc
 
 
-def _too_large(limit: int) -> PayloadTooLargeError:
+def too_large(limit: int) -> PayloadTooLargeError:
     return PayloadTooLargeError(
         f"The body is larger than the server accepts ({limit} bytes).",
         hint="Send fewer rows per request, or start the server with a larger --max-body.",
@@ -137,6 +163,31 @@ class Response:
                    (b"content-length", str(len(self.body)).encode()), *self.headers]  # fmt: skip
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
+
+    def encode(self, *, keep_alive: bool = True, head_only: bool = False) -> bytes:
+        """The whole HTTP/1.1 response as bytes, for one write to the socket."""
+        parts = [_STATUS_LINES.get(self.status) or _status_line(self.status),
+                 b"content-type: ", self.content_type,
+                 b"\r\ncontent-length: ", str(len(self.body)).encode(), b"\r\n"]  # fmt: skip
+        for name, value in self.headers:
+            parts += (name, b": ", value, b"\r\n")
+        if not keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if not head_only:
+            parts.append(self.body)
+        return b"".join(parts)
+
+
+def _status_line(status: int) -> bytes:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return f"HTTP/1.1 {status} {phrase}\r\n".encode()
+
+
+_STATUS_LINES = {status.value: _status_line(status.value) for status in http.HTTPStatus}
 
 
 def error_response(error: ShipyardError, *, protocol_v2: bool = False) -> Response:

@@ -44,6 +44,7 @@ from shipyard.core.logging import get_logger
 from shipyard.serving.online.app import ServingApp
 from shipyard.serving.online.logs import logging_config
 from shipyard.serving.online.options import ServeOptions, server_settings
+from shipyard.serving.online.protocol import HttpProtocol
 
 log = get_logger(__name__)
 
@@ -58,12 +59,16 @@ def create_app(options: ServeOptions, workspace: Workspace | None = None) -> Ser
     return ServingApp(options, workspace)
 
 
-def _config(options: ServeOptions, app: ServingApp) -> uvicorn.Config:
+def server_config(
+    options: ServeOptions, app: ServingApp, *, embedded: bool = False
+) -> uvicorn.Config:
+    """uvicorn's configuration for ``app``, running the server's own HTTP protocol. An
+    ``embedded`` server runs inside another program, whose logging it leaves alone."""
     # ws="none": no WebSocket endpoints, so the websockets library is never imported
     return uvicorn.Config(
-        app, host=options.host, port=options.port, loop="uvloop", http="httptools", ws="none",
-        lifespan="on", access_log=False, log_config=logging_config(),
-        timeout_graceful_shutdown=max(1, round(options.graceful_timeout)),
+        app, host=options.host, port=options.port, loop="uvloop", http=HttpProtocol, ws="none",
+        lifespan="on", access_log=False, log_config=None if embedded else logging_config(),
+        timeout_graceful_shutdown=5 if embedded else max(1, round(options.graceful_timeout)),
         server_header=False, date_header=False, timeout_keep_alive=30, backlog=2048,
         proxy_headers=False,
     )  # fmt: skip
@@ -98,7 +103,7 @@ def _serve_one(options_json: str, worker: bool = False) -> None:
         threadpool_limits(options.native_threads)
     app = create_app(options)
     logging.config.dictConfig(logging_config())
-    server = uvicorn.Server(_config(options, app))
+    server = uvicorn.Server(server_config(options, app))
     with contextlib.suppress(SystemExit):  # uvicorn exits with 3 when the app cannot start
         server.run(sockets=[_socket(options)])
     if not server.started:
