@@ -253,6 +253,39 @@ def test_record_batches_of_one_flush_are_joined_in_order_whatever_their_types() 
     ]  # fmt: skip
 
 
+def test_a_flush_of_many_listed_batches_logs_what_one_batch_at_a_time_would() -> None:
+    """An online server's flush joins hundreds of small batches (ids and predictions as Python
+    lists) column by column in one pass; every value must be what the general path, one
+    batch at a time and concatenated, gives: rows counted per request, times, roles,
+    per-row and per-batch latencies, and JSON predictions of any shape."""
+    import pyarrow as pa
+
+    from shipyard.serving.prediction_log import PredictionBatch, predictions_table
+
+    start = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    batches = [
+        PredictionBatch(
+            deployment="d",
+            model="churn" if i % 3 else "other",
+            version=1,
+            inputs=pd.DataFrame({"age": [i, i + 1, i + 2]}),
+            predictions=[i, {"p": [0.5, None]}, "yes"],
+            request_ids=[f"a{i}", f"a{i}", f"b{i}"],
+            latency_ms=[1.0, 2.0, 3.5] if i % 2 else 7.25,
+            role="error" if i == 4 else "serve",
+            rows=[5, 6, 0] if i == 7 else None,
+            time=start + timedelta(seconds=i),
+        )
+        for i in range(12)
+    ]
+    joined = predictions_table(batches, packages={})
+    one_by_one = pa.concat_tables([predictions_table([b], packages={}) for b in batches])
+    assert joined.schema.equals(one_by_one.schema)
+    assert joined.to_pylist() == one_by_one.to_pylist()
+    assert joined.column("row").to_pylist()[:3] == [0, 1, 0]
+    assert joined.column("row").to_pylist()[21:24] == [5, 6, 0]
+
+
 _ANOTHER_WRITER = """
 import sys
 sys.path.insert(0, {root!r})
