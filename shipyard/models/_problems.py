@@ -18,6 +18,21 @@ MAX_ROW_PROBLEMS = 20
 """Row-level problems reported per column and kind; the rest are counted."""
 
 Mask = NDArray[np.bool_]
+_SHORT = 512
+"""Columns up to this many values are checked against their categories value by value."""
+
+
+def _known(values: Any, categories: tuple[Any, ...]) -> Mask:
+    """Which values are among ``categories``: a set lookup per value for the few rows of a
+    request (pandas' hash join costs more to set up than it saves there), pandas otherwise.
+    Both compare the way Python's ``==`` does."""
+    if isinstance(values, np.ndarray) and values.dtype == object and len(values) <= _SHORT:
+        allowed = frozenset(categories)
+        try:
+            return np.fromiter((value in allowed for value in values), np.bool_, len(values))
+        except TypeError:  # an unhashable value (a list where a category was expected)
+            pass
+    return pd.Series(values, copy=False).isin(list(categories)).to_numpy(dtype=bool)
 
 
 def check_levels(spec: ColumnSpec, original: Any, values: Any, skip: Mask) -> list[FieldProblem]:
@@ -33,7 +48,7 @@ def check_levels(spec: ColumnSpec, original: Any, values: Any, skip: Mask) -> li
             values = pd.to_numeric(values, errors="coerce")
     problems: list[FieldProblem] = []
     if spec.categories is not None:
-        known = pd.Series(values, copy=False).isin(list(spec.categories)).to_numpy(dtype=bool)
+        known = _known(values, spec.categories)
         unknown = ~skip & ~known
         if unknown.any():
             shown = ", ".join(repr(c) for c in spec.categories[:10])

@@ -154,10 +154,10 @@ class PredictionLogFailingError(ShipyardError):
 
 def check_log(prediction_log: PredictionLog) -> None:
     """Raise :class:`PredictionLogFailingError` while ``prediction_log`` is failing."""
-    stats = prediction_log.stats
-    if stats.failing:
+    if prediction_log.failing:
+        cause = prediction_log.stats.last_error or "its storage failed"
         raise PredictionLogFailingError(
-            f"The prediction log cannot write ({stats.last_error}), so this server refuses "
-            f"predictions it could not log.",
+            f"The prediction log cannot write ({cause}), so this server refuses predictions it "
+            f"could not log.",
             hint="Fix the artifact store, or serve with --log-failure answer.",
         )

@@ -294,6 +294,12 @@ class PredictionLog:
             )  # fmt: skip
 
     @property
+    def failing(self) -> bool:
+        """The last write to the log's storage failed (``stats.failing``, without the lock:
+        the request path asks it on every prediction)."""
+        return self._last_error is not None
+
+    @property
     def closed(self) -> bool:
         return self._closed
 
