@@ -23,25 +23,74 @@ from pathlib import Path
 from typing import Any
 
 
+class _Client(asyncio.Protocol):
+    """One keep-alive connection sending ``request`` again as soon as each answer is in. A
+    protocol, not streams: it costs the shared CPU a third of what awaiting a reader did, and
+    the load generator runs on the same cores as the server it measures."""
+
+    def __init__(self, request: bytes, deadline: float, latencies: list[float],
+                 errors: list[str], done: asyncio.Future[None]) -> None:  # fmt: skip
+        self.request = request
+        self.deadline = deadline
+        self.latencies = latencies
+        self.errors = errors
+        self.done = done
+        self.buffer = b""
+        self.start = 0.0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._send()
+
+    def _send(self) -> None:
+        assert self.transport is not None
+        self.start = time.perf_counter()
+        self.transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data if self.buffer else data
+        while (end := buffer.find(b"\r\n\r\n")) >= 0:
+            head = buffer[:end].lower()
+            at = head.find(b"content-length:")
+            length = 0
+            if at >= 0:
+                stop = head.find(b"\r\n", at)
+                length = int(head[at + 15 : stop if stop >= 0 else end])
+            total = end + 4 + length
+            if len(buffer) < total:
+                break
+            if head[9:12] != b"200" or buffer[end + 4 : end + 5] not in (b"{", b"["):
+                self.errors.append(head[:12].decode())
+            now = time.perf_counter()
+            self.latencies.append(now - self.start)
+            buffer = buffer[total:]
+            if now >= self.deadline:
+                assert self.transport is not None
+                self.transport.close()
+                return
+            self._send()
+        self.buffer = buffer
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            self.errors.append(type(exc).__name__)
+        if not self.done.done():
+            self.done.set_result(None)
+
+
 async def _client(port: int, request: bytes, deadline: float, latencies: list[float],
                   errors: list[str]) -> None:  # fmt: skip
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
     try:
-        while (start := time.perf_counter()) < deadline:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            body = await reader.readexactly(length)
-            if head[9:12] != b"200" or body[:1] not in (b"{", b"["):
-                errors.append(head[:12].decode())
-            latencies.append(time.perf_counter() - start)
-    except (OSError, asyncio.IncompleteReadError) as exc:
+        await loop.create_connection(
+            lambda: _Client(request, deadline, latencies, errors, done), "127.0.0.1", port
+        )
+    except OSError as exc:
         errors.append(type(exc).__name__)
-    finally:
-        writer.close()
+        return
+    await done
 
 
 def loadgen(port: int, path: str, body: str, concurrency: int, seconds: float) -> None:

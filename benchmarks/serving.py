@@ -45,7 +45,6 @@ import os
 import pickle
 import statistics
 import sys
-import time
 import warnings
 from contextlib import ExitStack
 from pathlib import Path
@@ -255,23 +254,36 @@ def c1_interleaved(model: str, root: Path, options: argparse.Namespace) -> dict[
     return {name: statistics.median(values) for name, values in rounds.items()}
 
 
-def limits(model: str, root: Path, results: dict[str, Any], options: argparse.Namespace,
-           runs: int = 3) -> dict[str, float]:  # fmt: skip
-    """Shipyard's cold start (median of ``runs`` starts to ``/health/ready``) and the physical
-    limit: in-process predict rows/s on batches of the size served at 64 clients."""
-    starts = []
+def limits(model: str, root: Path, options: argparse.Namespace, runs: int = 3) -> dict[str, float]:
+    """Shipyard's cold start and the physical limit, in ``runs`` alternating rounds: start the
+    server (timed to ``/health/ready``), warm it up, load it with 64 clients (requests/s and
+    the mean batch it formed), stop it, then measure in-process predict rows/s on batches of
+    that size. Medians of each; alternating keeps the machine's load swings from landing on
+    one side only."""
+    starts, served, batches, limits_ = [], [], [], []
     for _ in range(runs):
-        started = time.monotonic()
-        with launch("shipyard", model, root, options):
-            starts.append(time.monotonic() - started)
-    batch = max(1, round(results["c64"].get("batch", 1.0)))
-    limit = predict_limit(root / f"model-{model}.pkl", ROW, batch, options.workers,
-                          seconds=min(options.seconds, 4.0))  # fmt: skip
-    note(f"  measured cold start and the predict limit for {model} (batch {batch})")
+        with launch("shipyard", model, root, options) as running:
+            starts.append(running.ready_s)
+            run_loadgen(running.port, "/predict", body_for("shipyard"), 16, options.warmup)
+            before = batch_totals(running.port)
+            served.append(run_loadgen(running.port, "/predict", body_for("shipyard"), 64,
+                                      options.seconds)["rps"])  # fmt: skip
+            after = batch_totals(running.port)
+        batches.append((after[0] - before[0]) / max(after[1] - before[1], 1.0))
+        size = max(1, round(batches[-1]))
+        limits_.append(predict_limit(root / f"model-{model}.pkl", ROW, size, options.workers,
+                                     seconds=min(options.seconds, 4.0)))  # fmt: skip
+        note(f"    round: {served[-1]:.0f} req/s in batches of {batches[-1]:.1f}, predict "
+             f"{limits_[-1]:.0f} rows/s")  # fmt: skip
+    rps, limit = statistics.median(served), statistics.median(limits_)
+    note(f"  measured cold start and the predict limit for {model} in {runs} rounds: "
+         f"{rounded(rps)} req/s at 64 clients, batches of {statistics.median(batches):.1f}, "
+         f"predict {rounded(limit)} rows/s")  # fmt: skip
     return {f"{model}_shipyard_cold_start_s": rounded(statistics.median(starts)),
-            f"{model}_served_batch_c64": rounded(results["c64"].get("batch", 1.0)),
+            f"{model}_served_batch_c64": rounded(statistics.median(batches)),
+            f"{model}_limit_rounds_rps_c64": rounded(rps),
             f"{model}_predict_limit_rows_per_s": rounded(limit),
-            f"{model}_rps_c64_vs_predict_limit": ratio(results["c64"]["rps"], limit)}  # fmt: skip
+            f"{model}_rps_c64_vs_predict_limit": ratio(rps, limit)}  # fmt: skip
 
 
 def versus_bentoml(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
@@ -437,7 +449,7 @@ def main() -> None:
         for model in options.models:
             served = results.get(f"shipyard/{model}")
             if served is not None and "c64" in served and options.limits:
-                extra.update(limits(model, root, served, options))
+                extra.update(limits(model, root, options))
         if options.bento_rounds > 0:
             for model in options.models:
                 extra.update(versus_bentoml(model, root, options))
