@@ -168,13 +168,14 @@ class HttpProtocol(asyncio.Protocol):
         request = Request(method, path, self._headers, self._started, client=self.client,
                           body=body, error=error)  # fmt: skip
         keep_alive = error is None and self.parser.should_keep_alive()
-        if error is not None:
-            self._refusing = True  # the rest of an oversized body is not read
         if self._answering:
             self._waiting.append((request, keep_alive))
+            self._update_reading()
         else:
             self._answer(request, keep_alive)
-        self._update_reading()
+        if error is not None:
+            self._refusing = True  # the rest of an oversized body is not read
+            self._update_reading()
 
     def _answer(self, request: Request, keep_alive: bool) -> None:
         self._answering = True
