@@ -4,6 +4,7 @@ processes as the server has workers) and cold start (process start to ``/health/
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import re
 import time
@@ -27,10 +28,12 @@ def batch_totals(port: int) -> tuple[float, float]:
 
 def _rows_per_second(model_path: str, row: dict[str, Any], batch: int, seconds: float) -> float:
     import pandas as pd
+    from threadpoolctl import threadpool_limits
 
     with Path(model_path).open("rb") as handle:  # written by this benchmark itself
         model = pickle.load(handle)
     frame = pd.DataFrame([row] * batch)
+    threadpool_limits(1)  # one native thread per process, as each server worker has
     model.predict(frame)  # warm
     rows, started = 0, time.perf_counter()
     while (elapsed := time.perf_counter() - started) < seconds:
@@ -42,7 +45,9 @@ def _rows_per_second(model_path: str, row: dict[str, Any], batch: int, seconds: 
 def predict_limit(model_path: Path, row: dict[str, Any], batch: int, processes: int,
                   seconds: float) -> float:  # fmt: skip
     """Rows/s of ``model.predict`` on batches of ``batch`` rows, ``processes`` at once."""
-    with ProcessPoolExecutor(processes) as pool:
+    # fresh interpreters: a forked child of a process whose OpenMP pool ran (the benchmark
+    # trained the models) hangs in its first parallel region (HistGradientBoosting's predict)
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         runs = [pool.submit(_rows_per_second, str(model_path), row, batch, seconds)
                 for _ in range(processes)]  # fmt: skip
         return sum(run.result() for run in runs)

@@ -98,14 +98,22 @@ def test_a_declared_oversized_body_is_refused_without_being_sent(server: Server)
         assert reader.closed()
 
 
-def test_bytes_that_are_not_http_are_a_400_and_the_connection_closes(server: Server) -> None:
-    with _connect(server) as sock:
-        sock.sendall(b"HELLO there\r\n\r\n")
-        reader = Reader(sock)
-        status, _, body = reader.response()
-        assert status == 400
-        assert orjson.loads(body)["error"]["type"] == "MalformedRequestError"
-        assert reader.closed()
+def test_bytes_that_are_not_http_and_upgrades_are_a_400_and_the_connection_closes(
+    server: Server,
+) -> None:
+    for request in (
+        b"HELLO there\r\n\r\n",
+        b"GET /health/live HTTP/1.1\r\nhost: test\r\nconnection: upgrade\r\n"
+        b"upgrade: websocket\r\n\r\n",
+        b"GET http://[bad/x HTTP/1.1\r\nhost: test\r\n\r\n",
+    ):
+        with _connect(server) as sock:
+            sock.sendall(request)
+            reader = Reader(sock)
+            status, _, body = reader.response()
+            assert status == 400, body
+            assert orjson.loads(body)["error"]["type"] == "MalformedRequestError"
+            assert reader.closed()
 
 
 def test_http_1_0_and_connection_close_end_the_connection_after_the_answer(

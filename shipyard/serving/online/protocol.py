@@ -162,7 +162,11 @@ class HttpProtocol(asyncio.Protocol):
     def _hand_over(self, error: ShipyardError | None = None, body: bytes = b"") -> None:
         """Pass the request read so far to the app (after the ones before it)."""
         self._handed_over = True
-        raw = httptools.parse_url(self._url).path.decode("latin-1")
+        try:
+            raw = (httptools.parse_url(self._url).path or b"/").decode("latin-1")
+        except httptools.HttpParserInvalidURLError:
+            self._refuse("The request's target is not a valid URL path.")
+            return
         path = urllib.parse.unquote(raw) if "%" in raw else raw
         method = self.parser.get_method().decode("ascii")
         request = Request(method, path, self._headers, self._started, client=self.client,
