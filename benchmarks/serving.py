@@ -17,10 +17,12 @@ keep-alive connections on uvloop, one per concurrent client); its CPU use is rep
 every row, and its ceiling is measured against Shipyard's ``/health/live`` to show it is not
 the bottleneck.
 
-Two more references for Shipyard (``--no-limits`` skips them): its cold start, process start
-to ``/health/ready`` (median of 3 starts), and the physical limit, the model's own ``predict``
-rows/s in-process on batches of the mean size the server formed at 64 clients (read from its
-``/metrics``), in as many processes as the server has workers: ``rps_c64_vs_predict_limit``.
+Two more references for Shipyard (``--no-limits`` skips them), in 3 alternating rounds of
+start, load, stop, predict: its cold start, process start to ``/health/ready``, and the
+physical limit, the model's own ``predict`` rows/s in-process on batches of the mean size the
+server formed at 64 clients (read from its ``/metrics``), in as many fresh processes as the
+server has workers, one native thread each. Medians: ``rps_c64_vs_predict_limit`` is the
+rounds' requests/s at 64 clients over their predict rows/s.
 
 And BentoML (``_bentoml.py``: ``bentoml serve``, adaptive batching on, as many workers):
 Shipyard and BentoML are started in turn, ``--bento-rounds`` times each (3; the order flips
