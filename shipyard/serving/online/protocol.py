@@ -186,8 +186,13 @@ class HttpProtocol(asyncio.Protocol):
         self._task = self.loop.create_task(self._respond(request, keep_alive))
 
     async def _respond(self, request: Request, keep_alive: bool) -> None:
-        response = await self.app.respond(request)
-        self._write(response, keep_alive, head_only=request.method == "HEAD")
+        try:
+            response = await self.app.respond(request)
+            self._write(response, keep_alive, head_only=request.method == "HEAD")
+        except Exception:  # respond maps every error to a response: this is a bug guard
+            log.exception("Failed answering %s %s", request.method, request.path)
+            if self.transport is not None:
+                self.transport.close()
 
     def _write(self, response: Response | None, keep_alive: bool, *, head_only: bool) -> None:
         self.state.total_requests += 1
