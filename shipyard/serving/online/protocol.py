@@ -3,7 +3,7 @@
 uvicorn still owns the process: sockets, signals, the lifespan (models load and the prediction
 log flushes there) and graceful shutdown. Per request, its ASGI protocol builds a scope, an
 event, a request-response cycle and a dozen message dicts, and checks every response header;
-on a saturated server that was a third of the CPU a request cost. This protocol parses with
+on a saturated server that was about a tenth of the CPU a request cost. This protocol parses with
 the same parser (httptools), hands :meth:`ServingApp.respond` the whole body, and writes each
 response in one call. Keep-alive (with uvicorn's idle timeout), pipelined requests (answered
 in order), ``Expect: 100-continue``, flow control and graceful shutdown behave as before. A
