@@ -15,6 +15,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +34,16 @@ def peer_environment() -> None:
     """Set the no-telemetry variables (``make bench`` sets them too) before importing peers."""
     for key, value in PEER_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
+
+
+def compile_shipyard(python: str = sys.executable, env: dict[str, str] | None = None) -> None:
+    """Byte-compile Shipyard's modules once, as ``pip install`` does. Run from a source tree
+    with PYTHONDONTWRITEBYTECODE set, every process a benchmark starts would compile them all
+    again, and a start-up time would count it (the libraries every side uses were compiled
+    when they were installed)."""
+    code = ("import compileall, pathlib, shipyard; "
+            "compileall.compile_dir(pathlib.Path(shipyard.__file__).parent, quiet=1)")  # fmt: skip
+    subprocess.run([python, "-c", code], env=env, check=True, capture_output=True)
 
 
 @contextlib.contextmanager

@@ -1,12 +1,15 @@
 """References of the serving benchmark beyond other servers: the physical limit (the model's own
 ``predict`` throughput in-process, on batches of the size the server forms, on as many
-processes as the server has workers) and cold start (process start to ``/health/ready``)."""
+processes as the server has workers), cold start (process start to ``/health/ready``) and its
+floor (a process that only imports the model's libraries and unpickles it)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import pickle
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
@@ -51,3 +54,13 @@ def predict_limit(model_path: Path, row: dict[str, Any], batch: int, processes: 
         runs = [pool.submit(_rows_per_second, str(model_path), row, batch, seconds)
                 for _ in range(processes)]  # fmt: skip
         return sum(run.result() for run in runs)
+
+
+def import_floor(model_path: Path, env: dict[str, str]) -> float:
+    """Seconds for a fresh interpreter to import pandas and unpickle the model (which imports
+    the scikit-learn modules it is made of): what any Python server serving it pays before
+    its own start-up."""
+    code = f"import pickle, pandas; pickle.load(open({str(model_path)!r}, 'rb'))"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    return time.monotonic() - started

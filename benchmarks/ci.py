@@ -26,7 +26,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import emit_result, environment_line, fresh_dir, note, print_table, ratio, rounded
+from _common import (
+    compile_shipyard,
+    emit_result,
+    environment_line,
+    fresh_dir,
+    note,
+    print_table,
+    ratio,
+    rounded,
+)
 from pipeline import child_environment, project, timed_child
 
 TEST = """
@@ -97,15 +106,6 @@ def ci_project(folder: Path, rows: int, iterations: int) -> None:
     git = ["git", "-c", "user.email=bench@example.invalid", "-c", "user.name=bench"]
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench"]):
         subprocess.run([*git, *args], cwd=folder, check=True, capture_output=True)
-
-
-def compile_shipyard(python: str, env: dict[str, str]) -> None:
-    """Byte-compile Shipyard's modules once, as ``pip install`` does: run from a source tree
-    with PYTHONDONTWRITEBYTECODE set, every ``shipyard ci`` would compile them all again (the
-    libraries both sides use are compiled already)."""
-    code = ("import compileall, pathlib, shipyard; "
-            "compileall.compile_dir(pathlib.Path(shipyard.__file__).parent, quiet=1)")  # fmt: skip
-    subprocess.run([python, "-c", code], env=env, check=True, capture_output=True)
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from typing import Any
 
 from _bentoml import READY as BENTO_READY, command as bento_command, environment as bento_env
 from _common import (
+    compile_shipyard,
     emit_result,
     environment_line,
     fresh_dir,
@@ -64,7 +65,7 @@ from _common import (
     rounded,
 )
 from _http_load import free_port, run_loadgen, server
-from _limits import batch_totals, predict_limit
+from _limits import batch_totals, import_floor, predict_limit
 from _payloads import measure_payloads
 
 LEVELS = (1, 16, 64)
@@ -290,11 +291,15 @@ def limits(model: str, root: Path, options: argparse.Namespace, runs: int = 3) -
 
 def versus_bentoml(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
     """Shipyard and BentoML started in turn (the order flips every round): seconds from the
-    process start to ready, then requests/s at 64 clients after the warm-up; medians."""
+    process start to ready, then requests/s at 64 clients after the warm-up; medians. Each
+    round also times the import floor: a process that only imports pandas and unpickles the
+    model, which both servers pay before anything of their own."""
     tools = ("shipyard", "bentoml")
     keys = ("ready", "rps", "p50", "p99", "errors")
     seen: dict[str, dict[str, list[float]]] = {t: {k: [] for k in keys} for t in tools}
+    floors: list[float] = []
     for number in range(options.bento_rounds):
+        floors.append(import_floor(root / f"model-{model}.pkl", dict(os.environ)))
         for tool in tools if number % 2 == 0 else tools[::-1]:
             with launch(tool, model, root, options) as running:
                 run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 16, options.warmup)
@@ -321,6 +326,10 @@ def versus_bentoml(model: str, root: Path, options: argparse.Namespace) -> dict[
     figures[f"{model}_cold_start_vs_bentoml"] = ratio(
         figures[f"{model}_shipyard_vs_bento_cold_start_s"],
         figures[f"{model}_bentoml_vs_bento_cold_start_s"],
+    )
+    figures[f"{model}_import_floor_s"] = rounded(statistics.median(floors))
+    figures[f"{model}_import_floor_vs_bentoml"] = ratio(
+        figures[f"{model}_import_floor_s"], figures[f"{model}_bentoml_vs_bento_cold_start_s"]
     )
     return figures
 
@@ -397,6 +406,12 @@ def report(all_results: dict[str, dict[str, Any]], latency: dict[str, dict[str, 
               "(medians): seconds to ready, then 64 clients",
               ["model", "server", "ready s", "req/s", "p50 ms", "p99 ms", "errors"],
               bento)  # fmt: skip
+        for model in options.models:
+            floor = extra.get(f"{model}_import_floor_s")
+            if floor is not None:
+                share = extra[f"{model}_import_floor_vs_bentoml"]
+                note(f"{model}: the import floor (a process that imports pandas and unpickles "
+                     f"the model) took {floor:.2f} s, {share:.2f} of BentoML's start")  # fmt: skip
     note("Ratios (targets): rps_c64_vs_mlflow >= 3, rps_c64_vs_floor >= 1.5, "
          "p50_c1_vs_floor <= 1.2, rps_c64_vs_predict_limit >= 0.5, rps_c64_vs_bentoml >= 2, "
          "cold_start_vs_bentoml <= 0.5 (LogisticRegression pipeline; HistGradientBoosting "
@@ -431,6 +446,7 @@ def parse() -> argparse.Namespace:
 def main() -> None:
     options = parse()
     peer_environment()
+    compile_shipyard()  # its start-up is measured: without compiled modules it would compile
     note(f"Serving benchmark — {environment_line()}, {options.workers} workers per server, "
          f"{options.seconds:g} s per level")  # fmt: skip
     with fresh_dir("serving") as root:

@@ -7,9 +7,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import orjson
 import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
@@ -23,6 +22,9 @@ from shipyard.serving.prediction_log._layout import (
     PREDICTIONS,
     WRITERS,
 )
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class PredictionLogReader:
         return (pattern if self._local else self.fs.unstrip_protocol(pattern)), found
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
+        import duckdb  # here: a server that only writes the log never loads the query engine
+
         connection = duckdb.connect()
         if not self._local:
             connection.register_filesystem(self.fs)
