@@ -17,7 +17,7 @@ from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ShipyardError
 from shipyard.core.logging import get_logger
 from shipyard.models.loaded import LoadedModel
-from shipyard.serving.online import endpoints
+from shipyard.serving.online import endpoints, heap
 from shipyard.serving.online.batcher import Gate
 from shipyard.serving.online.http import (
     ClientGoneError,
@@ -47,8 +47,15 @@ OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/v2/health/live", "/v2
 class ServingApp:
     """Serves one deployment. Construct, then run under any ASGI server (uvicorn here)."""
 
-    def __init__(self, options: ServeOptions, workspace: Workspace | None = None) -> None:
+    def __init__(
+        self,
+        options: ServeOptions,
+        workspace: Workspace | None = None,
+        *,
+        freeze_heap: bool = False,
+    ) -> None:
         self.options = options
+        self._freeze_heap = freeze_heap  # only in a process the server owns (see heap.py)
         self.metrics = Metrics(options.metrics_dir)
         self.gate = Gate()
         self.ready = False
@@ -206,6 +213,8 @@ class ServingApp:
             self._publisher = asyncio.get_running_loop().create_task(
                 self._publish(), name="shipyard-metrics-publisher"
             )
+        if self._freeze_heap:
+            heap.freeze()  # the models are loaded and warm: leave them out of collections
         self.ready = True
 
     async def _publish(self) -> None:

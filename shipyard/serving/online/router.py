@@ -19,6 +19,7 @@ from shipyard.core.logging import get_logger
 from shipyard.models.flavors.base import Trust
 from shipyard.models.loaded import LoadedModel
 from shipyard.registry import load_model
+from shipyard.serving.online import heap
 from shipyard.serving.online.metrics import Metrics
 from shipyard.serving.online.variant import Variant
 from shipyard.serving.plans import FollowFailures, Plan, Split, read_plan
@@ -95,6 +96,10 @@ class Router:
             retired = [v for key, v in current.variants.items() if key not in table.variants]
             for variant in retired:
                 await variant.batcher.close()
+            if retired:  # a frozen heap would keep what they held in cycles: collect it once
+                asyncio.get_running_loop().call_soon(
+                    heap.after_swap
+                )  # when nothing here holds them
             return True
 
     async def _build(self, plan: Plan, existing: dict[tuple[int, str], Variant]) -> RouteTable:

@@ -41,6 +41,7 @@ import uvicorn
 from shipyard._store.workspace import Workspace
 from shipyard.core.errors import ConflictError, ModelError
 from shipyard.core.logging import get_logger
+from shipyard.serving.online import heap
 from shipyard.serving.online.app import ServingApp
 from shipyard.serving.online.logs import logging_config
 from shipyard.serving.online.options import ServeOptions, server_settings
@@ -54,9 +55,13 @@ MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
 """More worker deaths than this within the window stop the server instead of looping."""
 
 
-def create_app(options: ServeOptions, workspace: Workspace | None = None) -> ServingApp:
-    """The ASGI app serving ``options.deployment`` (models load at lifespan startup)."""
-    return ServingApp(options, workspace)
+def create_app(
+    options: ServeOptions, workspace: Workspace | None = None, *, freeze_heap: bool = False
+) -> ServingApp:
+    """The ASGI app serving ``options.deployment`` (models load at lifespan startup). With
+    ``freeze_heap`` the process's heap is frozen once the models are loaded (for a process
+    the server owns; see :mod:`~shipyard.serving.online.heap`)."""
+    return ServingApp(options, workspace, freeze_heap=freeze_heap)
 
 
 def server_config(
@@ -101,11 +106,14 @@ def _serve_one(options_json: str, worker: bool = False) -> None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(options.native_threads)
-    app = create_app(options)
+    app = create_app(options, freeze_heap=True)
     logging.config.dictConfig(logging_config())
     server = uvicorn.Server(server_config(options, app))
-    with contextlib.suppress(SystemExit):  # uvicorn exits with 3 when the app cannot start
-        server.run(sockets=[_socket(options)])
+    try:
+        with contextlib.suppress(SystemExit):  # uvicorn exits with 3 when the app cannot start
+            server.run(sockets=[_socket(options)])
+    finally:
+        heap.thaw()  # one worker runs in the calling process, which goes on
     if not server.started:
         if worker:
             sys.exit(STARTUP_FAILURE)
@@ -171,6 +179,7 @@ class _Supervisor:
         try:
             if self.context.get_start_method() == "fork":
                 _preload(self.options)
+                heap.freeze()  # the workers' collections leave what they share with it alone
             self.workers = [self._start() for _ in range(self.options.workers)]
             log.info("started %d workers", len(self.workers),
                      extra={"workers": [w.pid for w in self.workers]})  # fmt: skip
@@ -198,6 +207,7 @@ class _Supervisor:
                     "with workers > 1 needs an `if __name__ == '__main__':` guard.",
                 )
         finally:
+            heap.thaw()
             shutil.rmtree(metrics_dir, ignore_errors=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
