@@ -233,8 +233,8 @@ def payloads(model: str, root: Path, options: argparse.Namespace) -> dict[str, f
 
 def c1_interleaved(model: str, root: Path, options: argparse.Namespace) -> dict[str, float]:
     """p50 at concurrency 1, Shipyard (batching on and off) and the floor running side by side
-    and measured in alternating rounds, so machine noise falls on all three alike; the median
-    of the rounds' p50s for each."""
+    and measured in alternating rounds, so machine noise falls on all three alike (the order
+    rotates every round, so none is always first); the median of the rounds' p50s for each."""
     with ExitStack() as stack:
         servers = {
             "shipyard": stack.enter_context(launch("shipyard", model, root, options)),
@@ -247,8 +247,11 @@ def c1_interleaved(model: str, root: Path, options: argparse.Namespace) -> dict[
         for name, running in servers.items():
             tool = "floor" if name == "floor" else "shipyard"
             run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 1, options.warmup)
-        for _ in range(options.rounds):
-            for name, running in servers.items():
+        names = list(servers)
+        for number in range(options.rounds):
+            turn = number % len(names)
+            for name in names[turn:] + names[:turn]:
+                running = servers[name]
                 tool = "floor" if name == "floor" else "shipyard"
                 result = run_loadgen(running.port, ENDPOINTS[tool], body_for(tool), 1,
                                      options.seconds / 4)  # fmt: skip
