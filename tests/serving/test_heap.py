@@ -4,11 +4,13 @@ test process's heap is not the server's to freeze."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 from shipyard.serving.deploy import deploy_online
+from shipyard.serving.online.heap import YOUNG_THRESHOLD
 from tests.serving.conftest import home_workspace, models_home
 from tests.serving.server import ROOT
 
@@ -52,8 +54,6 @@ asyncio.run(main())
 
 
 def _serve_and_swap(home: Path, mode: str) -> dict[str, object]:
-    import json
-
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(home), mode], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -71,7 +71,7 @@ def test_a_server_freezes_its_heap_and_still_frees_a_swapped_out_model(tmp_path:
     frozen = _serve_and_swap(home, "freeze")
     assert frozen["swapped"] is True and frozen["serving"] == 2
     assert int(str(frozen["frozen_at_start"])) > 10_000  # libraries and the model, left alone
-    assert frozen["young"] == 10_000 != frozen["default_young"]
+    assert frozen["young"] == YOUNG_THRESHOLD != frozen["default_young"]
     assert frozen["freed"] is True  # the retired model's cycle was collected
     assert int(str(frozen["frozen_after_swap"])) > 10_000  # and the heap frozen again
 

@@ -96,10 +96,8 @@ class Router:
             retired = [v for key, v in current.variants.items() if key not in table.variants]
             for variant in retired:
                 await variant.batcher.close()
-            if retired:  # a frozen heap would keep what they held in cycles: collect it once
-                asyncio.get_running_loop().call_soon(
-                    heap.after_swap
-                )  # when nothing here holds them
+            if retired:  # collect what they held in cycles once nothing here holds them
+                asyncio.get_running_loop().call_soon(heap.after_swap)
             return True
 
     async def _build(self, plan: Plan, existing: dict[tuple[int, str], Variant]) -> RouteTable:
